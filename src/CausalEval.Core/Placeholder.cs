@@ -1,0 +1,1 @@
+namespace CausalEval.Core; internal static class Placeholder {}
