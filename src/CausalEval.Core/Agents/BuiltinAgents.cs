@@ -1,0 +1,183 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Oracle;
+using CausalEval.Core.Randomness;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Agents;
+
+/// <summary>The reference agents of DESIGN §1.5 (model ids <c>builtin/…</c>).</summary>
+public static class BuiltinAgents
+{
+    public const string Prefix = "builtin";
+
+    /// <summary>Name → (what it does, factory).</summary>
+    public static readonly ImmutableSortedDictionary<string, (string Description, AgentFactory Create)> All =
+        new Dictionary<string, (string, AgentFactory)>
+        {
+            ["optimal"] = ("knows the world; explores every variable, then plays an optimal action (the upper bound)",
+                c => new OptimalAgent(c.Episode.World, c.Episode.Solution)),
+            ["expert"] = ("intervenes on each allowed variable once, then exploits the effects it observed",
+                _ => ExpertAgent.Instance),
+            ["random"] = ("uniformly random allowed actions",
+                c => new RandomAgent(c.Seed)),
+            ["correlational"] = ("explores like the expert, then regresses the target on each variable over all samples, ignoring interventions",
+                _ => CorrelationalAgent.Instance),
+            ["training-support"] = ("optimal in the world without the held-out link: the best an agent knowing only the training structures can do",
+                c => TrainingSupportAgent.Create(c.Episode)),
+        }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    /// <summary>The expert's exploration: each explore variable in turn, cycling through the allowed values.</summary>
+    internal static Intervention SystematicExperiment(EpisodeView view)
+    {
+        var variables = view.Brief.ExploreVariables;
+        var values = view.Brief.AllowedValues;
+        var step = view.StepIndex;
+        return new Intervention(variables[step % variables.Length], values[step / variables.Length % values.Length]);
+    }
+
+    /// <summary>Best exploit action under estimated effects on the target (first wins ties).</summary>
+    internal static Intervention BestAction(EpisodeView view, Func<int, int, double> effect)
+    {
+        var brief = view.Brief;
+        var target = brief.IndexOf(view.Target!);
+        Intervention? best = null;
+        var bestValue = double.NegativeInfinity;
+        foreach (var variable in brief.ExploreVariables)
+        {
+            if (variable == view.Target)
+            {
+                continue;
+            }
+            var e = effect(brief.IndexOf(variable), target);
+            foreach (var value in brief.AllowedValues)
+            {
+                if (value * e > bestValue)
+                {
+                    bestValue = value * e;
+                    best = new Intervention(variable, value);
+                }
+            }
+        }
+        return best ?? throw new InvalidOperationException("the episode offers no exploit action");
+    }
+
+    internal static ImmutableArray<DirectedLink> ObservableEdges(World world, DirectedLink? without = null) =>
+        [.. world.Edges
+            .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
+            .Select(e => new DirectedLink(e.From, e.To))
+            .Where(l => l != without)];
+}
+
+internal sealed class ExpertAgent : IAgent
+{
+    public static readonly ExpertAgent Instance = new();
+
+    public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        return view.Phase switch
+        {
+            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view).InterventionalEffect))),
+            _ => new(AgentDecision.Answer(EvidenceTable.From(view).RecoverEdges(view.Brief.Variables))),
+        };
+    }
+}
+
+internal sealed class CorrelationalAgent : IAgent
+{
+    public static readonly CorrelationalAgent Instance = new();
+
+    public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        return view.Phase switch
+        {
+            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view).RegressionSlope))),
+            // Correlation has no direction: it claims an edge from every variable whose slope onto another is large.
+            _ => new(AgentDecision.Answer(CorrelatedPairs(view))),
+        };
+    }
+
+    private static ImmutableArray<DirectedLink> CorrelatedPairs(EpisodeView view)
+    {
+        var table = EvidenceTable.From(view);
+        var names = view.Brief.Variables;
+        var edges = ImmutableArray.CreateBuilder<DirectedLink>();
+        for (var i = 0; i < names.Length; i++)
+        {
+            for (var j = i + 1; j < names.Length; j++)
+            {
+                if (Math.Abs(table.RegressionSlope(i, j)) >= 0.5)
+                {
+                    edges.Add(new DirectedLink(names[i], names[j]));
+                }
+            }
+        }
+        return edges.ToImmutable();
+    }
+}
+
+internal sealed class RandomAgent(ulong seed) : IAgent
+{
+    private readonly SeededRandom _random = new(seed);
+
+    public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        var brief = view.Brief;
+        switch (view.Phase)
+        {
+            case Phase.Explore:
+                return new(AgentDecision.Act(new Intervention(Pick(brief.ExploreVariables), Pick(brief.AllowedValues))));
+            case Phase.Exploit:
+                var choices = brief.ExploitVariables(view.Target!).ToArray();
+                return new(AgentDecision.Act(new Intervention(choices[_random.NextInt(choices.Length)], Pick(brief.AllowedValues))));
+            default:
+                // Each unordered pair: no edge, one way or the other, with equal chance.
+                var edges = ImmutableArray.CreateBuilder<DirectedLink>();
+                for (var i = 0; i < brief.Variables.Length; i++)
+                {
+                    for (var j = i + 1; j < brief.Variables.Length; j++)
+                    {
+                        switch (_random.NextInt(3))
+                        {
+                            case 1: edges.Add(new DirectedLink(brief.Variables[i], brief.Variables[j])); break;
+                            case 2: edges.Add(new DirectedLink(brief.Variables[j], brief.Variables[i])); break;
+                        }
+                    }
+                }
+                return new(AgentDecision.Answer(edges.ToImmutable()));
+        }
+    }
+
+    private T Pick<T>(ImmutableArray<T> items) => items[_random.NextInt(items.Length)];
+}
+
+/// <summary>Plays a known world perfectly: systematic exploration, an optimal exploit, the true graph.</summary>
+internal sealed class OptimalAgent(World world, Solution solution, DirectedLink? unknownLink = null) : IAgent
+{
+    public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        return view.Phase switch
+        {
+            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Exploit => new(AgentDecision.Act(solution.Optimal[0].Action)),
+            _ => new(AgentDecision.Answer(BuiltinAgents.ObservableEdges(world, unknownLink))),
+        };
+    }
+}
+
+/// <summary>The optimal agent of the world with the held-out link removed (optimal itself when there is none).</summary>
+internal static class TrainingSupportAgent
+{
+    public static IAgent Create(Episode episode)
+    {
+        if (episode.Options.HeldoutLink is not { } link || !episode.World.IsObservable(link.From) || episode.World.IndexOf(link.To) < 0)
+        {
+            return new OptimalAgent(episode.World, episode.Solution);
+        }
+        var supported = episode.World.WithoutEdge(link.From, link.To);
+        var solution = ExploitOracle.Solve(supported, episode.Target, episode.ExploitVariables, episode.Options.AllowedValues);
+        return new OptimalAgent(episode.World, solution, link);
+    }
+}

@@ -1,0 +1,42 @@
+namespace CausalEval.Core.Agents;
+
+/// <summary>One family of model ids, <c>&lt;prefix&gt;/&lt;name&gt;</c> (DESIGN §2.2).</summary>
+public interface IModelProvider
+{
+    string Prefix { get; }
+
+    /// <summary>Returns the factory for <paramref name="name"/>, or throws <see cref="InputException"/> naming the model id.</summary>
+    AgentFactory Resolve(string name, string modelId);
+}
+
+/// <summary>Resolves model ids to agent factories through the registered providers.</summary>
+public sealed class ModelCatalog(IEnumerable<IModelProvider> providers)
+{
+    private readonly Dictionary<string, IModelProvider> _providers = providers.ToDictionary(p => p.Prefix, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Prefixes => _providers.Keys;
+
+    public AgentFactory Resolve(string modelId)
+    {
+        var slash = modelId.IndexOf('/');
+        if (slash <= 0 || slash == modelId.Length - 1)
+        {
+            throw new InputException("--model", modelId, "expected <provider>/<name>, e.g. builtin/expert");
+        }
+        var prefix = modelId[..slash];
+        return _providers.TryGetValue(prefix, out var provider)
+            ? provider.Resolve(modelId[(slash + 1)..], modelId)
+            : throw new InputException("--model", modelId, $"unknown provider '{prefix}' (known: {string.Join(", ", _providers.Keys.Order())})");
+    }
+}
+
+/// <summary>The reference agents as model ids <c>builtin/&lt;name&gt;</c>.</summary>
+public sealed class BuiltinModelProvider : IModelProvider
+{
+    public string Prefix => BuiltinAgents.Prefix;
+
+    public AgentFactory Resolve(string name, string modelId)
+        => BuiltinAgents.All.TryGetValue(name, out var entry)
+            ? entry.Create
+            : throw new InputException("--model", modelId, $"unknown built-in agent (known: {string.Join(", ", BuiltinAgents.All.Keys)})");
+}

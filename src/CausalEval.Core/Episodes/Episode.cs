@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Oracle;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Episodes;
+
+/// <summary>One sample of passive evidence: the values of the observable variables, under an intervention or none.</summary>
+public sealed record EvidenceSample(Intervention? Intervention, ImmutableArray<double> Values);
+
+/// <summary>Passive evidence shown before a single-turn exploit question (DESIGN §1.4).</summary>
+public sealed record PassiveEvidence(string Condition, ImmutableArray<EvidenceSample> Samples)
+{
+    public const string InterventionalExpert = "interventional-expert";
+    public const string InterventionalRandom = "interventional-random";
+    public const string Observational = "observational";
+
+    public static readonly ImmutableArray<string> Conditions = [InterventionalExpert, InterventionalRandom, Observational];
+}
+
+/// <summary>
+/// One episode of a dataset: the world, the goal, and the options of the explore → exploit protocol.
+/// Immutable; construction validates it and solves the exploit problem exactly.
+/// </summary>
+public sealed class Episode
+{
+    public Episode(string id, World world, string target, ulong seed, EpisodeOptions options)
+    {
+        Id = id;
+        World = world;
+        Target = target;
+        Seed = seed;
+        Options = options;
+        if (!world.IsObservable(target))
+        {
+            throw new ArgumentException($"target '{target}' is not an observable variable of the world", nameof(target));
+        }
+        ExploreVariables = options.Subset.IsDefault ? world.Observable : options.Subset;
+        ExploitVariables = [.. ExploreVariables.Where(v => v != target)];
+        Solution = ExploitOracle.Solve(world, target, ExploitVariables, options.AllowedValues);
+        ObservableIndex = [.. world.Observable.Select(world.IndexOf)];
+    }
+
+    public string Id { get; }
+    public World World { get; }
+    public string Target { get; }
+
+    /// <summary>The episode's own seed (from the dataset); runs derive environment noise from it.</summary>
+    public ulong Seed { get; }
+
+    public EpisodeOptions Options { get; }
+
+    /// <summary>Variables exploration is cued to: the subset when there is one, else every observable variable.</summary>
+    public ImmutableArray<string> ExploreVariables { get; }
+
+    /// <summary>Variables the goal lets the agent set: the explore variables without the target.</summary>
+    public ImmutableArray<string> ExploitVariables { get; }
+
+    public Solution Solution { get; }
+
+    /// <summary>World index of each observable variable, in observation order.</summary>
+    internal ImmutableArray<int> ObservableIndex { get; }
+
+    public int ExploreSteps => Options.ExploreSteps ?? (Options.Evidence is null ? World.Observable.Length : 0);
+}
+
+/// <summary>How an episode is played. Every field is part of the dataset line.</summary>
+public sealed record EpisodeOptions
+{
+    public static readonly ImmutableArray<double> DefaultAllowedValues = [5, -5];
+
+    /// <summary>Cued subset of observable variables (default: none).</summary>
+    public ImmutableArray<string> Subset { get; init; }
+
+    /// <summary>The held-out link whose effect this episode tests, if any.</summary>
+    public DirectedLink? HeldoutLink { get; init; }
+
+    /// <summary>Explore steps; null means the number of observable variables (0 for passive episodes).</summary>
+    public int? ExploreSteps { get; init; }
+
+    /// <summary>Reveal the goal before exploration instead of after.</summary>
+    public bool GoalFirst { get; init; }
+
+    /// <summary>Ask for the direct edges after the exploit step.</summary>
+    public bool AskStructure { get; init; }
+
+    public ImmutableArray<double> AllowedValues { get; init; } = DefaultAllowedValues;
+
+    /// <summary>Passive evidence; an episode with evidence is single-turn (passive-exploit).</summary>
+    public PassiveEvidence? Evidence { get; init; }
+}

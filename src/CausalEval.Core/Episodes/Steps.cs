@@ -1,0 +1,135 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Episodes;
+
+public enum Phase
+{
+    Explore,
+    Exploit,
+    Structure,
+}
+
+public enum StepStatus
+{
+    /// <summary>Parsed and allowed; for explore steps the intervention was carried out.</summary>
+    Valid,
+
+    /// <summary>Parsed, but not allowed (unknown or hidden variable, the target, a value not offered…).</summary>
+    Invalid,
+
+    /// <summary>The agent's answer could not be read as an action.</summary>
+    ParseFailure,
+}
+
+/// <summary>Tokens a model call consumed, as the provider billed them.</summary>
+public readonly record struct Usage(long InputTokens, long OutputTokens)
+{
+    public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens);
+}
+
+/// <summary>What an agent answered at one step.</summary>
+public sealed record AgentDecision
+{
+    /// <summary>The intervention chosen (explore and exploit); null when the answer had none.</summary>
+    public Intervention? Action { get; init; }
+
+    /// <summary>Direct edges claimed (structure question); null when the answer had none.</summary>
+    public ImmutableArray<DirectedLink>? Edges { get; init; }
+
+    /// <summary>Why the answer could not be read, when it could not.</summary>
+    public string? ParseError { get; init; }
+
+    public string? RawAnswer { get; init; }
+
+    public string? Rationale { get; init; }
+
+    public Usage Usage { get; init; }
+
+    public static AgentDecision Act(Intervention action) => new() { Action = action };
+
+    public static AgentDecision Answer(ImmutableArray<DirectedLink> edges) => new() { Edges = edges };
+}
+
+/// <summary>One step of an episode's transcript.</summary>
+public sealed record StepRecord(
+    int Index,
+    Phase Phase,
+    AgentDecision Decision,
+    StepStatus Status,
+    string? Error,
+    ImmutableArray<double> Observation)
+{
+    public Intervention? Action => Decision.Action;
+}
+
+/// <summary>The whole transcript of a played episode.</summary>
+public sealed record EpisodeTranscript(ImmutableArray<StepRecord> Steps)
+{
+    public StepRecord? Exploit => Steps.FirstOrDefault(s => s.Phase == Phase.Exploit);
+
+    public StepRecord? Structure => Steps.FirstOrDefault(s => s.Phase == Phase.Structure);
+
+    public Usage Usage
+    {
+        get
+        {
+            var total = default(Usage);
+            foreach (var step in Steps)
+            {
+                total += step.Decision.Usage;
+            }
+            return total;
+        }
+    }
+}
+
+/// <summary>
+/// What an agent may see when it decides: never the world, only the visible options, the history of its own
+/// steps (with observations), the passive evidence and — once revealed — the goal.
+/// </summary>
+public sealed record EpisodeView(
+    EpisodeBrief Brief,
+    Phase Phase,
+    int StepIndex,
+    string? Target,
+    IReadOnlyList<StepRecord> History);
+
+/// <summary>The visible part of an episode, fixed for its whole length.</summary>
+public sealed record EpisodeBrief(
+    string EpisodeId,
+    ImmutableArray<string> Variables,
+    ImmutableArray<double> AllowedValues,
+    ImmutableArray<string> Subset,
+    ImmutableArray<string> ExploreVariables,
+    int ExploreSteps,
+    bool GoalFirst,
+    bool AskStructure,
+    PassiveEvidence? Evidence)
+{
+    public static EpisodeBrief From(Episode episode) => new(
+        episode.Id,
+        episode.World.Observable,
+        episode.Options.AllowedValues,
+        episode.Options.Subset,
+        episode.ExploreVariables,
+        episode.ExploreSteps,
+        episode.Options.GoalFirst,
+        episode.Options.AskStructure,
+        episode.Options.Evidence);
+
+    /// <summary>Variables the exploit step may set for <paramref name="target"/>.</summary>
+    public IEnumerable<string> ExploitVariables(string target) => ExploreVariables.Where(v => v != target);
+
+    public int IndexOf(string variable)
+    {
+        for (var i = 0; i < Variables.Length; i++)
+        {
+            if (string.Equals(Variables[i], variable, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,1 +1,0 @@
-namespace CausalEval.Core; internal static class Placeholder {}

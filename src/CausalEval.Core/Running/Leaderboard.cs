@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+
+namespace CausalEval.Core.Running;
+
+/// <summary>
+/// Streaming per-run aggregates (constant memory in the number of trials) and the plain <c>leaderboard.md</c>.
+/// A trial without a valid exploit action counts as value 0 (normalized 0, regret = optimal value); its
+/// invalid or unreadable answers are shown in their own column.
+/// </summary>
+public sealed class Leaderboard
+{
+    private readonly Dictionary<(string Model, string? Variant, string Task), Tally> _byTask = [];
+    private readonly Dictionary<(string Model, string? Variant), Tally> _overall = [];
+    private readonly object _gate = new();
+
+    public void Add(TrialRecord record)
+    {
+        lock (_gate)
+        {
+            var spec = record.Spec;
+            TallyFor(_byTask, (spec.Model, spec.PromptVariant, spec.TaskId)).Add(record);
+            TallyFor(_overall, (spec.Model, spec.PromptVariant)).Add(record);
+        }
+    }
+
+    public IReadOnlyList<LeaderboardRow> Overall()
+    {
+        lock (_gate)
+        {
+            return [.. _overall
+                .Select(p => p.Value.ToRow(p.Key.Model, p.Key.Variant, null))
+                .OrderByDescending(r => r.Normalized)
+                .ThenBy(r => r.Model, StringComparer.Ordinal)
+                .ThenBy(r => r.PromptVariant, StringComparer.Ordinal)];
+        }
+    }
+
+    public IReadOnlyList<LeaderboardRow> ByTask()
+    {
+        lock (_gate)
+        {
+            return [.. _byTask
+                .Select(p => p.Value.ToRow(p.Key.Model, p.Key.Variant, p.Key.Task))
+                .OrderBy(r => r.Task, StringComparer.Ordinal)
+                .ThenByDescending(r => r.Normalized)
+                .ThenBy(r => r.Model, StringComparer.Ordinal)];
+        }
+    }
+
+    public string ToMarkdown(string runId)
+    {
+        var text = new StringBuilder();
+        text.Append("# Leaderboard — run ").Append(runId).Append("\n\n");
+        text.Append("normalized = mean of exploit value ÷ optimal value (1 = optimal, 0 = random play); ")
+            .Append("optimal = share of trials whose exploit action is a maximiser (ties count); ")
+            .Append("regret = mean optimal value − exploit value; coverage = mean share of cued variables explored; ")
+            .Append("invalid = share of answers that were invalid or unreadable. ")
+            .Append("A trial without a valid exploit action counts as 0; errors are trials that ended in an error.\n\n");
+        text.Append("## Overall\n\n");
+        AppendTable(text, Overall(), withTask: false);
+        text.Append("\n## By task\n\n");
+        AppendTable(text, ByTask(), withTask: true);
+        return text.ToString();
+    }
+
+    private static void AppendTable(StringBuilder text, IReadOnlyList<LeaderboardRow> rows, bool withTask)
+    {
+        text.Append(withTask ? "| task | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |\n"
+                             : "| rank | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |\n");
+        text.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        var rank = 0;
+        foreach (var row in rows)
+        {
+            text.Append("| ").Append(withTask ? row.Task : (++rank).ToString(CultureInfo.InvariantCulture))
+                .Append(" | ").Append(row.Model)
+                .Append(" | ").Append(row.PromptVariant ?? "—")
+                .Append(" | ").Append(row.Trials.ToString(CultureInfo.InvariantCulture))
+                .Append(" | ").Append(Format(row.Normalized))
+                .Append(" | ").Append(Format(row.OptimalActionRate))
+                .Append(" | ").Append(Format(row.Regret))
+                .Append(" | ").Append(Format(row.Coverage))
+                .Append(" | ").Append(Percent(row.InvalidRate))
+                .Append(" | ").Append(row.Errors.ToString(CultureInfo.InvariantCulture))
+                .Append(" |\n");
+        }
+    }
+
+    private static string Format(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "—";
+
+    private static string Percent(double? value) => value is { } v ? (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—";
+
+    private static Tally TallyFor<TKey>(Dictionary<TKey, Tally> tallies, TKey key) where TKey : notnull
+    {
+        if (!tallies.TryGetValue(key, out var tally))
+        {
+            tallies[key] = tally = new Tally();
+        }
+        return tally;
+    }
+
+    private sealed class Tally
+    {
+        private long _trials, _scored, _errors, _coverageCount, _decisions, _bad;
+        private double _normalized, _optimal, _regret, _coverage;
+
+        public void Add(TrialRecord record)
+        {
+            _trials++;
+            if (record.Scores is not { } s)
+            {
+                _errors++;
+                return;
+            }
+            _scored++;
+            _normalized += s.Normalized ?? 0;
+            _optimal += s.OptimalAction;
+            _regret += s.Regret ?? s.OptimalValue;
+            if (s.ExploreCoverage is { } c)
+            {
+                _coverage += c;
+                _coverageCount++;
+            }
+            _decisions += record.Transcript?.Steps.Length ?? 0;
+            _bad += s.InvalidActions + s.ParseFailures;
+        }
+
+        public LeaderboardRow ToRow(string model, string? variant, string? task) => new(
+            model, variant, task, _trials, _errors,
+            _scored > 0 ? _normalized / _scored : null,
+            _scored > 0 ? _optimal / _scored : null,
+            _scored > 0 ? _regret / _scored : null,
+            _coverageCount > 0 ? _coverage / _coverageCount : null,
+            _decisions > 0 ? (double)_bad / _decisions : null);
+    }
+}
+
+public sealed record LeaderboardRow(
+    string Model,
+    string? PromptVariant,
+    string? Task,
+    long Trials,
+    long Errors,
+    double? Normalized,
+    double? OptimalActionRate,
+    double? Regret,
+    double? Coverage,
+    double? InvalidRate);

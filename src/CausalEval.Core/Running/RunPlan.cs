@@ -1,0 +1,24 @@
+using CausalEval.Core.Tasks;
+
+namespace CausalEval.Core.Running;
+
+/// <summary>What a run does: tasks × models × prompt variants × epochs over each task's test split.</summary>
+public sealed record RunPlan
+{
+    public required IReadOnlyList<TaskDefinition> Tasks { get; init; }
+    public required IReadOnlyList<string> Models { get; init; }
+
+    /// <summary>Prompt variants for LLM agents; a single null entry for runs of non-LLM agents.</summary>
+    public IReadOnlyList<string?> PromptVariants { get; init; } = [null];
+
+    public int Epochs { get; init; } = 1;
+    public ulong Seed { get; init; }
+    public int Concurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Only the first N episodes of each test split; null means all.</summary>
+    public int? Episodes { get; init; }
+
+    public string Split { get; init; } = "test";
+
+    public const string DefaultSuiteDescription = "every task's test split with every built-in agent";
+}

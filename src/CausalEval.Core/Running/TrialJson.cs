@@ -1,0 +1,167 @@
+using System.Text.Json;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Scoring;
+
+namespace CausalEval.Core.Running;
+
+/// <summary>Writes a trial as the one-line JSON object of DESIGN §2.4.</summary>
+public static class TrialJson
+{
+    public static void Write(Utf8JsonWriter writer, TrialRecord record)
+    {
+        var spec = record.Spec;
+        var episode = spec.Episode;
+        writer.WriteStartObject();
+        writer.WriteString("trial_id", spec.TrialId);
+        writer.WriteString("task", spec.TaskId);
+        writer.WriteNumber("task_version", spec.TaskVersion);
+        writer.WriteString("split", spec.Split);
+        writer.WriteString("episode", episode.Id);
+        writer.WriteString("model", spec.Model);
+        WriteStringOrNull(writer, "prompt_variant", spec.PromptVariant);
+        writer.WriteNumber("epoch", spec.Epoch);
+        writer.WriteNumber("seed", spec.EnvironmentSeed);
+        writer.WriteString("target", episode.Target);
+        writer.WriteStartArray("steps");
+        foreach (var step in record.Transcript?.Steps ?? [])
+        {
+            WriteStep(writer, step, episode);
+        }
+        writer.WriteEndArray();
+        if (record.Scores is { } scores)
+        {
+            WriteScores(writer, scores);
+        }
+        else
+        {
+            writer.WriteNull("scores");
+        }
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("input_tokens", record.Usage.InputTokens);
+        writer.WriteNumber("output_tokens", record.Usage.OutputTokens);
+        writer.WriteEndObject();
+        writer.WriteNumber("cost", record.Cost);
+        writer.WriteNumber("latency_ms", Math.Round(record.Latency.TotalMilliseconds, 3));
+        writer.WriteString("started_at", record.StartedAt);
+        writer.WriteString("finished_at", record.FinishedAt);
+        if (record.Error is { } error)
+        {
+            writer.WriteStartObject("error");
+            writer.WriteString("kind", error.Kind);
+            writer.WriteString("message", error.Message);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("error");
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStep(Utf8JsonWriter writer, StepRecord step, Episode episode)
+    {
+        var decision = step.Decision;
+        writer.WriteStartObject();
+        writer.WriteNumber("index", step.Index);
+        writer.WriteString("phase", step.Phase switch { Phase.Explore => "explore", Phase.Exploit => "exploit", _ => "structure" });
+        writer.WriteString("status", step.Status switch { StepStatus.Valid => "valid", StepStatus.Invalid => "invalid", _ => "parse_failure" });
+        if (decision.Action is { } action)
+        {
+            writer.WriteStartObject("action");
+            writer.WriteString("variable", action.Variable);
+            writer.WriteNumber("value", action.Value);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("action");
+        }
+        if (step.Phase == Phase.Structure)
+        {
+            if (decision.Edges is { } edges)
+            {
+                writer.WriteStartArray("edges");
+                foreach (var edge in edges)
+                {
+                    writer.WriteStringValue(edge.ToString());
+                }
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WriteNull("edges");
+            }
+        }
+        if (step.Observation.IsDefault)
+        {
+            writer.WriteNull("observation");
+        }
+        else
+        {
+            Tasks.EpisodeJson.WriteValues(writer, "observation", episode.World.Observable, step.Observation);
+        }
+        WriteStringOrNull(writer, "error", step.Error);
+        // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
+        if (decision.RawAnswer is not null)
+        {
+            writer.WriteString("raw_answer", decision.RawAnswer);
+        }
+        if (decision.ParseError is not null)
+        {
+            writer.WriteString("parse_error", decision.ParseError);
+        }
+        if (decision.Rationale is not null)
+        {
+            writer.WriteString("rationale", decision.Rationale);
+        }
+        if (decision.Usage != default)
+        {
+            writer.WriteStartObject("usage");
+            writer.WriteNumber("input_tokens", decision.Usage.InputTokens);
+            writer.WriteNumber("output_tokens", decision.Usage.OutputTokens);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteScores(Utf8JsonWriter writer, Scores scores)
+    {
+        writer.WriteStartObject("scores");
+        WriteNumberOrNull(writer, "exploit_value", scores.ExploitValue);
+        writer.WriteNumber("optimal_value", scores.OptimalValue);
+        WriteNumberOrNull(writer, "normalized", scores.Normalized);
+        writer.WriteNumber("optimal_action", scores.OptimalAction);
+        WriteNumberOrNull(writer, "regret", scores.Regret);
+        WriteNumberOrNull(writer, "explore_coverage", scores.ExploreCoverage);
+        WriteNumberOrNull(writer, "subset_adherence", scores.SubsetAdherence);
+        WriteNumberOrNull(writer, "structure_f1", scores.StructureF1);
+        WriteNumberOrNull(writer, "shd", scores.Shd);
+        writer.WriteNumber("invalid_actions", scores.InvalidActions);
+        writer.WriteNumber("parse_failures", scores.ParseFailures);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+}

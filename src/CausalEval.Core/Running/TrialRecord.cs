@@ -1,0 +1,33 @@
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Scoring;
+
+namespace CausalEval.Core.Running;
+
+/// <summary>Identity of one trial: a task's episode played by a model under a prompt variant in one epoch.</summary>
+public sealed record TrialSpec(
+    long Index,
+    string TrialId,
+    string TaskId,
+    int TaskVersion,
+    string Split,
+    Episode Episode,
+    string Model,
+    string? PromptVariant,
+    int Epoch,
+    ulong EnvironmentSeed,
+    ulong AgentSeed);
+
+/// <summary>Why a trial ended without scores.</summary>
+public sealed record TrialError(string Kind, string Message);
+
+/// <summary>One finished trial, as one line of <c>trials.jsonl</c>.</summary>
+public sealed record TrialRecord(
+    TrialSpec Spec,
+    EpisodeTranscript? Transcript,
+    Scores? Scores,
+    Usage Usage,
+    double Cost,
+    TimeSpan Latency,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    TrialError? Error);

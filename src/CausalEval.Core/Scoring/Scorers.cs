@@ -1,0 +1,146 @@
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Scoring;
+
+/// <summary>Exploit value, normalized score, optimal action (ties count) and regret.</summary>
+public sealed class ExploitScorer : IScorer
+{
+    public Scores Score(ScoringInput input, Scores scores)
+    {
+        var solution = input.Episode.Solution;
+        if (input.Transcript.Exploit is not { Status: StepStatus.Valid, Action: { } action })
+        {
+            return scores with { ExploitValue = null, Normalized = null, Regret = null, OptimalAction = 0 };
+        }
+        var value = input.Episode.World.ExpectedUnder(action, input.Episode.Target) + 0.0;
+        var optimal = solution.OptimalValue;
+        return scores with
+        {
+            ExploitValue = value,
+            Normalized = optimal != 0 ? value / optimal : null,
+            Regret = optimal - value,
+            OptimalAction = solution.IsOptimal(action) ? 1 : 0,
+        };
+    }
+}
+
+/// <summary>Distinct cued variables the agent intervened on ÷ cued variables (passive episodes: not applicable).</summary>
+public sealed class ExploreCoverageScorer : IScorer
+{
+    public Scores Score(ScoringInput input, Scores scores)
+    {
+        var cued = input.Episode.ExploreVariables;
+        if (input.Episode.ExploreSteps == 0 || cued.Length == 0)
+        {
+            return scores with { ExploreCoverage = null };
+        }
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in input.Transcript.Steps)
+        {
+            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action } && cued.Contains(action.Variable))
+            {
+                touched.Add(action.Variable);
+            }
+        }
+        return scores with { ExploreCoverage = (double)touched.Count / cued.Length };
+    }
+}
+
+/// <summary>Share of explore actions (any that named a variable) inside the cued subset.</summary>
+public sealed class SubsetAdherenceScorer : IScorer
+{
+    public Scores Score(ScoringInput input, Scores scores)
+    {
+        var subset = input.Episode.Options.Subset;
+        if (subset.IsDefault)
+        {
+            return scores with { SubsetAdherence = null };
+        }
+        int inside = 0, total = 0;
+        foreach (var step in input.Transcript.Steps)
+        {
+            if (step is { Phase: Phase.Explore, Action: { } action })
+            {
+                total++;
+                if (subset.Contains(action.Variable))
+                {
+                    inside++;
+                }
+            }
+        }
+        return scores with { SubsetAdherence = total > 0 ? (double)inside / total : null };
+    }
+}
+
+/// <summary>Edge F1 and structural Hamming distance against the true graph over observable variables.</summary>
+public sealed class StructureScorer : IScorer
+{
+    public Scores Score(ScoringInput input, Scores scores)
+    {
+        if (!input.Episode.Options.AskStructure)
+        {
+            return scores with { StructureF1 = null, Shd = null };
+        }
+        var world = input.Episode.World;
+        var truth = world.Edges
+            .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
+            .Select(e => new DirectedLink(e.From, e.To))
+            .ToHashSet();
+        var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges }
+            ? edges.ToHashSet()
+            : [];
+        return scores with { StructureF1 = F1(truth, claimed), Shd = StructuralHammingDistance(world.Observable, truth, claimed) };
+    }
+
+    /// <summary>Harmonic mean of precision and recall over directed edges; 1 when both graphs are empty.</summary>
+    public static double F1(IReadOnlySet<DirectedLink> truth, IReadOnlySet<DirectedLink> claimed)
+    {
+        if (truth.Count == 0 && claimed.Count == 0)
+        {
+            return 1;
+        }
+        var hits = claimed.Count(truth.Contains);
+        return hits == 0 ? 0 : 2.0 * hits / (truth.Count + claimed.Count);
+    }
+
+    /// <summary>Pairs of variables whose relation (none, one way, the other way, both) differs between the graphs.</summary>
+    public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlySet<DirectedLink> truth, IReadOnlySet<DirectedLink> claimed)
+    {
+        var distance = 0;
+        for (var i = 0; i < variables.Count; i++)
+        {
+            for (var j = i + 1; j < variables.Count; j++)
+            {
+                var forward = new DirectedLink(variables[i], variables[j]);
+                var backward = new DirectedLink(variables[j], variables[i]);
+                if (truth.Contains(forward) != claimed.Contains(forward) || truth.Contains(backward) != claimed.Contains(backward))
+                {
+                    distance++;
+                }
+            }
+        }
+        return distance;
+    }
+}
+
+/// <summary>Invalid actions and parse failures, counted apart from wrong answers.</summary>
+public sealed class ValidityScorer : IScorer
+{
+    public Scores Score(ScoringInput input, Scores scores)
+    {
+        int invalid = 0, unreadable = 0;
+        foreach (var step in input.Transcript.Steps)
+        {
+            if (step.Status == StepStatus.Invalid)
+            {
+                invalid++;
+            }
+            else if (step.Status == StepStatus.ParseFailure)
+            {
+                unreadable++;
+            }
+        }
+        return scores with { InvalidActions = invalid, ParseFailures = unreadable };
+    }
+}

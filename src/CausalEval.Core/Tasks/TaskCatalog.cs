@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using System.Text;
+using CausalEval.Core.Episodes;
+
+namespace CausalEval.Core.Tasks;
+
+/// <summary>
+/// The folder of tasks: <c>&lt;root&gt;/&lt;task-id&gt;/task.json</c> and the committed
+/// <c>&lt;root&gt;/&lt;task-id&gt;/test.jsonl</c>.
+/// </summary>
+public sealed class TaskCatalog(string root)
+{
+    public const string TaskFileName = "task.json";
+    public const string TestFileName = "test.jsonl";
+    public const string EnvironmentVariable = "CAUSALEVAL_DATASETS";
+
+    public string Root { get; } = root;
+
+    /// <summary>
+    /// Finds the datasets folder: an explicit path, else $CAUSALEVAL_DATASETS, else the copy next to the executable,
+    /// else ./datasets.
+    /// </summary>
+    public static TaskCatalog Locate(string? explicitRoot = null)
+    {
+        if (explicitRoot is not null)
+        {
+            return Directory.Exists(explicitRoot)
+                ? new TaskCatalog(explicitRoot)
+                : throw new InputException("--datasets", explicitRoot, "no such folder");
+        }
+        var candidates = new[]
+        {
+            Environment.GetEnvironmentVariable(EnvironmentVariable),
+            Path.Combine(AppContext.BaseDirectory, "datasets"),
+            Path.Combine(Directory.GetCurrentDirectory(), "datasets"),
+        };
+        var found = candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && Directory.Exists(c));
+        return new TaskCatalog(found ?? throw new InputException(EnvironmentVariable, "datasets", "no datasets folder found (set CAUSALEVAL_DATASETS or pass --datasets)"));
+    }
+
+    public IReadOnlyList<string> TaskIds() =>
+        [.. Directory.EnumerateDirectories(Root)
+            .Where(d => File.Exists(Path.Combine(d, TaskFileName)))
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)];
+
+    public TaskDefinition Load(string taskId)
+    {
+        var path = Path.Combine(Root, taskId, TaskFileName);
+        if (taskId.Contains('/') || taskId.Contains('\\') || !File.Exists(path))
+        {
+            throw new InputException("--task", taskId, $"unknown task (known: {string.Join(", ", TaskIds())})");
+        }
+        var task = TaskJson.Load(path);
+        return task.Id == taskId ? task : throw new InputException(path, "id", $"'{task.Id}' does not match its folder '{taskId}'");
+    }
+
+    public string TestSplitPath(string taskId) => Path.Combine(Root, taskId, TestFileName);
+
+    /// <summary>Streams the committed test split, failing with file:line and field on a malformed line.</summary>
+    public IEnumerable<Episode> LoadTestSplit(string taskId, int? limit = null) => ReadSplitFile(TestSplitPath(taskId), limit);
+
+    public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InputException(path, "$", "the dataset file does not exist (run `causaleval datasets generate <id>`)");
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var lineNumber = 0;
+        var yielded = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (limit is { } max && yielded >= max)
+            {
+                yield break;
+            }
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            var (episode, _) = EpisodeJson.Parse(line, $"{path}:{lineNumber}");
+            if (!ids.Add(episode.Id))
+            {
+                throw new InputException($"{path}:{lineNumber}", "id", $"duplicate episode id '{episode.Id}'");
+            }
+            yielded++;
+            yield return episode;
+        }
+    }
+
+    /// <summary>The bytes <c>datasets generate</c> writes for a split: one JSON line per episode, '\n' after each.</summary>
+    public static void WriteSplit(TaskDefinition task, string split, int? count, Stream output)
+    {
+        using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+        foreach (var episode in DatasetGenerator.Generate(task, split, count))
+        {
+            writer.WriteLine(EpisodeJson.ToLine(episode, split));
+        }
+    }
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
