@@ -17,8 +17,8 @@ public sealed class TaskCatalog(string root)
     public string Root { get; } = root;
 
     /// <summary>
-    /// Finds the datasets folder: an explicit path, else $CAUSALEVAL_DATASETS, else the copy next to the executable,
-    /// else ./datasets.
+    /// Finds the datasets folder: an explicit path, else $CAUSALEVAL_DATASETS, else ./datasets (the repository's,
+    /// when run from its root), else the copy next to the executable.
     /// </summary>
     public static TaskCatalog Locate(string? explicitRoot = null)
     {
@@ -31,8 +31,8 @@ public sealed class TaskCatalog(string root)
         var candidates = new[]
         {
             Environment.GetEnvironmentVariable(EnvironmentVariable),
-            Path.Combine(AppContext.BaseDirectory, "datasets"),
             Path.Combine(Directory.GetCurrentDirectory(), "datasets"),
+            Path.Combine(AppContext.BaseDirectory, "datasets"),
         };
         var found = candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && Directory.Exists(c));
         return new TaskCatalog(found ?? throw new InputException(EnvironmentVariable, "datasets", "no datasets folder found (set CAUSALEVAL_DATASETS or pass --datasets)"));

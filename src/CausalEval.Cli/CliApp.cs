@@ -1,0 +1,49 @@
+using System.CommandLine;
+using CausalEval.Cli.Commands;
+using CausalEval.Core;
+
+namespace CausalEval.Cli;
+
+/// <summary>The <c>causaleval</c> command. Exit codes: 0 ok, 1 the run failed, 2 bad input.</summary>
+public static class CliApp
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var console = new CliConsole(stdout, stderr);
+        var root = new RootCommand("CausalEval: can a model learn an active causal strategy from passive data?")
+        {
+            RunCommand.Create(console),
+            SolveCommand.Create(console),
+            DatasetsCommand.Create(console),
+            ModelsCommand.Create(console),
+            BenchCommand.Create(console),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+            await stderr.WriteLineAsync("Try 'causaleval --help'.").ConfigureAwait(false);
+            return BadInput;
+        }
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (InputException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return BadInput;
+        }
+    }
+}
+
+/// <summary>Where commands write: results to <see cref="Out"/>, progress and diagnostics to <see cref="Error"/>.</summary>
+public sealed record CliConsole(TextWriter Out, TextWriter Error);

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CausalEval.Core;
+using CausalEval.Core.Agents;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Running;
+using CausalEval.Core.Scoring;
+using CausalEval.Core.Tasks;
+
+namespace CausalEval.Cli.Commands;
+
+/// <summary>
+/// <c>causaleval bench</c>: episodes per second of the engine and scorers on one thread, and optionally a large
+/// streamed run with its peak memory. Figures go into the README.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var task = new Option<string>("--task") { Description = "Task to play", DefaultValueFactory = _ => "explore-exploit" };
+        var model = new Option<string>("--model") { Description = "Built-in agent", DefaultValueFactory = _ => "builtin/expert" };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes to play on one thread", DefaultValueFactory = _ => 2_000_000 };
+        var trials = new Option<long>("--run-trials") { Description = "Also run this many trials through `run`'s runner into a temporary folder (0: skip)" };
+        var datasets = CommonOptions.Datasets();
+        var command = new Command("bench", "Measure episodes per second and a streamed run's peak memory") { task, model, episodes, trials, datasets };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
+            var definition = catalog.Load(parse.GetValue(task)!);
+            var pool = catalog.LoadTestSplit(definition.Id).ToArray();
+            var modelId = parse.GetValue(model)!;
+            var factory = ModelsCommand.Catalog().Resolve(modelId);
+            var count = parse.GetValue(episodes);
+            if (count < 1)
+            {
+                throw new InputException("--episodes", count.ToString(CultureInfo.InvariantCulture), "must be at least 1");
+            }
+            var (perSecond, bytesPerEpisode) = EpisodesPerSecond(pool, factory, count);
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{modelId} on {definition.Id}: {perSecond:N0} episodes/s on one thread ({count:N0} episodes, {bytesPerEpisode:N0} bytes allocated per episode)"));
+            if (parse.GetValue(trials) is > 0 and var total)
+            {
+                await StreamedRun(console, definition, pool, modelId, total, cancellationToken).ConfigureAwait(false);
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Plays and scores episodes back to back on the calling thread (agents here complete synchronously).</summary>
+    internal static (double PerSecond, double BytesPerEpisode) EpisodesPerSecond(Episode[] pool, AgentFactory factory, int count)
+    {
+        // Warm-up lets tiered compilation settle before timing.
+        Play(pool, factory, Math.Min(count, 50_000));
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        var checksum = Play(pool, factory, count);
+        watch.Stop();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        GC.KeepAlive(checksum);
+        return (count / watch.Elapsed.TotalSeconds, (double)allocated / count);
+    }
+
+    private static double Play(Episode[] pool, AgentFactory factory, int count)
+    {
+        double checksum = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var episode = pool[i % pool.Length];
+            var agent = factory(new TrialContext("bench", episode, 1, (ulong)i, null));
+            var pending = EpisodeEngine.RunAsync(episode, agent, (ulong)i);
+            var transcript = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+            checksum += EpisodeScoring.Score(new ScoringInput(episode, transcript)).Normalized ?? 0;
+        }
+        return checksum;
+    }
+
+    private static async Task StreamedRun(CliConsole console, TaskDefinition task, Episode[] pool, string model, long trials,
+        CancellationToken cancellationToken)
+    {
+        var epochs = (int)Math.Ceiling((double)trials / pool.Length);
+        var directory = Path.Combine(Path.GetTempPath(), $"causaleval-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var plan = new RunPlan { Tasks = [task], Models = [model], Epochs = epochs, Concurrency = Environment.ProcessorCount };
+            var watch = Stopwatch.StartNew();
+            RunOutcome outcome;
+            await using (var store = new JsonlResultStore(directory))
+            {
+                outcome = await new Runner(ModelsCommand.Catalog(), TimeProvider.System)
+                    .RunAsync(plan, [new TaskEpisodes(task, pool)], store, new Leaderboard(), null, cancellationToken).ConfigureAwait(false);
+            }
+            watch.Stop();
+            var bytes = new FileInfo(Path.Combine(directory, JsonlResultStore.FileName)).Length;
+            using var self = Process.GetCurrentProcess();
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"streamed run: {outcome.Written:N0} trials in {watch.Elapsed.TotalSeconds:0.0} s ({outcome.Written / watch.Elapsed.TotalSeconds:N0} trials/s), " +
+                $"trials.jsonl {bytes / 1048576.0:N0} MiB, peak working set {self.PeakWorkingSet64 / 1048576.0:N0} MiB"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using CausalEval.Core;
+using CausalEval.Core.Agents;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Tasks;
+
+namespace CausalEval.Cli.Commands;
+
+/// <summary><c>causaleval datasets list | show ID | generate ID</c>.</summary>
+internal static class DatasetsCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("datasets", "The tasks and their committed test splits");
+        command.Add(List(console));
+        command.Add(Show(console));
+        command.Add(Generate(console));
+        return command;
+    }
+
+    private static Command List(CliConsole console)
+    {
+        var datasets = CommonOptions.Datasets();
+        var command = new Command("list", "List tasks with version, family and test-split size") { datasets };
+        command.SetAction(parse =>
+        {
+            var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
+            console.Out.WriteLine($"{"task",-34} {"version",7} {"family",-16} {"test episodes",13}");
+            foreach (var id in catalog.TaskIds())
+            {
+                var task = catalog.Load(id);
+                var path = catalog.TestSplitPath(id);
+                var count = File.Exists(path) ? File.ReadLines(path).Count(l => l.Length > 0).ToString(CultureInfo.InvariantCulture) : "missing";
+                console.Out.WriteLine($"{id,-34} {task.Version,7} {task.Family,-16} {count,13}");
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show(CliConsole console)
+    {
+        var id = new Argument<string>("id") { Description = "Task id" };
+        var datasets = CommonOptions.Datasets();
+        var command = new Command("show", "Describe a task and check its committed test split") { id, datasets };
+        command.SetAction(parse =>
+        {
+            var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
+            var task = catalog.Load(parse.GetValue(id)!);
+            console.Out.Write(Describe(catalog, task));
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Generate(CliConsole console)
+    {
+        var id = new Argument<string>("id") { Description = "Task id" };
+        var split = new Option<string>("--split") { Description = "test or train", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("test", "train");
+        var count = new Option<int?>("--count") { Description = "Episodes (default: the split's size from task.json)" };
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output" };
+        var write = new Option<bool>("--write") { Description = "Write the test split and its README into the task's folder" };
+        var datasets = CommonOptions.Datasets();
+        var command = new Command("generate", "Generate a split deterministically (the test split reproduces the committed file byte for byte)")
+        {
+            id, split, count, output, write, datasets,
+        };
+        command.SetAction(parse =>
+        {
+            var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
+            var task = catalog.Load(parse.GetValue(id)!);
+            var n = parse.GetValue(count);
+            if (n is < 1)
+            {
+                throw new InputException("--count", n.Value.ToString(CultureInfo.InvariantCulture), "must be at least 1");
+            }
+            if (parse.GetValue(write))
+            {
+                var path = catalog.TestSplitPath(task.Id);
+                WriteAtomically(path, stream => TaskCatalog.WriteSplit(task, "test", null, stream));
+                File.WriteAllText(Path.Combine(catalog.Root, task.Id, "README.md"), Readme(catalog, task), new UTF8Encoding(false));
+                console.Error.WriteLine($"wrote {path} and its README.md");
+                return CliApp.Ok;
+            }
+            if (parse.GetValue(output) is { } file)
+            {
+                WriteAtomically(file, stream => TaskCatalog.WriteSplit(task, parse.GetValue(split)!, n, stream));
+                return CliApp.Ok;
+            }
+            using var stdout = new MemoryStream();
+            TaskCatalog.WriteSplit(task, parse.GetValue(split)!, n, stdout);
+            console.Out.Write(Encoding.UTF8.GetString(stdout.ToArray()));
+            console.Out.Flush();
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static void WriteAtomically(string path, Action<Stream> write)
+    {
+        var temp = path + ".tmp";
+        using (var stream = File.Create(temp))
+        {
+            write(stream);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>What a task is, what its test split holds, and whether it matches a fresh generation.</summary>
+    internal static string Describe(TaskCatalog catalog, TaskDefinition task)
+    {
+        var text = new StringBuilder();
+        var path = catalog.TestSplitPath(task.Id);
+        var episodes = catalog.LoadTestSplit(task.Id).ToList();
+        text.Append(CultureInfo.InvariantCulture, $"{task.Id} (version {task.Version}, {task.Family})\n");
+        text.Append(task.Description).Append('\n');
+        text.Append(CultureInfo.InvariantCulture, $"test split: {path}\n");
+        text.Append(CultureInfo.InvariantCulture, $"episodes: {episodes.Count}, sha256 {TaskCatalog.Sha256(path)}\n");
+        using (var fresh = new MemoryStream())
+        {
+            TaskCatalog.WriteSplit(task, "test", null, fresh);
+            text.Append("matches `datasets generate`: ").Append(fresh.ToArray().AsSpan().SequenceEqual(File.ReadAllBytes(path)) ? "yes" : "NO").Append('\n');
+        }
+        foreach (var (name, value) in Statistics(episodes))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Facts about a split that users check: graph density, and how often shortcuts fail.</summary>
+    internal static IEnumerable<(string Name, string Value)> Statistics(IReadOnlyList<Episode> episodes)
+    {
+        if (episodes.Count == 0)
+        {
+            yield break;
+        }
+        var edges = episodes.Average(e => e.World.Edges.Length);
+        yield return ("mean edges per world", edges.ToString("0.00", CultureInfo.InvariantCulture));
+        yield return ("mean optimal actions per episode (ties)", episodes.Average(e => e.Solution.Optimal.Length).ToString("0.00", CultureInfo.InvariantCulture));
+        yield return ("share where correlation misleads (builtin/correlational not optimal)",
+            Share(episodes, "correlational").ToString("0.000", CultureInfo.InvariantCulture));
+        if (episodes.Any(e => e.Options.HeldoutLink is not null))
+        {
+            yield return ("share where the held-out link matters (builtin/training-support not optimal)",
+                Share(episodes, "training-support").ToString("0.000", CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static double Share(IReadOnlyList<Episode> episodes, string agent)
+    {
+        var factory = BuiltinAgents.All[agent].Create;
+        var misses = 0;
+        foreach (var episode in episodes)
+        {
+            var transcript = EpisodeEngine.RunAsync(episode, factory(new TrialContext("stats", episode, 1, episode.Seed, null)), episode.Seed)
+                .AsTask().GetAwaiter().GetResult();
+            if (transcript.Exploit is not { Status: StepStatus.Valid, Action: { } action } || !episode.Solution.IsOptimal(action))
+            {
+                misses++;
+            }
+        }
+        return (double)misses / episodes.Count;
+    }
+
+    private static string Readme(TaskCatalog catalog, TaskDefinition task)
+    {
+        var path = catalog.TestSplitPath(task.Id);
+        var episodes = catalog.LoadTestSplit(task.Id).ToList();
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# {task.Id} — test split (version {task.Version})\n\n");
+        text.Append(task.Description).Append("\n\n");
+        text.Append("Generated deterministically from `task.json` (generator, split seed, episode options) by:\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"```\ncausaleval datasets generate {task.Id} --write\n```\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"`causaleval datasets generate {task.Id}` prints the same bytes; a test checks that they match this file.\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"- file: `{TaskCatalog.TestFileName}`, {episodes.Count} episodes, one JSON object per line\n");
+        text.Append(CultureInfo.InvariantCulture, $"- sha256: `{TaskCatalog.Sha256(path)}`\n");
+        foreach (var (name, value) in Statistics(episodes))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"- {name}: {value}\n");
+        }
+        text.Append("\nChange the generator or the episode options only with a new `version` in `task.json`, then regenerate.\n");
+        return text.ToString();
+    }
+}
