@@ -16,7 +16,7 @@ public static class CliApp
         var console = new CliConsole(stdout, stderr);
         var root = new RootCommand("CausalEval: can a model learn an active causal strategy from passive data?")
         {
-            RunCommand.Create(console),
+            RunCommand.Create(console, args),
             SolveCommand.Create(console),
             DatasetsCommand.Create(console),
             ModelsCommand.Create(console),

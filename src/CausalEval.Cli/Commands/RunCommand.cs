@@ -11,7 +11,7 @@ namespace CausalEval.Cli.Commands;
 /// <summary><c>causaleval run</c>: tasks × models × epochs into <c>results/&lt;run-id&gt;/</c>, then the leaderboard.</summary>
 internal static class RunCommand
 {
-    public static Command Create(CliConsole console)
+    public static Command Create(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
         var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent)" };
@@ -41,7 +41,7 @@ internal static class RunCommand
                 parse.GetValue(output),
                 parse.GetValue(datasets),
                 parse.GetValue(quiet),
-                Environment.GetCommandLineArgs().Skip(1).ToArray());
+                ["causaleval", .. commandLine]);
             return await ExecuteAsync(options, console, ModelsCommand.Catalog(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;

@@ -13,10 +13,28 @@ internal readonly struct EvidenceTable
     private readonly List<(int Intervened, double Value, ImmutableArray<double> Values)> _rows;
     private readonly int _variables;
 
+    // Per cause: sum of x_effect / v over its interventions, and how many there were (one pass over the rows).
+    private readonly double[] _effectSums;
+    private readonly int[] _interventions;
+
     private EvidenceTable(List<(int, double, ImmutableArray<double>)> rows, int variables)
     {
         _rows = rows;
         _variables = variables;
+        _effectSums = new double[variables * variables];
+        _interventions = new int[variables];
+        foreach (var (cause, value, values) in rows)
+        {
+            if (cause < 0 || value == 0)
+            {
+                continue;
+            }
+            _interventions[cause]++;
+            for (var effect = 0; effect < variables; effect++)
+            {
+                _effectSums[cause * variables + effect] += values[effect] / value;
+            }
+        }
     }
 
     public static EvidenceTable From(EpisodeView view)
@@ -46,17 +64,8 @@ internal readonly struct EvidenceTable
     /// </summary>
     public double InterventionalEffect(int cause, int effect)
     {
-        double sum = 0;
-        var count = 0;
-        foreach (var row in _rows)
-        {
-            if (row.Intervened == cause && row.Value != 0)
-            {
-                sum += row.Values[effect] / row.Value;
-                count++;
-            }
-        }
-        return count > 0 ? sum / count : RegressionSlope(cause, effect);
+        var count = _interventions[cause];
+        return count > 0 ? _effectSums[cause * _variables + effect] / count : RegressionSlope(cause, effect);
     }
 
     /// <summary>Least-squares slope of <paramref name="effect"/> on <paramref name="cause"/> over every row, interventions or not.</summary>

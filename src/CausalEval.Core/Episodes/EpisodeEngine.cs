@@ -18,24 +18,25 @@ public static class EpisodeEngine
         var brief = EpisodeBrief.From(episode);
         var random = new SeededRandom(environmentSeed);
         var history = new List<StepRecord>(episode.ExploreSteps + 2);
+        var visibleHistory = history.AsReadOnly();
         var goal = episode.Options.GoalFirst ? episode.Target : null;
         for (var step = 0; step < episode.ExploreSteps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var view = new EpisodeView(brief, Phase.Explore, step, goal, history.AsReadOnly());
+            var view = new EpisodeView(brief, Phase.Explore, step, goal, visibleHistory);
             var decision = await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);
             history.Add(Explore(episode, step, decision, random));
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var exploitView = new EpisodeView(brief, Phase.Exploit, history.Count, episode.Target, history.AsReadOnly());
+        var exploitView = new EpisodeView(brief, Phase.Exploit, history.Count, episode.Target, visibleHistory);
         var exploit = await agent.DecideAsync(exploitView, cancellationToken).ConfigureAwait(false);
         history.Add(Exploit(episode, history.Count, exploit));
 
         if (episode.Options.AskStructure)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var structureView = new EpisodeView(brief, Phase.Structure, history.Count, episode.Target, history.AsReadOnly());
+            var structureView = new EpisodeView(brief, Phase.Structure, history.Count, episode.Target, visibleHistory);
             var structure = await agent.DecideAsync(structureView, cancellationToken).ConfigureAwait(false);
             history.Add(Structure(episode, history.Count, structure));
         }

@@ -35,15 +35,15 @@ public sealed class ExploreCoverageScorer : IScorer
         {
             return scores with { ExploreCoverage = null };
         }
-        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var touched = 0UL; // bit i: cued variable i was intervened on (at most 64 variables)
         foreach (var step in input.Transcript.Steps)
         {
-            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action } && cued.Contains(action.Variable))
+            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action } && cued.IndexOf(action.Variable) is >= 0 and var i)
             {
-                touched.Add(action.Variable);
+                touched |= 1UL << i;
             }
         }
-        return scores with { ExploreCoverage = (double)touched.Count / cued.Length };
+        return scores with { ExploreCoverage = (double)ulong.PopCount(touched) / cued.Length };
     }
 }
 
@@ -83,29 +83,41 @@ public sealed class StructureScorer : IScorer
             return scores with { StructureF1 = null, Shd = null };
         }
         var world = input.Episode.World;
-        var truth = world.Edges
-            .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
-            .Select(e => new DirectedLink(e.From, e.To))
-            .ToHashSet();
+        var truth = new List<DirectedLink>(world.Edges.Length);
+        foreach (var edge in world.Edges)
+        {
+            if (world.IsObservable(edge.From) && world.IsObservable(edge.To))
+            {
+                truth.Add(new DirectedLink(edge.From, edge.To));
+            }
+        }
         var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges }
-            ? edges.ToHashSet()
+            ? edges.Distinct().ToList()
             : [];
         return scores with { StructureF1 = F1(truth, claimed), Shd = StructuralHammingDistance(world.Observable, truth, claimed) };
     }
 
     /// <summary>Harmonic mean of precision and recall over directed edges; 1 when both graphs are empty.</summary>
-    public static double F1(IReadOnlySet<DirectedLink> truth, IReadOnlySet<DirectedLink> claimed)
+    /// <remarks>Both lists hold distinct edges; graphs here are small, so a linear scan beats hashing.</remarks>
+    public static double F1(IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
     {
         if (truth.Count == 0 && claimed.Count == 0)
         {
             return 1;
         }
-        var hits = claimed.Count(truth.Contains);
+        var hits = 0;
+        foreach (var edge in claimed)
+        {
+            if (Contains(truth, edge))
+            {
+                hits++;
+            }
+        }
         return hits == 0 ? 0 : 2.0 * hits / (truth.Count + claimed.Count);
     }
 
     /// <summary>Pairs of variables whose relation (none, one way, the other way, both) differs between the graphs.</summary>
-    public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlySet<DirectedLink> truth, IReadOnlySet<DirectedLink> claimed)
+    public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
     {
         var distance = 0;
         for (var i = 0; i < variables.Count; i++)
@@ -114,13 +126,25 @@ public sealed class StructureScorer : IScorer
             {
                 var forward = new DirectedLink(variables[i], variables[j]);
                 var backward = new DirectedLink(variables[j], variables[i]);
-                if (truth.Contains(forward) != claimed.Contains(forward) || truth.Contains(backward) != claimed.Contains(backward))
+                if (Contains(truth, forward) != Contains(claimed, forward) || Contains(truth, backward) != Contains(claimed, backward))
                 {
                     distance++;
                 }
             }
         }
         return distance;
+    }
+
+    private static bool Contains(IReadOnlyList<DirectedLink> edges, DirectedLink edge)
+    {
+        for (var i = 0; i < edges.Count; i++)
+        {
+            if (edges[i] == edge)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }
 

@@ -285,7 +285,10 @@ public sealed class World
                 {
                     var start = stack.IndexOf(p);
                     // stack runs child → parent; reverse to print the causal direction.
-                    var cycle = stack.Skip(start).Select(i => variables[i]).Reverse().ToList();
+                    var members = stack.Skip(start).Reverse().ToList();
+                    // Start at the variable listed first in the world, so the message is stable.
+                    var first = members.IndexOf(members.Min());
+                    var cycle = members.Skip(first).Concat(members.Take(first)).Select(i => variables[i]).ToList();
                     cycle.Add(cycle[0]);
                     found = cycle;
                     return;
