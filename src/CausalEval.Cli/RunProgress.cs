@@ -15,7 +15,7 @@ internal abstract class RunProgress : IProgress<long>, IDisposable
         {
             return new Silent();
         }
-        var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected && !Console.IsOutputRedirected;
+        var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
         return interactive ? new Bar(total) : new Lines(console.Error, total);
     }
 
@@ -54,7 +54,13 @@ internal abstract class RunProgress : IProgress<long>, IDisposable
 
         public Bar(long total)
         {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            // Standard error is a terminal (checked by the caller) even when standard output is redirected.
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(Console.Error),
+                Ansi = AnsiSupport.Yes,
+                Interactive = InteractionSupport.Yes,
+            });
             _rendering = console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())

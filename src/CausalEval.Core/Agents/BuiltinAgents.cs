@@ -18,7 +18,7 @@ public static class BuiltinAgents
             ["optimal"] = ("knows the world; explores every variable, then plays an optimal action (the upper bound)",
                 c => new OptimalAgent(c.Episode.World, c.Episode.Solution)),
             ["expert"] = ("intervenes on each allowed variable once, then exploits the effects it observed",
-                _ => ExpertAgent.Instance),
+                _ => new ExpertAgent()),
             ["random"] = ("uniformly random allowed actions",
                 c => new RandomAgent(c.Seed)),
             ["correlational"] = ("explores like the expert, then regresses the target on each variable over all samples, ignoring interventions",
@@ -71,16 +71,29 @@ public static class BuiltinAgents
 
 internal sealed class ExpertAgent : IAgent
 {
-    public static readonly ExpertAgent Instance = new();
+    // The exploit and structure steps see the same evidence; estimate once.
+    private EvidenceTable? _table;
+    private int _tableHistory = -1;
 
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         return view.Phase switch
         {
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
-            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view).InterventionalEffect))),
-            _ => new(AgentDecision.Answer(EvidenceTable.From(view).RecoverEdges(view.Brief.Variables))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Table(view).InterventionalEffect))),
+            _ => new(AgentDecision.Answer(Table(view).RecoverEdges(view.Brief.Variables))),
         };
+    }
+
+    private EvidenceTable Table(EpisodeView view)
+    {
+        var explored = view.History.Count(s => s.Phase == Phase.Explore);
+        if (_table is null || _tableHistory != explored)
+        {
+            _table = EvidenceTable.From(view);
+            _tableHistory = explored;
+        }
+        return _table;
     }
 }
 

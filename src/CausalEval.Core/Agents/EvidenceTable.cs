@@ -8,7 +8,7 @@ namespace CausalEval.Core.Agents;
 /// Every sample an agent has seen — passive evidence and its own valid experiments — as rows of
 /// (intervened variable index or −1, intervention value, observed values), with the estimators built on them.
 /// </summary>
-internal readonly struct EvidenceTable
+internal sealed class EvidenceTable
 {
     private readonly List<(int Intervened, double Value, ImmutableArray<double> Values)> _rows;
     private readonly int _variables;

@@ -38,7 +38,11 @@ public sealed class Episode
         ExploitVariables = [.. ExploreVariables.Where(v => v != target)];
         Solution = ExploitOracle.Solve(world, target, ExploitVariables, options.AllowedValues);
         ObservableIndex = [.. world.Observable.Select(world.IndexOf)];
+        Brief = EpisodeBrief.From(this);
     }
+
+    /// <summary>What an agent may see of this episode.</summary>
+    public EpisodeBrief Brief { get; }
 
     public string Id { get; }
     public World World { get; }

@@ -15,7 +15,7 @@ public static class EpisodeEngine
     public static async ValueTask<EpisodeTranscript> RunAsync(
         Episode episode, IAgent agent, ulong environmentSeed, CancellationToken cancellationToken = default)
     {
-        var brief = EpisodeBrief.From(episode);
+        var brief = episode.Brief;
         var random = new SeededRandom(environmentSeed);
         var history = new List<StepRecord>(episode.ExploreSteps + 2);
         var visibleHistory = history.AsReadOnly();
