@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using CausalEval.Build.ElfWeakVersion;
 
 namespace CausalEval.Baseline.Tests;
@@ -121,6 +122,31 @@ public sealed class ElfVersionPatcherTests
         Assert.Equal(
             ["/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/i386-linux-gnu/libstdc++.so.6"],
             SharedLibraryLocator.ParseLdconfigOutput(output, "libstdc++.so.6"));
+    }
+
+    [Fact]
+    public void Reads_the_version_definitions_of_the_system_libstdcxx()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // no system libstdc++.so.6 to read
+        }
+
+        ushort machine = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 62,
+            Architecture.Arm64 => 183,
+            _ => 0,
+        };
+        string? path = SharedLibraryLocator.Find("libstdc++.so.6", machine);
+
+        Assert.NotNull(path);
+        IReadOnlyList<string> versions = ElfImage.Load(path).ReadVersionDefinitions();
+        Assert.Equal("GLIBCXX_3.4", versions[0]);
+        Assert.Contains("CXXABI_1.3", versions);
+        Assert.DoesNotContain("libstdc++.so.6", versions);
+        Assert.True(ElfVersionPatcher.DefinesVersion(path, "GLIBCXX_3.4.21"));
+        Assert.False(ElfVersionPatcher.DefinesVersion(path, "GLIBCXX_99.0"));
     }
 
     internal static void AssertSameExceptFlags(byte[] before, byte[] after, long flagsOffset, ushort expectedFlags)
