@@ -17,6 +17,9 @@ public sealed record RunManifest
     public required IReadOnlyList<ManifestTask> Tasks { get; init; }
     public required IReadOnlyList<string> Models { get; init; }
     public required IReadOnlyList<string?> PromptVariants { get; init; }
+
+    /// <summary>Variable naming scheme of the prompted models; null when the run has none.</summary>
+    public string? Naming { get; init; }
     public required ulong Seed { get; init; }
     public required int Epochs { get; init; }
     public required int Concurrency { get; init; }
@@ -80,6 +83,14 @@ public sealed record RunManifest
                 }
             }
             writer.WriteEndArray();
+            if (Naming is null)
+            {
+                writer.WriteNull("naming");
+            }
+            else
+            {
+                writer.WriteString("naming", Naming);
+            }
             writer.WriteNumber("seed", Seed);
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);

@@ -19,6 +19,7 @@ public static class TrialJson
         writer.WriteString("episode", episode.Id);
         writer.WriteString("model", spec.Model);
         WriteStringOrNull(writer, "prompt_variant", spec.PromptVariant);
+        WriteStringOrNull(writer, "naming", spec.Naming);
         writer.WriteNumber("epoch", spec.Epoch);
         writer.WriteNumber("seed", spec.EnvironmentSeed);
         writer.WriteString("target", episode.Target);
@@ -65,32 +66,10 @@ public static class TrialJson
         writer.WriteNumber("index", step.Index);
         writer.WriteString("phase", step.Phase switch { Phase.Explore => "explore", Phase.Exploit => "exploit", _ => "structure" });
         writer.WriteString("status", step.Status switch { StepStatus.Valid => "valid", StepStatus.Invalid => "invalid", _ => "parse_failure" });
-        if (decision.Action is { } action)
-        {
-            writer.WriteStartObject("action");
-            writer.WriteString("variable", action.Variable);
-            writer.WriteNumber("value", action.Value);
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteNull("action");
-        }
+        WriteAction(writer, "action", decision.Action);
         if (step.Phase == Phase.Structure)
         {
-            if (decision.Edges is { } edges)
-            {
-                writer.WriteStartArray("edges");
-                foreach (var edge in edges)
-                {
-                    writer.WriteStringValue(edge.ToString());
-                }
-                writer.WriteEndArray();
-            }
-            else
-            {
-                writer.WriteNull("edges");
-            }
+            WriteEdges(writer, "edges", decision.Edges);
         }
         if (step.Observation.IsDefault)
         {
@@ -102,9 +81,30 @@ public static class TrialJson
         }
         WriteStringOrNull(writer, "error", step.Error);
         // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
+        if (!decision.Messages.IsDefault)
+        {
+            writer.WriteStartArray("messages");
+            foreach (var message in decision.Messages)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("role", message.Role);
+                writer.WriteString("content", message.Content);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
         if (decision.RawAnswer is not null)
         {
             writer.WriteString("raw_answer", decision.RawAnswer);
+            // The lenient reading sits next to the strict one (action/edges above), which is the one that scores.
+            if (step.Phase == Phase.Structure)
+            {
+                WriteEdges(writer, "lenient_edges", decision.LenientEdges);
+            }
+            else
+            {
+                WriteAction(writer, "lenient_action", decision.LenientAction);
+            }
         }
         if (decision.ParseError is not null)
         {
@@ -121,7 +121,43 @@ public static class TrialJson
             writer.WriteNumber("output_tokens", decision.Usage.OutputTokens);
             writer.WriteEndObject();
         }
+        if (decision.Latency is { } latency)
+        {
+            writer.WriteNumber("latency_ms", Math.Round(latency.TotalMilliseconds, 3));
+        }
         writer.WriteEndObject();
+    }
+
+    private static void WriteAction(Utf8JsonWriter writer, string name, Worlds.Intervention? action)
+    {
+        if (action is { } a)
+        {
+            writer.WriteStartObject(name);
+            writer.WriteString("variable", a.Variable);
+            writer.WriteNumber("value", a.Value);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static void WriteEdges(Utf8JsonWriter writer, string name, System.Collections.Immutable.ImmutableArray<Worlds.DirectedLink>? edges)
+    {
+        if (edges is { } list)
+        {
+            writer.WriteStartArray(name);
+            foreach (var edge in list)
+            {
+                writer.WriteStringValue(edge.ToString());
+            }
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
     }
 
     private static void WriteScores(Utf8JsonWriter writer, Scores scores)
