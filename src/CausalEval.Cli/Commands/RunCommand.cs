@@ -5,6 +5,8 @@ using CausalEval.Core;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
+using CausalEval.Prompts.Naming;
+using CausalEval.Prompts.Templates;
 
 namespace CausalEval.Cli.Commands;
 
@@ -25,9 +27,17 @@ internal static class RunCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: results/<run-id>)" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var datasets = CommonOptions.Datasets();
+        var prompts = new Option<string[]>("--prompt")
+        {
+            Description = $"Prompt variant for chat models (repeatable: one trial per episode × variant; default {PromptLibrary.DefaultVariant})",
+        };
+        var names = new Option<string>("--names")
+        {
+            Description = $"Variable names chat models see: {string.Join(" | ", NamingSchemes.All)}", DefaultValueFactory = _ => NamingSchemes.Default,
+        };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
-            tasks, models, episodes, epochs, seed, concurrency, output, quiet, datasets,
+            tasks, models, episodes, epochs, seed, concurrency, output, quiet, datasets, prompts, names,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,7 +51,11 @@ internal static class RunCommand
                 parse.GetValue(output),
                 parse.GetValue(datasets),
                 parse.GetValue(quiet),
-                ["causaleval", .. commandLine]);
+                ["causaleval", .. commandLine])
+            {
+                Prompts = parse.GetValue(prompts) ?? [],
+                Naming = parse.GetValue(names) ?? NamingSchemes.Default,
+            };
             return await ExecuteAsync(options, console, ModelsCommand.Catalog(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -57,7 +71,14 @@ internal static class RunCommand
         string? Output,
         string? Datasets,
         bool Quiet,
-        IReadOnlyList<string> CommandLine);
+        IReadOnlyList<string> CommandLine)
+    {
+        /// <summary>Prompt variants for chat models (empty: the default variant).</summary>
+        public IReadOnlyList<string> Prompts { get; init; } = [];
+
+        /// <summary>Naming scheme for chat models.</summary>
+        public string Naming { get; init; } = NamingSchemes.Default;
+    }
 
     internal static async Task<int> ExecuteAsync(RunOptions options, CliConsole console, ModelCatalog catalog, TimeProvider time,
         CancellationToken cancellationToken)
@@ -83,6 +104,21 @@ internal static class RunCommand
             return new TaskEpisodes(task, [.. tasks.LoadTestSplit(id, options.Episodes)]);
         }).ToList();
         var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}")];
+        if (!NamingSchemes.All.Contains(options.Naming))
+        {
+            throw new InputException("--names", options.Naming, $"unknown naming scheme (known: {string.Join(", ", NamingSchemes.All)})");
+        }
+        // Chat models play every --prompt variant (default: the default variant) under the --names scheme; other models once.
+        var promptModels = modelIds.Where(catalog.TakesPrompts).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<string?> variants = [null];
+        if (promptModels.Count > 0)
+        {
+            var library = PromptLibrary.Locate();
+            var wanted = options.Prompts.Count > 0 ? options.Prompts.Distinct().ToList() : [PromptLibrary.DefaultVariant];
+            library.Check(wanted, selected.Select(t => t.Task.Family));
+            library.Names(options.Naming);
+            variants = wanted;
+        }
         foreach (var model in modelIds)
         {
             catalog.Resolve(model);
@@ -91,6 +127,9 @@ internal static class RunCommand
         {
             Tasks = [.. selected.Select(t => t.Task)],
             Models = modelIds,
+            PromptModels = promptModels,
+            PromptVariants = variants,
+            Naming = promptModels.Count > 0 ? options.Naming : null,
             Epochs = options.Epochs,
             Seed = options.Seed,
             Concurrency = options.Concurrency,
@@ -115,6 +154,7 @@ internal static class RunCommand
                 TaskCatalog.Sha256(tasks.TestSplitPath(t.Task.Id))))],
             Models = modelIds,
             PromptVariants = plan.PromptVariants,
+            Naming = plan.Naming,
             Seed = plan.Seed,
             Epochs = plan.Epochs,
             Concurrency = plan.Concurrency,
