@@ -62,15 +62,16 @@ internal static class ChatProviders
     /// <summary>One <see cref="IModelProvider"/> per prefix, each making LLM agents over the same prompt folder and examples.</summary>
     public static IReadOnlyList<IModelProvider> Create(ProviderEnvironment environment, Func<LlmAgentSetup> setup, Action<ChatClientBuilder>? middleware = null) =>
     [
-        new ChatModelProvider("openai", setup, (name, id) => Pipeline(OpenAi(name, id, environment), middleware)),
-        new ChatModelProvider("azure", setup, (name, id) => Pipeline(Azure(name, id, environment), middleware)),
-        new ChatModelProvider("ollama", setup, (name, id) => Pipeline(Ollama(name, id, environment), middleware)),
-        new ChatModelProvider("openai-compatible", setup, (name, id) => Pipeline(Compatible(name, id, environment), middleware)),
+        new ChatModelProvider("openai", setup, (name, id) => Pipeline(OpenAi(name, id, environment), environment.Get(OpenAiKey), middleware)),
+        new ChatModelProvider("azure", setup, (name, id) => Pipeline(Azure(name, id, environment), environment.Get(AzureKey), middleware)),
+        new ChatModelProvider("ollama", setup, (name, id) => Pipeline(Ollama(name, id, environment), null, middleware)),
+        new ChatModelProvider("openai-compatible", setup, (name, id) => Pipeline(Compatible(name, id, environment), environment.Get(CompatibleKey), middleware)),
     ];
 
-    private static IChatClient Pipeline(IChatClient inner, Action<ChatClientBuilder>? middleware)
+    /// <summary>SDK client → key redaction → the caller's middlewares (outermost last).</summary>
+    private static IChatClient Pipeline(IChatClient inner, string? key, Action<ChatClientBuilder>? middleware)
     {
-        var builder = new ChatClientBuilder(inner);
+        var builder = new ChatClientBuilder(key is null ? inner : new KeyRedaction(inner, key));
         middleware?.Invoke(builder);
         return builder.Build();
     }
@@ -137,6 +138,50 @@ internal static class ChatProviders
         return options;
     }
 }
+
+/// <summary>
+/// Keeps the API key out of error messages (a trial's error message is written to trials.jsonl): a provider may echo
+/// the key it was sent, e.g. in a 401 answer. The failure is re-thrown with the key replaced by "[redacted]".
+/// </summary>
+internal sealed class KeyRedaction(IChatClient inner, string key) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ex.ToString().Contains(key, StringComparison.Ordinal))
+        {
+            throw new ModelCallException($"{ex.GetType().Name}: {ex.Message.Replace(key, "[redacted]", StringComparison.Ordinal)}");
+        }
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages,
+        ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && ex.ToString().Contains(key, StringComparison.Ordinal))
+            {
+                throw new ModelCallException($"{ex.GetType().Name}: {ex.Message.Replace(key, "[redacted]", StringComparison.Ordinal)}");
+            }
+            yield return updates.Current;
+        }
+    }
+}
+
+/// <summary>A model call failed; the message names the original exception type (and never holds the API key).</summary>
+internal sealed class ModelCallException(string message) : Exception(message);
 
 /// <summary>
 /// Answers <see cref="IChatClient.GetResponseAsync"/> through the streaming call and joins the updates (text and the

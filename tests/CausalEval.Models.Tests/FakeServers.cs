@@ -64,6 +64,18 @@ internal sealed class FakeProvider : IDisposable
         return fake;
     }
 
+    /// <summary>A server that refuses every call with 401 and echoes the bearer key it was sent (as careless servers do).</summary>
+    public static FakeProvider EchoingUnauthorized()
+    {
+        var fake = new FakeProvider((_, _) => "");
+        fake.Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody(request => JsonSerializer.Serialize(new
+            {
+                error = new { message = $"Incorrect API key provided: {request.Headers!["Authorization"].Single()}", type = "invalid_request_error", code = "invalid_api_key" },
+            })));
+        return fake;
+    }
+
     /// <summary>Ollama: POST /api/chat, answered as streamed NDJSON (a chunk a line, usage on the final "done" line).</summary>
     public static FakeProvider Ollama(Func<int, JsonObject, string> answer)
     {
