@@ -31,7 +31,7 @@ internal static partial class AnswerParser
     public const string ActionFormat = "ACTION: do(<variable> = <value>)";
     public const string EdgesFormat = "EDGES: A->B, C->E";
 
-    [GeneratedRegex(@"^ACTION: do\((?<name>.+) = (?<value>-?[0-9]+(?:\.[0-9]+)?)\)$")]
+    [GeneratedRegex(@"^ACTION: do\((?<name>[^=]+) = (?<value>-?[0-9]+(?:\.[0-9]+)?)\)$")]
     private static partial Regex StrictAction();
 
     [GeneratedRegex(@"^EDGES: (?<list>.+)$")]
