@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -25,7 +24,7 @@ public class CanaryKeyTests
         var run = Path.Combine(folder, "run");
         try
         {
-            var (code, stdout, stderr) = RunCli(folder, new Dictionary<string, string>
+            var (code, stdout, stderr) = Cli.Run(folder, new Dictionary<string, string>
             {
                 ["OPENAI_API_KEY"] = openAiKey,
                 ["OPENAI_BASE_URL"] = openAi.Url + "/v1",
@@ -72,41 +71,5 @@ public class CanaryKeyTests
                 Directory.Delete(folder, recursive: true);
             }
         }
-    }
-
-    private static (int Code, string Out, string Error) RunCli(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        Directory.CreateDirectory(workingDirectory);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        // Only the canaries: no key the developer's own environment may hold.
-        foreach (var name in new[] { "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST" })
-        {
-            start.Environment.Remove(name);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "causaleval.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("causaleval did not finish");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
