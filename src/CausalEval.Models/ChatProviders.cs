@@ -197,16 +197,22 @@ internal sealed class StreamedResponses(IChatClient inner) : DelegatingChatClien
 internal sealed class ChatModelProvider(string prefix, Func<LlmAgentSetup> setup, Func<string, string, IChatClient> client) : IModelProvider
 {
     private readonly Lazy<LlmAgentSetup> _setup = new(setup);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AgentFactory> _resolved = new(StringComparer.Ordinal);
 
     public string Prefix => prefix;
 
     public bool TakesPrompts => true;
 
+    /// <summary>One chat client per model id, however often the id is resolved.</summary>
     public AgentFactory Resolve(string name, string modelId)
     {
+        if (_resolved.TryGetValue(modelId, out var known))
+        {
+            return known;
+        }
         // The settings come off the id before the provider sees the name (the openai-compatible base URL has no query).
         var (model, settings) = ModelSpec.Parse(name, modelId);
         var chat = client(model, modelId);
-        return LlmAgent.Factory(chat, _setup.Value, settings);
+        return _resolved.GetOrAdd(modelId, LlmAgent.Factory(chat, _setup.Value, settings));
     }
 }
