@@ -45,7 +45,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     {
                         foreach (var variant in plan.PromptVariants)
                         {
-                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant ?? "", epochText, seedText);
+                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText);
                             yield return new TrialSpec(index++, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
                                 epoch, environmentSeed, StableId.Seed("agent", trialId));
                         }

@@ -18,7 +18,8 @@ public sealed class ExploitScorer : IScorer
         return scores with
         {
             ExploitValue = value,
-            Normalized = optimal != 0 ? value / optimal : null,
+            // Only a positive optimum gives a scale where 1 is best; datasets reject goals without one.
+            Normalized = optimal > 0 ? value / optimal : null,
             Regret = optimal - value,
             OptimalAction = solution.IsOptimal(action) ? 1 : 0,
         };
@@ -35,15 +36,18 @@ public sealed class ExploreCoverageScorer : IScorer
         {
             return scores with { ExploreCoverage = null };
         }
-        var touched = 0UL; // bit i: cued variable i was intervened on (at most 64 variables)
+        Span<bool> touched = cued.Length <= 256 ? stackalloc bool[cued.Length] : new bool[cued.Length];
+        var distinct = 0;
         foreach (var step in input.Transcript.Steps)
         {
-            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action } && cued.IndexOf(action.Variable) is >= 0 and var i)
+            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action }
+                && cued.IndexOf(action.Variable) is >= 0 and var i && !touched[i])
             {
-                touched |= 1UL << i;
+                touched[i] = true;
+                distinct++;
             }
         }
-        return scores with { ExploreCoverage = (double)ulong.PopCount(touched) / cued.Length };
+        return scores with { ExploreCoverage = (double)distinct / cued.Length };
     }
 }
 

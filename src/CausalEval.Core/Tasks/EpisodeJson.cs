@@ -179,6 +179,10 @@ public static class EpisodeJson
         {
             throw targetField.Error("the goal leaves no variable to set (every allowed variable is the target)");
         }
+        if (!(episode.Solution.OptimalValue > 0))
+        {
+            throw targetField.Error($"no allowed action raises '{target}' (best expected value {episode.Solution.OptimalValue}), so the score has no scale");
+        }
         return (episode, split);
     }
 
