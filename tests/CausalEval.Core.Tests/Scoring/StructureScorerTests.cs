@@ -134,9 +134,13 @@ public class StructureScorerTests
         DirectedLink[] truth = [new("A", "B"), new("B", "C")];
         DirectedLink[] claimed = [new("A", "B"), new("C", "B"), new("A", "C")];
 
-        Assert.Equal(2.0 * 1 / (2 + 3), StructureScorer.F1(truth, claimed), 12);
-        Assert.Equal(2, StructureScorer.StructuralHammingDistance(["A", "B", "C"], truth, claimed)); // BC reversed, AC extra
-        Assert.Equal(0.0, StructureScorer.F1(truth, []));
-        Assert.Equal(0.0, StructureScorer.F1([], claimed));
+        string[] variables = ["A", "B", "C"];
+
+        Assert.Equal(2.0 * 1 / (2 + 3), StructureScorer.F1(variables, truth, claimed), 12);
+        Assert.Equal(2, StructureScorer.StructuralHammingDistance(variables, truth, claimed)); // BC reversed, AC extra
+        Assert.Equal(0.0, StructureScorer.F1(variables, truth, []));
+        Assert.Equal(0.0, StructureScorer.F1(variables, [], claimed));
+        Assert.Equal(1.0, StructureScorer.F1(variables, [], []));
+        Assert.Equal(StructureScorer.F1(variables, truth, claimed), StructureScorer.F1(variables, truth, [.. claimed, new("A", "B")]), 12);
     }
 }
