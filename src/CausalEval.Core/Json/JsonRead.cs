@@ -12,6 +12,19 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
     public string Path { get; } = path;
     public JsonElement Element { get; } = element;
 
+    /// <summary>Reads a whole file, reporting an unreadable one as bad input.</summary>
+    public static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, "$", $"cannot read the file ({ex.Message})");
+        }
+    }
+
     public static JsonRead Parse(string source, string json)
     {
         try

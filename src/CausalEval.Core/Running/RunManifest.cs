@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CausalEval.Core.Json;
 
 namespace CausalEval.Core.Running;
 
@@ -41,12 +42,7 @@ public sealed record RunManifest
             writer.WriteStartObject();
             writer.WriteString("run_id", RunId);
             writer.WriteString("status", Status);
-            writer.WriteStartArray("command_line");
-            foreach (var arg in CommandLine)
-            {
-                writer.WriteStringValue(arg);
-            }
-            writer.WriteEndArray();
+            writer.WriteStrings("command_line", CommandLine);
             writer.WriteString("tool_version", ToolVersion);
             writer.WriteString("git_revision", GitRevision);
             writer.WriteStartArray("tasks");
@@ -61,25 +57,8 @@ public sealed record RunManifest
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            writer.WriteStartArray("models");
-            foreach (var model in Models)
-            {
-                writer.WriteStringValue(model);
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("prompt_variants");
-            foreach (var variant in PromptVariants)
-            {
-                if (variant is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    writer.WriteStringValue(variant);
-                }
-            }
-            writer.WriteEndArray();
+            writer.WriteStrings("models", Models);
+            writer.WriteStrings("prompt_variants", PromptVariants);
             writer.WriteNumber("seed", Seed);
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);
@@ -87,14 +66,7 @@ public sealed record RunManifest
             writer.WriteNumber("trials_written", TrialsWritten);
             writer.WriteNumber("trial_errors", TrialErrors);
             writer.WriteString("started_at", StartedAt);
-            if (FinishedAt is { } finished)
-            {
-                writer.WriteString("finished_at", finished);
-            }
-            else
-            {
-                writer.WriteNull("finished_at");
-            }
+            writer.WriteStringOrNull("finished_at", FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteEndObject();
         }
         File.Move(temp, path, overwrite: true);
