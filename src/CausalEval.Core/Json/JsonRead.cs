@@ -87,6 +87,15 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         return value >= min && value <= max ? value : throw Error($"{value} is out of range [{min}, {max}]");
     }
 
+    public long Long(long min = long.MinValue)
+    {
+        if (Element.ValueKind != JsonValueKind.Number || !Element.TryGetInt64(out var value))
+        {
+            throw Error($"expected a whole number, found {Describe(Element)}");
+        }
+        return value >= min ? value : throw Error($"{value} is below {min}");
+    }
+
     public ulong UInt64()
         => Element.ValueKind == JsonValueKind.Number && Element.TryGetUInt64(out var value)
             ? value

@@ -31,6 +31,37 @@ public sealed record RunManifest
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>Reads <c>run.json</c> back (for <c>--resume</c>); problems are bad input naming the file and field.</summary>
+    public static RunManifest Load(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new InputException(path, "$", "no run manifest here: is this a run folder?");
+        }
+        var root = JsonRead.Parse(path, JsonRead.ReadFile(path)).Object();
+        return new RunManifest
+        {
+            RunId = root.Required("run_id").String(),
+            Status = root.Required("status").String(),
+            CommandLine = [.. root.Required("command_line").Array().Select(a => a.String())],
+            ToolVersion = root.Required("tool_version").String(),
+            GitRevision = root.Required("git_revision").String(),
+            Tasks = [.. root.Required("tasks").Array().Select(t => new ManifestTask(
+                t.Required("id").String(), t.Required("version").Int(1), t.Required("split").String(),
+                t.Required("episodes").Int(1), t.Required("dataset_sha256").String()))],
+            Models = [.. root.Required("models").Array().Select(m => m.String())],
+            PromptVariants = [.. root.Required("prompt_variants").Array().Select(v => v.Element.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.String())],
+            Seed = root.Required("seed").UInt64(),
+            Epochs = root.Required("epochs").Int(1),
+            Concurrency = root.Required("concurrency").Int(1),
+            TrialsPlanned = root.Required("trials_planned").Long(0),
+            TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
+            TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
+            StartedAt = DateTimeOffset.Parse(root.Required("started_at").String(), System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>Writes the manifest atomically (temp file, then rename), so a reader never sees half of it.</summary>
     public void Save(string runDirectory)
     {

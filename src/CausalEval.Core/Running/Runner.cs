@@ -55,13 +55,15 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         }
     }
 
+    /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
-        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken cancellationToken = default,
+        IReadOnlySet<string>? finished = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
         var factories = plan.Models.Distinct().ToDictionary(m => m, models.Resolve, StringComparer.Ordinal);
-        var planned = CountTrials(plan, tasks);
+        var planned = CountTrials(plan, tasks) - (finished?.Count ?? 0);
         var inFlight = Channel.CreateBounded<Task<TrialRecord>>(new BoundedChannelOptions(plan.Concurrency * ReorderWindowPerWorker)
         {
             SingleReader = true,
@@ -76,6 +78,10 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             {
                 foreach (var spec in PlanTrials(plan, tasks))
                 {
+                    if (finished?.Contains(spec.TrialId) == true)
+                    {
+                        continue;
+                    }
                     await workers.WaitAsync(stopScheduling.Token).ConfigureAwait(false);
                     var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, cancellationToken);
                     await inFlight.Writer.WriteAsync(trial, stopScheduling.Token).ConfigureAwait(false);
