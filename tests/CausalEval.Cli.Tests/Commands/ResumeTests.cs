@@ -118,6 +118,39 @@ public class ResumeTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
     }
 
+    [Fact]
+    public async Task Ctrl_C_stops_scheduling_records_interrupted_and_prints_the_resume_command()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        using var process = Cli.StartProcess(dir.Path, "run", "--epochs", "12", "--quiet", "--out", run);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var trials = Path.Combine(run, "trials.jsonl");
+        var watch = Stopwatch.StartNew();
+        while (!(File.Exists(trials) && new FileInfo(trials).Length > 1_000_000) && !process.HasExited && watch.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(process.HasExited, "the run finished before it could be interrupted");
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains($"finish with: causaleval run --resume {run}", await stderr);
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "run.json")))!;
+        Assert.Equal("interrupted", manifest["status"]!.GetValue<string>());
+        var lines = await File.ReadAllLinesAsync(trials);
+        Assert.Equal(lines.Length, manifest["trials_written"]!.GetValue<long>());
+        Assert.All(lines, l => JsonNode.Parse(l));
+        Assert.Contains($"({lines.Length} of 60000 trials)", await stdout);
+    }
+
     private static string[] Sorted(string path) =>
         [.. File.ReadLines(path).Select(line =>
         {
