@@ -1,7 +1,7 @@
 namespace CausalEval.Reporting.Statistics;
 
 /// <summary>A point estimate with the lower and upper bounds of its confidence interval.</summary>
-/// <remarks>All three are NaN when there is nothing to estimate from (no observations).</remarks>
+/// <remarks>NaN marks what cannot be estimated, e.g. from no observations at all.</remarks>
 internal readonly record struct ConfidenceInterval(double Estimate, double Lower, double Upper)
 {
     public static ConfidenceInterval Undefined { get; } = new(double.NaN, double.NaN, double.NaN);
