@@ -81,12 +81,15 @@ internal static class Bootstrap
     /// The mean from per-cluster sums and counts, for callers that aggregate while streaming
     /// and never hold every observation.
     /// </summary>
+    /// <param name="clusterSums">One sum per cluster, resampled in the order given: pass them in a
+    /// stable order (e.g. by episode id) for results that do not depend on how trials were recorded.</param>
     /// <param name="clusterSizes">Observations in each cluster (all ≥ 1); null when every cluster holds one.</param>
     public static ConfidenceInterval FromClusterTotals(
         double[] clusterSums, int[]? clusterSizes,
         double confidence = 0.95, int resamples = DefaultResamples, ulong seed = DefaultSeed)
     {
         ArgumentNullException.ThrowIfNull(clusterSums);
+        RequireNoNaN(clusterSums, nameof(clusterSums));
         if (!(confidence > 0 && confidence < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "Confidence must lie strictly between 0 and 1.");

@@ -204,6 +204,7 @@ public class BootstrapTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.MeanInterval([1, 2], confidence: 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.MeanInterval([1, 2], resamples: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.FromClusterTotals([1.0], [0]));
+        Assert.Throws<ArgumentException>(() => Bootstrap.FromClusterTotals([1.0, double.NaN], null));
     }
 
     private static double SimulatedCoverage(Population population, double confidence, int datasets, int size, ulong seed)
