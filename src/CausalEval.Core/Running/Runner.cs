@@ -55,10 +55,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         }
     }
 
+    /// <param name="stopScheduling">Cancelled: no new trial starts; trials already started finish and are written.</param>
     /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
+    /// <param name="abort">Cancelled: trials in flight are abandoned too (they are not written).</param>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
-        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken cancellationToken = default,
-        IReadOnlySet<string>? finished = null)
+        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken stopScheduling = default,
+        IReadOnlySet<string>? finished = null, CancellationToken abort = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
@@ -70,7 +72,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             SingleWriter = true,
         });
         using var workers = new SemaphoreSlim(plan.Concurrency);
-        using var stopScheduling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort);
 
         var producer = Task.Run(async () =>
         {
@@ -82,12 +84,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     {
                         continue;
                     }
-                    await workers.WaitAsync(stopScheduling.Token).ConfigureAwait(false);
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, cancellationToken);
-                    await inFlight.Writer.WriteAsync(trial, stopScheduling.Token).ConfigureAwait(false);
+                    await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, abort);
+                    await inFlight.Writer.WriteAsync(trial, scheduling.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stopScheduling.IsCancellationRequested)
+            catch (OperationCanceledException) when (scheduling.IsCancellationRequested)
             {
                 // Scheduling stopped; trials already started still finish and are written.
             }
@@ -109,7 +111,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             catch (OperationCanceledException)
             {
                 cancelled = true;
-                stopScheduling.Cancel();
+                await scheduling.CancelAsync().ConfigureAwait(false);
                 continue;
             }
             await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
@@ -122,7 +124,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             progress?.Report(written);
         }
         await producer.ConfigureAwait(false);
-        cancelled |= cancellationToken.IsCancellationRequested;
+        cancelled = (cancelled || scheduling.IsCancellationRequested) && written < planned;
         return new RunOutcome(planned, written, errors, cancelled);
     }
 
