@@ -38,4 +38,41 @@ public class CliTests
             Assert.Contains(syntax, stdout);
         }
     }
+
+    [Fact]
+    public void Resume_replays_only_the_missing_chat_trials_with_the_same_variants_and_names()
+    {
+        using var fake = FakeProvider.OpenAi("k", (turn, _) => "ACTION: do(A = 5)");
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-resume-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        var environment = new Dictionary<string, string> { ["OPENAI_COMPATIBLE_API_KEY"] = "k" };
+        try
+        {
+            var first = Cli.Run(folder, environment, "run", "--datasets", Repo.Datasets, "--task", "passive-exploit-interventional",
+                "--model", $"openai-compatible/m@{fake.Url}/v1", "--model", "builtin/expert", "--prompt", "zero-shot", "--prompt", "few-shot",
+                "--names", "nonsense", "--episodes", "2", "--out", run, "--quiet");
+            Assert.True(first.Code == 0, first.Error);
+            var trials = Path.Combine(run, "trials.jsonl");
+            var lines = File.ReadAllLines(trials);
+            Assert.Equal(2 * (2 + 1), lines.Length);
+            Assert.Contains("\"naming\": \"nonsense\"", File.ReadAllText(Path.Combine(run, "run.json")));
+            File.WriteAllLines(trials, lines.Take(2)); // as if the run had stopped after two trials
+            var calls = fake.Bills.Count;
+
+            var resumed = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet");
+
+            Assert.True(resumed.Code == 0, resumed.Error);
+            var after = File.ReadAllLines(trials);
+            Assert.Equal(lines.Select(TrialId).Order(), after.Select(TrialId).Order());
+            Assert.Equal(2, fake.Bills.Count - calls); // episode 1's two chat trials (one call each); built-ins need none
+            Assert.All(after.Skip(2).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!), t =>
+                Assert.Equal(t["model"]!.GetValue<string>() == "builtin/expert" ? null : "nonsense", t["naming"]?.GetValue<string>()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string TrialId(string line) => System.Text.Json.Nodes.JsonNode.Parse(line)!["trial_id"]!.GetValue<string>();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CausalEval.Core.Episodes;
+using CausalEval.Core.Json;
 using CausalEval.Core.Scoring;
 
 namespace CausalEval.Core.Running;
@@ -18,8 +19,8 @@ public static class TrialJson
         writer.WriteString("split", spec.Split);
         writer.WriteString("episode", episode.Id);
         writer.WriteString("model", spec.Model);
-        WriteStringOrNull(writer, "prompt_variant", spec.PromptVariant);
-        WriteStringOrNull(writer, "naming", spec.Naming);
+        writer.WriteStringOrNull("prompt_variant", spec.PromptVariant);
+        writer.WriteStringOrNull("naming", spec.Naming);
         writer.WriteNumber("epoch", spec.Epoch);
         writer.WriteNumber("seed", spec.EnvironmentSeed);
         writer.WriteString("target", episode.Target);
@@ -37,10 +38,7 @@ public static class TrialJson
         {
             writer.WriteNull("scores");
         }
-        writer.WriteStartObject("usage");
-        writer.WriteNumber("input_tokens", record.Usage.InputTokens);
-        writer.WriteNumber("output_tokens", record.Usage.OutputTokens);
-        writer.WriteEndObject();
+        writer.WriteUsage("usage", record.Usage);
         writer.WriteNumber("cost", record.Cost);
         writer.WriteNumber("latency_ms", Math.Round(record.Latency.TotalMilliseconds, 3));
         writer.WriteString("started_at", record.StartedAt);
@@ -66,7 +64,7 @@ public static class TrialJson
         writer.WriteNumber("index", step.Index);
         writer.WriteString("phase", step.Phase switch { Phase.Explore => "explore", Phase.Exploit => "exploit", _ => "structure" });
         writer.WriteString("status", step.Status switch { StepStatus.Valid => "valid", StepStatus.Invalid => "invalid", _ => "parse_failure" });
-        WriteAction(writer, "action", decision.Action);
+        writer.WriteIntervention("action", decision.Action);
         if (step.Phase == Phase.Structure)
         {
             WriteEdges(writer, "edges", decision.Edges);
@@ -79,7 +77,7 @@ public static class TrialJson
         {
             Tasks.EpisodeJson.WriteValues(writer, "observation", episode.World.Observable, step.Observation);
         }
-        WriteStringOrNull(writer, "error", step.Error);
+        writer.WriteStringOrNull("error", step.Error);
         // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
         if (!decision.Messages.IsDefault)
         {
@@ -103,7 +101,7 @@ public static class TrialJson
             }
             else
             {
-                WriteAction(writer, "lenient_action", decision.LenientAction);
+                writer.WriteIntervention("lenient_action", decision.LenientAction);
             }
         }
         if (decision.ParseError is not null)
@@ -116,31 +114,13 @@ public static class TrialJson
         }
         if (decision.Usage != default)
         {
-            writer.WriteStartObject("usage");
-            writer.WriteNumber("input_tokens", decision.Usage.InputTokens);
-            writer.WriteNumber("output_tokens", decision.Usage.OutputTokens);
-            writer.WriteEndObject();
+            writer.WriteUsage("usage", decision.Usage);
         }
         if (decision.Latency is { } latency)
         {
             writer.WriteNumber("latency_ms", Math.Round(latency.TotalMilliseconds, 3));
         }
         writer.WriteEndObject();
-    }
-
-    private static void WriteAction(Utf8JsonWriter writer, string name, Worlds.Intervention? action)
-    {
-        if (action is { } a)
-        {
-            writer.WriteStartObject(name);
-            writer.WriteString("variable", a.Variable);
-            writer.WriteNumber("value", a.Value);
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
     }
 
     private static void WriteEdges(Utf8JsonWriter writer, string name, System.Collections.Immutable.ImmutableArray<Worlds.DirectedLink>? edges)
@@ -163,41 +143,19 @@ public static class TrialJson
     private static void WriteScores(Utf8JsonWriter writer, Scores scores)
     {
         writer.WriteStartObject("scores");
-        WriteNumberOrNull(writer, "exploit_value", scores.ExploitValue);
+        writer.WriteNumberOrNull("exploit_value", scores.ExploitValue);
         writer.WriteNumber("optimal_value", scores.OptimalValue);
-        WriteNumberOrNull(writer, "normalized", scores.Normalized);
+        writer.WriteNumberOrNull("normalized", scores.Normalized);
         writer.WriteNumber("optimal_action", scores.OptimalAction);
-        WriteNumberOrNull(writer, "regret", scores.Regret);
-        WriteNumberOrNull(writer, "explore_coverage", scores.ExploreCoverage);
-        WriteNumberOrNull(writer, "subset_adherence", scores.SubsetAdherence);
-        WriteNumberOrNull(writer, "structure_f1", scores.StructureF1);
-        WriteNumberOrNull(writer, "shd", scores.Shd);
+        writer.WriteNumberOrNull("regret", scores.Regret);
+        writer.WriteNumberOrNull("explore_coverage", scores.ExploreCoverage);
+        writer.WriteNumberOrNull("subset_adherence", scores.SubsetAdherence);
+        writer.WriteNumberOrNull("structure_f1", scores.StructureF1);
+        writer.WriteNumberOrNull("shd", scores.Shd);
         writer.WriteNumber("invalid_actions", scores.InvalidActions);
         writer.WriteNumber("parse_failures", scores.ParseFailures);
         writer.WriteEndObject();
     }
 
-    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            writer.WriteNumber(name, v);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
-    }
 
-    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, value);
-        }
-    }
 }
