@@ -22,6 +22,7 @@ public static class CliApp
             ModelsCommand.Create(console),
             PromptsCommand.Create(console),
             BenchCommand.Create(console),
+            CacheCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -59,20 +59,34 @@ internal static class ChatProviders
             [new(CompatibleKey, false, "API key, when the server wants one")]),
     ];
 
-    /// <summary>One <see cref="IModelProvider"/> per prefix, each making LLM agents over the same prompt folder and examples.</summary>
-    public static IReadOnlyList<IModelProvider> Create(ProviderEnvironment environment, Func<LlmAgentSetup> setup, Action<ChatClientBuilder>? middleware = null) =>
-    [
-        new ChatModelProvider("openai", setup, (name, id) => Pipeline(OpenAi(name, id, environment), environment.Get(OpenAiKey), middleware)),
-        new ChatModelProvider("azure", setup, (name, id) => Pipeline(Azure(name, id, environment), environment.Get(AzureKey), middleware)),
-        new ChatModelProvider("ollama", setup, (name, id) => Pipeline(Ollama(name, id, environment), null, middleware)),
-        new ChatModelProvider("openai-compatible", setup, (name, id) => Pipeline(Compatible(name, id, environment), environment.Get(CompatibleKey), middleware)),
-    ];
-
-    /// <summary>SDK client → key redaction → the caller's middlewares (outermost last).</summary>
-    private static IChatClient Pipeline(IChatClient inner, string? key, Action<ChatClientBuilder>? middleware)
+    /// <summary>
+    /// One <see cref="IModelProvider"/> per prefix, each making LLM agents over the same prompt folder and examples.
+    /// <paramref name="middleware"/> adds a model's middlewares (response cache, resilience: <see cref="ModelCalls.Configure"/>)
+    /// knowing where its calls go; <paramref name="time"/> is the clock of the error classification (Retry-After dates).
+    /// </summary>
+    public static IReadOnlyList<IModelProvider> Create(ProviderEnvironment environment, Func<LlmAgentSetup> setup,
+        Action<ChatClientBuilder, ChatEndpoint>? middleware = null, TimeProvider? time = null)
     {
-        var builder = new ChatClientBuilder(key is null ? inner : new KeyRedaction(inner, key));
-        middleware?.Invoke(builder);
+        var clock = time ?? TimeProvider.System;
+        return
+        [
+            new ChatModelProvider("openai", setup, (name, id) => Pipeline("openai", OpenAi(name, id, environment), name, id, environment.Get(OpenAiKey), middleware, clock)),
+            new ChatModelProvider("azure", setup, (name, id) => Pipeline("azure", Azure(name, id, environment), name, id, environment.Get(AzureKey), middleware, clock)),
+            new ChatModelProvider("ollama", setup, (name, id) => Pipeline("ollama", Ollama(name, id, environment), name, id, null, middleware, clock)),
+            new ChatModelProvider("openai-compatible", setup, (name, id) =>
+            {
+                var (client, endpoint) = Compatible(name, id, environment);
+                return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, environment.Get(CompatibleKey), middleware, clock);
+            }),
+        ];
+    }
+
+    /// <summary>SDK client → error classification and key redaction → the caller's middlewares (the first added is outermost).</summary>
+    private static IChatClient Pipeline(string provider, (IChatClient Client, string Endpoint) inner, string model, string modelId, string? key,
+        Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider time)
+    {
+        var builder = new ChatClientBuilder(new ProviderErrors(inner.Client, key, time));
+        middleware?.Invoke(builder, new ChatEndpoint(provider, inner.Endpoint, model, modelId));
         return builder.Build();
     }
 
@@ -84,7 +98,7 @@ internal static class ChatProviders
             ? uri
             : throw new InputException("--model", modelId, $"{what} '{text}' is not an http(s) URL");
 
-    private static IChatClient OpenAi(string model, string modelId, ProviderEnvironment environment)
+    private static (IChatClient, string) OpenAi(string model, string modelId, ProviderEnvironment environment)
     {
         var key = Require(environment, OpenAiKey, modelId);
         var options = Transport(new OpenAIClientOptions(), environment);
@@ -92,31 +106,32 @@ internal static class ChatProviders
         {
             options.Endpoint = Url(baseUrl, OpenAiBaseUrl, modelId);
         }
-        return new ChatClient(model, new ApiKeyCredential(key), options).AsIChatClient();
+        return (new ChatClient(model, new ApiKeyCredential(key), options).AsIChatClient(), (options.Endpoint ?? new Uri("https://api.openai.com/v1")).ToString());
     }
 
-    private static IChatClient Azure(string deployment, string modelId, ProviderEnvironment environment)
+    private static (IChatClient, string) Azure(string deployment, string modelId, ProviderEnvironment environment)
     {
         var endpoint = Url(Require(environment, AzureEndpoint, modelId), AzureEndpoint, modelId);
         var options = Transport(new AzureOpenAIClientOptions(AzureApiVersion), environment);
         var client = environment.Get(AzureKey) is { } key
             ? new AzureOpenAIClient(endpoint, new ApiKeyCredential(key), options)
             : new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), options);
-        return client.GetChatClient(deployment).AsIChatClient();
+        return (client.GetChatClient(deployment).AsIChatClient(), endpoint.ToString());
     }
 
-    private static IChatClient Ollama(string model, string modelId, ProviderEnvironment environment)
+    private static (IChatClient, string) Ollama(string model, string modelId, ProviderEnvironment environment)
     {
         var host = environment.Get(OllamaHost) ?? DefaultOllamaHost;
         // OLLAMA_HOST is often written without a scheme (Ollama's own CLI accepts host:port).
         var uri = Url(host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host, OllamaHost, modelId);
-        var http = environment.Http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
+        // No client timeout: the resilience middleware times each attempt and the whole call.
+        var http = environment.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         http.BaseAddress ??= uri;
         // Streamed: a slow local model sends its first bytes at once instead of one response at the very end.
-        return new StreamedResponses(new OllamaApiClient(http, model));
+        return (new StreamedResponses(new OllamaApiClient(http, model)), uri.ToString());
     }
 
-    private static IChatClient Compatible(string rest, string modelId, ProviderEnvironment environment)
+    private static (IChatClient, string) Compatible(string rest, string modelId, ProviderEnvironment environment)
     {
         var at = rest.LastIndexOf('@');
         if (at <= 0 || at == rest.Length - 1)
@@ -126,11 +141,17 @@ internal static class ChatProviders
         var options = Transport(new OpenAIClientOptions { Endpoint = Url(rest[(at + 1)..], "base URL", modelId) }, environment);
         // The SDK needs some key; servers without authentication ignore it.
         var key = environment.Get(CompatibleKey) ?? "no-key";
-        return new ChatClient(rest[..at], new ApiKeyCredential(key), options).AsIChatClient();
+        return (new ChatClient(rest[..at], new ApiKeyCredential(key), options).AsIChatClient(), options.Endpoint!.ToString());
     }
 
+    /// <summary>
+    /// The SDK's transport without its own retries and network timeout: the resilience middleware retries (honouring
+    /// Retry-After, on an injectable clock) and times each attempt and the whole call, so the SDK must not do it again.
+    /// </summary>
     private static T Transport<T>(T options, ProviderEnvironment environment) where T : ClientPipelineOptions
     {
+        options.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
+        options.NetworkTimeout = Timeout.InfiniteTimeSpan;
         if (environment.Http is { } http)
         {
             options.Transport = new HttpClientPipelineTransport(http);
@@ -138,50 +159,6 @@ internal static class ChatProviders
         return options;
     }
 }
-
-/// <summary>
-/// Keeps the API key out of error messages (a trial's error message is written to trials.jsonl): a provider may echo
-/// the key it was sent, e.g. in a 401 answer. The failure is re-thrown with the key replaced by "[redacted]".
-/// </summary>
-internal sealed class KeyRedaction(IChatClient inner, string key) : DelegatingChatClient(inner)
-{
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException && ex.ToString().Contains(key, StringComparison.Ordinal))
-        {
-            throw new ModelCallException($"{ex.GetType().Name}: {ex.Message.Replace(key, "[redacted]", StringComparison.Ordinal)}");
-        }
-    }
-
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages,
-        ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
-        {
-            try
-            {
-                if (!await updates.MoveNextAsync().ConfigureAwait(false))
-                {
-                    yield break;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException && ex.ToString().Contains(key, StringComparison.Ordinal))
-            {
-                throw new ModelCallException($"{ex.GetType().Name}: {ex.Message.Replace(key, "[redacted]", StringComparison.Ordinal)}");
-            }
-            yield return updates.Current;
-        }
-    }
-}
-
-/// <summary>A model call failed; the message names the original exception type (and never holds the API key).</summary>
-internal sealed class ModelCallException(string message) : Exception(message);
 
 /// <summary>
 /// Answers <see cref="IChatClient.GetResponseAsync"/> through the streaming call and joins the updates (text and the

@@ -50,7 +50,7 @@ public class CliTests
         {
             var first = Cli.Run(folder, environment, "run", "--datasets", Repo.Datasets, "--task", "passive-exploit-interventional",
                 "--model", $"openai-compatible/m@{fake.Url}/v1", "--model", "builtin/expert", "--prompt", "zero-shot", "--prompt", "few-shot",
-                "--names", "nonsense", "--episodes", "2", "--out", run, "--quiet");
+                "--names", "nonsense", "--episodes", "2", "--out", run, "--quiet", "--no-cache");
             Assert.True(first.Code == 0, first.Error);
             var trials = Path.Combine(run, "trials.jsonl");
             var lines = File.ReadAllLines(trials);
@@ -59,7 +59,8 @@ public class CliTests
             File.WriteAllLines(trials, lines.Take(2)); // as if the run had stopped after two trials
             var calls = fake.Bills.Count;
 
-            var resumed = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet");
+            // Without the response cache, so that every replayed trial calls the server (CacheTests covers the cache).
+            var resumed = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet", "--no-cache");
 
             Assert.True(resumed.Code == 0, resumed.Error);
             var after = File.ReadAllLines(trials);

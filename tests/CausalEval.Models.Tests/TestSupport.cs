@@ -87,6 +87,8 @@ internal static class Cli
         {
             start.Environment.Remove(name);
         }
+        // The response cache goes to the test's own folder, never the developer's ~/.cache (a test may name another).
+        start.Environment["XDG_CACHE_HOME"] = Path.Combine(workingDirectory, "xdg-cache");
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

@@ -47,6 +47,7 @@ internal static class ModelsCommand
         output.WriteLine($"  prompt variants: {string.Join(", ", PromptLibrary.StandardVariants)} (default {PromptLibrary.DefaultVariant})");
     }
 
-    public static ModelCatalog Catalog() =>
-        new([new BuiltinModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, () => LlmAgentSetup.Create(PromptLibrary.Locate()))]);
+    /// <summary>Every provider; chat models get the run's middlewares (response cache, resilience, limits) from <paramref name="calls"/>.</summary>
+    public static ModelCatalog Catalog(ModelCalls? calls = null) =>
+        new([new BuiltinModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, () => LlmAgentSetup.Create(PromptLibrary.Locate()), calls is null ? null : calls.Configure)]);
 }

@@ -1,10 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using CausalEval.Cli.Plans;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
+using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
+using CausalEval.Models;
 using CausalEval.Prompts.Naming;
 using CausalEval.Prompts.Templates;
 
@@ -36,40 +39,72 @@ internal static class RunCommand
         {
             Description = $"Variable names chat models see: {string.Join(" | ", NamingSchemes.All)}", DefaultValueFactory = _ => NamingSchemes.Default,
         };
+        var plan = new Option<string?>("--plan")
+        {
+            Description = "Plan file (YAML): tasks, models and settings, prompts, names, episodes, epochs, seed, concurrency, limits, budget, cache, prices; options given here override it",
+        };
+        var maxCost = new Option<double?>("--max-cost") { Description = "Stop scheduling new trials once the run has spent this many US dollars (needs a price for every chat model)" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Response cache folder (default $XDG_CACHE_HOME/causaleval, else ~/.cache/causaleval)" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the response cache" };
+        var prices = new Option<string?>("--prices") { Description = "Price file (JSON, USD per million tokens) over the defaults in prompts/prices.json" };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
-            tasks, models, episodes, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names,
+            tasks, models, episodes, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, epochs, seed, output, prompts, names];
-                if (planOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } conflicting)
+                Option[] planOptions = [tasks, models, episodes, epochs, seed, output, prompts, names, plan, prices];
+                if (planOptions.FirstOrDefault(Given) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
                 }
             }
+            var file = parse.GetValue(plan) is { } planPath ? PlanLoader.Load(planPath, Checks(parse.GetValue(datasets))) : null;
+            // An option given on the command line wins over the plan, which wins over the default.
+            IReadOnlyList<string> List(Option<string[]> option, IReadOnlyList<string>? fromPlan) =>
+                parse.GetValue(option) is { Length: > 0 } given ? given : fromPlan ?? [];
             var options = new RunOptions(
-                parse.GetValue(tasks) ?? [],
-                parse.GetValue(models) ?? [],
-                parse.GetValue(episodes),
-                parse.GetValue(epochs),
-                parse.GetValue(seed),
-                parse.GetResult(concurrency) is { Implicit: false } ? parse.GetValue(concurrency) : null,
-                parse.GetValue(output),
+                List(tasks, file?.Tasks),
+                List(models, file?.Models),
+                Given(episodes) ? parse.GetValue(episodes) : file?.Episodes,
+                Given(epochs) ? parse.GetValue(epochs) : file?.Epochs ?? 1,
+                Given(seed) ? parse.GetValue(seed) : file?.Seed ?? 0,
+                Given(concurrency) ? parse.GetValue(concurrency) : file?.Concurrency,
+                parse.GetValue(output) ?? file?.Out,
                 parse.GetValue(resume),
                 parse.GetValue(datasets),
                 parse.GetValue(quiet),
                 ["causaleval", .. commandLine])
             {
-                Prompts = parse.GetValue(prompts) ?? [],
-                Naming = parse.GetValue(names) ?? NamingSchemes.Default,
+                Prompts = List(prompts, file?.Prompts),
+                Naming = Given(names) ? parse.GetValue(names) ?? NamingSchemes.Default : file?.Names ?? NamingSchemes.Default,
+                Plan = file,
+                MaxCost = parse.GetValue(maxCost) ?? file?.MaxCostUsd,
+                CacheDirectory = parse.GetValue(cacheDir) ?? file?.CacheDirectory,
+                NoCache = parse.GetValue(noCache) || file?.CacheEnabled == false,
+                PricesFile = parse.GetValue(prices) ?? file?.PricesFile,
             };
-            return await ExecuteAsync(options, console, ModelsCommand.Catalog(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            return await ExecuteAsync(options, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>What a plan's tasks, prompt variants, names and models are checked against.</summary>
+    private static PlanChecks Checks(string? datasets)
+    {
+        var catalog = TaskCatalog.Locate(datasets);
+        var taskIds = catalog.TaskIds();
+        var library = new Lazy<PromptLibrary>(PromptLibrary.Locate);
+        var models = ModelsCommand.Catalog();
+        return new PlanChecks(
+            taskIds.Contains,
+            variant => PromptLibrary.Families.Any(family => library.Value.Variants(family).Contains(variant)),
+            NamingSchemes.All,
+            id => models.Resolve(id));
     }
 
     internal sealed record RunOptions(
@@ -90,29 +125,60 @@ internal static class RunCommand
 
         /// <summary>Naming scheme for chat models.</summary>
         public string Naming { get; init; } = NamingSchemes.Default;
+
+        /// <summary>The plan file the options came from (its limits, per-model limits and prices), if any.</summary>
+        public PlanFile? Plan { get; init; }
+
+        /// <summary>Spending cap in US dollars (<c>--max-cost</c>).</summary>
+        public double? MaxCost { get; init; }
+
+        public string? CacheDirectory { get; init; }
+
+        public bool NoCache { get; init; }
+
+        /// <summary>A price file over the committed defaults (<c>--prices</c>).</summary>
+        public string? PricesFile { get; init; }
     }
 
-    /// <summary>A run ready to start: its folder, manifest, plan, episodes, and what an earlier attempt finished.</summary>
+    /// <summary>
+    /// A run ready to start: its folder, manifest, plan, episodes, and what an earlier attempt finished (trial ids, their
+    /// usage and cost).
+    /// </summary>
     private sealed record PreparedRun(
-        string Directory, RunManifest Manifest, RunPlan Plan, IReadOnlyList<TaskEpisodes> Tasks, HashSet<string> Finished, Leaderboard Leaderboard);
+        string Directory, RunManifest Manifest, RunPlan Plan, IReadOnlyList<TaskEpisodes> Tasks, HashSet<string> Finished, Leaderboard Leaderboard,
+        Usage UsageSoFar = default, double SpentUsd = 0);
 
-    internal static async Task<int> ExecuteAsync(RunOptions options, CliConsole console, ModelCatalog catalog, TimeProvider time,
-        CancellationToken cancellationToken)
+    internal static async Task<int> ExecuteAsync(RunOptions options, CliConsole console, TimeProvider time, CancellationToken cancellationToken)
     {
         if (options.Concurrency is < 1)
         {
             throw new InputException("--concurrency", options.Concurrency.Value.ToString(CultureInfo.InvariantCulture), "must be at least 1");
         }
-        var run = options.Resume is { } resumeDirectory
-            ? Resume(resumeDirectory, options, catalog, console)
-            : Start(options, catalog, time);
+        if (options.MaxCost is { } cap && !(cap >= 0 && double.IsFinite(cap)))
+        {
+            throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture), "must be a number of US dollars ≥ 0");
+        }
+        var resumed = options.Resume is { } resumeDirectory ? RunManifest.Load(resumeDirectory) : null;
+        var policy = resumed is null ? NewPolicy(options) : ResumedPolicy(options.Resume!, resumed, options);
+        using var calls = new ModelCalls(policy, time, warn: message => console.Error.WriteLine($"warning: {message}"));
+        var catalog = ModelsCommand.Catalog(calls);
+        var run = resumed is not null
+            ? Resume(options.Resume!, resumed, options, catalog, console)
+            : Start(options, catalog, time, policy);
+        var maxCost = options.MaxCost ?? run.Manifest.MaxCostUsd;
+        CheckPrices(run.Plan, catalog, policy.Prices, maxCost, console);
+        if (run.Manifest.CallPolicyJson is not null && calls.CacheDirectory is { } cacheDirectory && !options.Quiet)
+        {
+            await console.Error.WriteLineAsync($"response cache: {cacheDirectory}").ConfigureAwait(false);
+        }
 
         RunOutcome outcome;
+        using var budget = new RunBudget(maxCost, run.SpentUsd);
         await using (var store = new JsonlResultStore(run.Directory))
         {
             using var progress = RunProgress.Create(console, run.Manifest.TrialsPlanned - run.Finished.Count, options.Quiet);
-            outcome = await new Runner(catalog, time)
-                .RunAsync(run.Plan, run.Tasks, store, run.Leaderboard, progress, cancellationToken, run.Finished)
+            outcome = await new Runner(catalog, time, policy.Prices)
+                .RunAsync(run.Plan, run.Tasks, store, run.Leaderboard, progress, cancellationToken, run.Finished, budget: budget)
                 .ConfigureAwait(false);
         }
         var markdown = run.Leaderboard.ToMarkdown(run.Manifest.RunId);
@@ -121,9 +187,14 @@ internal static class RunCommand
         var written = run.Finished.Count + outcome.Written;
         var manifest = run.Manifest with
         {
-            Status = outcome.Cancelled ? "interrupted" : outcome.Errors + run.Manifest.TrialErrors > 0 ? "failed" : "finished",
+            Status = outcome.Cancelled ? "interrupted"
+                : outcome.StoppedByBudget ? "stopped-by-budget"
+                : outcome.Errors + run.Manifest.TrialErrors > 0 ? "failed" : "finished",
             TrialsWritten = written,
             TrialErrors = run.Manifest.TrialErrors + outcome.Errors,
+            CostUsd = run.SpentUsd + outcome.CostUsd,
+            MaxCostUsd = maxCost,
+            Usage = run.UsageSoFar + outcome.Usage,
             FinishedAt = time.GetUtcNow(),
         };
         manifest.Save(run.Directory);
@@ -131,10 +202,24 @@ internal static class RunCommand
         await console.Out.WriteAsync(markdown).ConfigureAwait(false);
         await console.Out.WriteLineAsync().ConfigureAwait(false);
         await console.Out.WriteLineAsync($"results: {run.Directory} ({written} of {manifest.TrialsPlanned} trials)").ConfigureAwait(false);
+        if (manifest.CallPolicyJson is not null)
+        {
+            var u = manifest.Usage;
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"cost: ${manifest.CostUsd:0.0000} for {u.InputTokens:N0} input + {u.OutputTokens:N0} output tokens billed; " +
+                $"{u.CachedInputTokens:N0} + {u.CachedOutputTokens:N0} tokens answered from the response cache at no cost")).ConfigureAwait(false);
+        }
         if (outcome.Cancelled)
         {
             await console.Error.WriteLineAsync(
                 $"interrupted after {written} of {manifest.TrialsPlanned} trials; finish with: causaleval run --resume {run.Directory}").ConfigureAwait(false);
+            return CliApp.Failed;
+        }
+        if (outcome.StoppedByBudget)
+        {
+            await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"stopped by the budget: ${manifest.CostUsd:0.0000} spent of --max-cost ${maxCost:0.####} after {written} of {manifest.TrialsPlanned} trials; " +
+                $"to finish, raise the cap: causaleval run --resume {run.Directory} --max-cost <USD>")).ConfigureAwait(false);
             return CliApp.Failed;
         }
         if (manifest.TrialErrors > 0)
@@ -145,8 +230,78 @@ internal static class RunCommand
         return CliApp.Ok;
     }
 
+    /// <summary>
+    /// A new run's call policy: the plan's limits, the cache options, and the prices — the committed defaults, then
+    /// <c>--prices</c> (or the plan's <c>prices</c> file), then the plan's per-model prices.
+    /// </summary>
+    private static CallPolicy NewPolicy(RunOptions options)
+    {
+        var prices = PriceTable.Empty;
+        try
+        {
+            prices = PriceTable.Default(PromptLibrary.Locate().Root);
+        }
+        catch (InputException)
+        {
+            // No prompts folder: only built-in agents can run, and they cost nothing.
+        }
+        if (options.PricesFile is { } file)
+        {
+            prices = prices.With(PriceTable.Load(file).All, file);
+        }
+        var plan = options.Plan;
+        if (plan is not null)
+        {
+            prices = prices.With(plan.ModelPrices, plan.Path);
+        }
+        return new CallPolicy
+        {
+            Cache = new CacheSettings(!options.NoCache, options.CacheDirectory is { } dir ? Path.GetFullPath(dir) : null),
+            Resilience = plan?.Resilience ?? new ResilienceSettings(),
+            Providers = plan?.ProviderLimits ?? new Dictionary<string, CallLimits>(),
+            Models = plan?.ModelLimits ?? new Dictionary<string, CallLimits>(),
+            Prices = prices,
+        };
+    }
+
+    /// <summary>A resumed run's call policy, as run.json recorded it (its prices too); only the cache options may change.</summary>
+    private static CallPolicy ResumedPolicy(string directory, RunManifest manifest, RunOptions options)
+    {
+        var policy = manifest.CallPolicyJson is { } json
+            ? CallPolicy.FromJson(Path.Combine(directory, RunManifest.FileName) + ":call_policy", json)
+            : new CallPolicy();
+        var cache = policy.Cache;
+        if (options.NoCache)
+        {
+            cache = cache with { Enabled = false };
+        }
+        if (options.CacheDirectory is { } dir)
+        {
+            cache = new CacheSettings(cache.Enabled, Path.GetFullPath(dir));
+        }
+        return policy with { Cache = cache };
+    }
+
+    /// <summary>A budget needs a price for every chat model (bad input otherwise); without one, a missing price is a warning.</summary>
+    private static void CheckPrices(RunPlan plan, ModelCatalog catalog, PriceTable prices, double? maxCost, CliConsole console)
+    {
+        foreach (var model in plan.Models.Where(catalog.TakesPrompts))
+        {
+            if (prices.Find(model) is not null)
+            {
+                continue;
+            }
+            if (maxCost is { } cap)
+            {
+                throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture),
+                    $"no price for {model} in {prices.Source}: add it with --prices FILE or a plan's models[].price");
+            }
+            console.Error.WriteLine($"warning: no price for {model} in {prices.Source}; its cost is counted as 0");
+        }
+    }
+
     /// <summary>A new run. Everything is checked before the run folder exists, so bad input leaves nothing behind.</summary>
-    private static PreparedRun Start(RunOptions options, ModelCatalog catalog, TimeProvider time)
+    private static PreparedRun Start(RunOptions options, ModelCatalog catalog, TimeProvider time, CallPolicy policy)
     {
         if (options.Episodes is < 1)
         {
@@ -217,6 +372,8 @@ internal static class RunCommand
             TrialsPlanned = Runner.CountTrials(plan, selected),
             Status = "running",
             StartedAt = startedAt,
+            MaxCostUsd = options.MaxCost,
+            CallPolicyJson = promptModels.Count > 0 ? policy.ToJson(modelIds) : null,
         };
         manifest.Save(directory);
         return new PreparedRun(directory, manifest, plan, selected, [], new Leaderboard());
@@ -226,9 +383,8 @@ internal static class RunCommand
     /// An interrupted run: the plan is rebuilt from run.json, checked against the datasets it used, a torn last line is
     /// cut off, and every trial already in trials.jsonl is counted and skipped.
     /// </summary>
-    private static PreparedRun Resume(string directory, RunOptions options, ModelCatalog catalog, CliConsole console)
+    private static PreparedRun Resume(string directory, RunManifest manifest, RunOptions options, ModelCatalog catalog, CliConsole console)
     {
-        var manifest = RunManifest.Load(directory);
         var manifestPath = Path.Combine(directory, RunManifest.FileName);
         var datasets = TaskCatalog.Locate(options.Datasets);
         var selected = new List<TaskEpisodes>();
@@ -269,6 +425,8 @@ internal static class RunCommand
         var finished = new HashSet<string>(StringComparer.Ordinal);
         var leaderboard = new Leaderboard();
         long errors = 0;
+        var usage = default(Usage);
+        var spent = 0.0;
         if (File.Exists(trialsPath))
         {
             foreach (var trial in TrialLog.Read(trialsPath))
@@ -277,6 +435,8 @@ internal static class RunCommand
                 {
                     leaderboard.Add(trial);
                     errors += trial.Failed ? 1 : 0;
+                    usage += trial.Usage;
+                    spent += trial.Cost;
                 }
             }
         }
@@ -289,6 +449,6 @@ internal static class RunCommand
             FinishedAt = null,
         };
         resumed.Save(directory);
-        return new PreparedRun(directory, resumed, plan, selected, finished, leaderboard);
+        return new PreparedRun(directory, resumed, plan, selected, finished, leaderboard, usage, spent);
     }
 }

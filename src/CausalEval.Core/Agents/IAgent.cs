@@ -11,10 +11,11 @@ public interface IAgent
 /// <summary>
 /// What a factory knows when it makes the agent for one trial. <see cref="Episode"/> holds the true world:
 /// only privileged reference agents (optimal, training-support) may read it. <see cref="Naming"/> (variable naming
-/// scheme) and <see cref="Task"/> (whose train split few-shot examples come from) matter to model agents only.
+/// scheme) and <see cref="Task"/> (whose train split few-shot examples come from) matter to model agents only;
+/// so does <see cref="Meter"/>, where a model agent adds each call's usage as it is made (null: nobody is counting).
 /// </summary>
 public sealed record TrialContext(string TrialId, Episode Episode, int Epoch, ulong Seed, string? PromptVariant,
-    string? Naming = null, Tasks.TaskDefinition? Task = null);
+    string? Naming = null, Tasks.TaskDefinition? Task = null, UsageMeter? Meter = null);
 
 /// <summary>Makes a fresh agent for each trial.</summary>
 public delegate IAgent AgentFactory(TrialContext context);

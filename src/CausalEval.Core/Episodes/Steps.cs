@@ -22,10 +22,18 @@ public enum StepStatus
     ParseFailure,
 }
 
-/// <summary>Tokens a model call consumed, as the provider billed them.</summary>
-public readonly record struct Usage(long InputTokens, long OutputTokens)
+/// <summary>
+/// Tokens model calls consumed. <see cref="InputTokens"/> and <see cref="OutputTokens"/> are what the provider billed
+/// (live calls); <see cref="CachedInputTokens"/> and <see cref="CachedOutputTokens"/> are the tokens of answers served
+/// from the response cache (as billed when the answer was first made), which cost nothing this time.
+/// </summary>
+public readonly record struct Usage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CachedOutputTokens = 0)
 {
-    public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens);
+    public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens,
+        a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens);
+
+    /// <summary>The same tokens counted as served from the cache (nothing billed).</summary>
+    public Usage AsCached() => new(0, 0, CachedInputTokens + InputTokens, CachedOutputTokens + OutputTokens);
 }
 
 /// <summary>One chat message sent to a model: role (system, user, assistant) and text.</summary>
@@ -67,6 +75,15 @@ public sealed record AgentDecision
     /// <summary>Model agents: wall time of the model call(s) of this step.</summary>
     public TimeSpan? Latency { get; init; }
 
+    /// <summary>
+    /// Model agents: the answer came from the response cache — <see cref="Usage"/> is what the answer cost when it was
+    /// first made, counted apart (as cached tokens) and at no cost in this run.
+    /// </summary>
+    public bool Cached { get; init; }
+
+    /// <summary>Model agents: how many times the call was retried (rate limits, server errors, timeouts) before it was answered.</summary>
+    public int Retries { get; init; }
+
     public static AgentDecision Act(Intervention action) => new() { Action = action };
 
     public static AgentDecision Answer(ImmutableArray<DirectedLink> edges) => new() { Edges = edges };
@@ -98,7 +115,7 @@ public sealed record EpisodeTranscript(ImmutableArray<StepRecord> Steps)
             var total = default(Usage);
             foreach (var step in Steps)
             {
-                total += step.Decision.Usage;
+                total += step.Decision.Cached ? step.Decision.Usage.AsCached() : step.Decision.Usage;
             }
             return total;
         }

@@ -45,11 +45,17 @@ internal static class JsonWrite
         writer.WriteEndObject();
     }
 
-    public static void WriteUsage(this Utf8JsonWriter writer, string name, Usage usage)
+    /// <summary><c>{"input_tokens", "output_tokens"}</c>, and with <paramref name="withCached"/> the cached counts too.</summary>
+    public static void WriteUsage(this Utf8JsonWriter writer, string name, Usage usage, bool withCached = false)
     {
         writer.WriteStartObject(name);
         writer.WriteNumber("input_tokens", usage.InputTokens);
         writer.WriteNumber("output_tokens", usage.OutputTokens);
+        if (withCached)
+        {
+            writer.WriteNumber("cached_input_tokens", usage.CachedInputTokens);
+            writer.WriteNumber("cached_output_tokens", usage.CachedOutputTokens);
+        }
         writer.WriteEndObject();
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
 
 namespace CausalEval.Core.Running;
@@ -28,8 +29,23 @@ public sealed record RunManifest
     public long TrialsWritten { get; init; }
     public long TrialErrors { get; init; }
 
-    /// <summary>running, finished, interrupted or failed.</summary>
+    /// <summary>running, finished, failed, interrupted or stopped-by-budget.</summary>
     public required string Status { get; init; }
+
+    /// <summary>US dollars spent on the trials written (the sum of their <c>cost</c>).</summary>
+    public double CostUsd { get; init; }
+
+    /// <summary>The spending cap (<c>--max-cost</c>); null: none.</summary>
+    public double? MaxCostUsd { get; init; }
+
+    /// <summary>Tokens of the trials written: billed, and served from the response cache.</summary>
+    public Usage Usage { get; init; }
+
+    /// <summary>
+    /// How model calls were made — response cache, retries and timeouts, concurrency and rate limits, the prices used —
+    /// as a JSON object (written under <c>call_policy</c>, read back by <c>--resume</c>); null for runs without chat models.
+    /// </summary>
+    public string? CallPolicyJson { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
@@ -63,6 +79,9 @@ public sealed record RunManifest
             TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
             TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
             StartedAt = DateTimeOffset.Parse(root.Required("started_at").String(), System.Globalization.CultureInfo.InvariantCulture),
+            CostUsd = root.Optional("cost_usd")?.Number() ?? 0,
+            MaxCostUsd = root.Optional("max_cost_usd")?.Number(),
+            CallPolicyJson = root.Optional("call_policy") is { } policy ? policy.Object().Element.GetRawText() : null,
         };
     }
 
@@ -101,6 +120,15 @@ public sealed record RunManifest
             writer.WriteNumber("trials_planned", TrialsPlanned);
             writer.WriteNumber("trials_written", TrialsWritten);
             writer.WriteNumber("trial_errors", TrialErrors);
+            writer.WriteNumber("cost_usd", Math.Round(CostUsd, 6));
+            writer.WriteNumberOrNull("max_cost_usd", MaxCostUsd);
+            writer.WriteUsage("usage", Usage, withCached: true);
+            if (CallPolicyJson is not null)
+            {
+                writer.WritePropertyName("call_policy");
+                using var policy = JsonDocument.Parse(CallPolicyJson);
+                policy.RootElement.WriteTo(writer);
+            }
             writer.WriteString("started_at", StartedAt);
             writer.WriteStringOrNull("finished_at", FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteEndObject();

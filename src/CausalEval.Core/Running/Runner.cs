@@ -11,14 +11,20 @@ namespace CausalEval.Core.Running;
 /// <summary>A task with the episodes a run plays from it.</summary>
 public sealed record TaskEpisodes(TaskDefinition Task, IReadOnlyList<Episode> Episodes);
 
-/// <summary>How a run ended.</summary>
-public sealed record RunOutcome(long Planned, long Written, long Errors, bool Cancelled);
+/// <summary>
+/// How a run ended: trials planned (this time), written and ended in an error; whether it stopped early because it was
+/// interrupted (<paramref name="Cancelled"/>) or because its spend reached the budget (<paramref name="StoppedByBudget"/>);
+/// the usage and cost of the trials written.
+/// </summary>
+public sealed record RunOutcome(long Planned, long Written, long Errors, bool Cancelled, bool StoppedByBudget = false,
+    Usage Usage = default, double CostUsd = 0);
 
 /// <summary>
 /// Plays tasks × models × prompt variants × epochs with bounded concurrency. Trials have deterministic ids and
-/// seeds; results reach the store in plan order, so the same seed gives the same <c>trials.jsonl</c>.
+/// seeds; results reach the store in plan order, so the same seed gives the same <c>trials.jsonl</c>. Each trial's cost
+/// is its billed usage priced by <paramref name="costs"/> (none: 0).
 /// </summary>
-public sealed class Runner(ModelCatalog models, TimeProvider time)
+public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? costs = null)
 {
     /// <summary>Finished trials may wait this many times the concurrency for an earlier, slower one before writing.</summary>
     private const int ReorderWindowPerWorker = 4;
@@ -62,9 +68,10 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
     /// <param name="stopScheduling">Cancelled: no new trial starts; trials already started finish and are written.</param>
     /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
     /// <param name="abort">Cancelled: trials in flight are abandoned too (they are not written).</param>
+    /// <param name="budget">Counts each trial's cost as it finishes; once its cap is reached no new trial starts.</param>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
         Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken stopScheduling = default,
-        IReadOnlySet<string>? finished = null, CancellationToken abort = default)
+        IReadOnlySet<string>? finished = null, CancellationToken abort = default, RunBudget? budget = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
@@ -76,7 +83,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             SingleWriter = true,
         });
         using var workers = new SemaphoreSlim(plan.Concurrency);
-        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort);
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort, budget?.Token ?? default);
 
         var producer = Task.Run(async () =>
         {
@@ -89,7 +96,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                         continue;
                     }
                     await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, abort);
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, abort);
                     await inFlight.Writer.WriteAsync(trial, scheduling.Token).ConfigureAwait(false);
                 }
             }
@@ -105,6 +112,8 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
 
         long written = 0, errors = 0;
         var cancelled = false;
+        var usage = default(Usage);
+        var cost = 0.0;
         await foreach (var trial in inFlight.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
             TrialRecord record;
@@ -121,6 +130,8 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
             leaderboard.Add(record);
             written++;
+            usage += record.Usage;
+            cost += record.Cost;
             if (record.Error is not null)
             {
                 errors++;
@@ -128,17 +139,23 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             progress?.Report(written);
         }
         await producer.ConfigureAwait(false);
-        cancelled = (cancelled || scheduling.IsCancellationRequested) && written < planned;
-        return new RunOutcome(planned, written, errors, cancelled);
+        var incomplete = written < planned;
+        var interrupted = cancelled || stopScheduling.IsCancellationRequested || abort.IsCancellationRequested;
+        var byBudget = incomplete && !interrupted && budget?.Reached == true;
+        return new RunOutcome(planned, written, errors, interrupted && incomplete, byBudget, usage, cost);
     }
 
-    private Task<TrialRecord> StartTrial(TrialSpec spec, AgentFactory factory, SemaphoreSlim workers, bool parallel, CancellationToken cancellationToken)
+    private Task<TrialRecord> StartTrial(TrialSpec spec, AgentFactory factory, SemaphoreSlim workers, bool parallel, RunBudget? budget,
+        CancellationToken cancellationToken)
     {
         async Task<TrialRecord> Run()
         {
             try
             {
-                return await RunTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
+                var record = await RunTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
+                // Counted as soon as the trial finishes (not when it is written in plan order), so scheduling stops promptly.
+                budget?.Add(record.Cost);
+                return record;
             }
             finally
             {
@@ -148,17 +165,23 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         return parallel ? Task.Run(Run, CancellationToken.None) : Run();
     }
 
-    /// <summary>Plays and scores one trial; an agent's exception ends the trial with a recorded error, not the run.</summary>
+    /// <summary>
+    /// Plays and scores one trial; an agent's exception ends the trial with a recorded error, not the run. The error's kind
+    /// is the classification of an <see cref="AgentFailureException"/> (e.g. <c>rate_limited</c>), else the exception's
+    /// type name; the usage of the calls made before the failure is kept, and priced.
+    /// </summary>
     public async Task<TrialRecord> RunTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var start = time.GetTimestamp();
+        var meter = new UsageMeter();
         try
         {
-            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task));
+            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
             var transcript = await EpisodeEngine.RunAsync(spec.Episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
             var scores = EpisodeScoring.Score(new ScoringInput(spec.Episode, transcript));
-            return new TrialRecord(spec, transcript, scores, transcript.Usage, 0, time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);
+            var usage = transcript.Usage;
+            return new TrialRecord(spec, transcript, scores, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -166,8 +189,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         }
         catch (Exception ex)
         {
-            return new TrialRecord(spec, null, null, default, 0, time.GetElapsedTime(start), startedAt, time.GetUtcNow(),
-                new TrialError(ex.GetType().Name, ex.Message));
+            var usage = meter.Total;
+            return new TrialRecord(spec, null, null, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(),
+                new TrialError(ex is AgentFailureException failure ? failure.Kind : ex.GetType().Name, ex.Message));
         }
     }
+
+    private double Cost(TrialSpec spec, Usage usage) =>
+        costs is null || (usage.InputTokens == 0 && usage.OutputTokens == 0) ? 0 : costs.CostUsd(spec.Model, usage);
 }

@@ -38,7 +38,8 @@ public static class TrialJson
         {
             writer.WriteNull("scores");
         }
-        writer.WriteUsage("usage", record.Usage);
+        // Billed tokens, and apart from them the tokens of answers served from the response cache (at no cost).
+        writer.WriteUsage("usage", record.Usage, withCached: true);
         writer.WriteNumber("cost", record.Cost);
         writer.WriteNumber("latency_ms", Math.Round(record.Latency.TotalMilliseconds, 3));
         writer.WriteString("started_at", record.StartedAt);
@@ -119,6 +120,14 @@ public static class TrialJson
         if (decision.Latency is { } latency)
         {
             writer.WriteNumber("latency_ms", Math.Round(latency.TotalMilliseconds, 3));
+        }
+        if (decision.Cached)
+        {
+            writer.WriteBoolean("cached", true);
+        }
+        if (decision.Retries > 0)
+        {
+            writer.WriteNumber("retries", decision.Retries);
         }
         writer.WriteEndObject();
     }

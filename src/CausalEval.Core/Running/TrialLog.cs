@@ -95,7 +95,9 @@ public static class TrialLog
             root.GetProperty("epoch").GetInt32(),
             scores.ValueKind == JsonValueKind.Null ? null : ReadScores(scores),
             root.GetProperty("steps").GetArrayLength(),
-            new Usage(usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64()),
+            new Usage(usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64(),
+                usage.TryGetProperty("cached_input_tokens", out var cachedIn) ? cachedIn.GetInt64() : 0,
+                usage.TryGetProperty("cached_output_tokens", out var cachedOut) ? cachedOut.GetInt64() : 0),
             root.GetProperty("cost").GetDouble(),
             root.GetProperty("error").ValueKind != JsonValueKind.Null);
     }

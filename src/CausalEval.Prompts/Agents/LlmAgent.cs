@@ -21,8 +21,8 @@ internal sealed record LlmAgentSetup(PromptLibrary Prompts, ExpertExamples Examp
 /// A chat model playing one episode (DESIGN §1.5): the prompt template renders the episode as the agent may see it, the model
 /// answers, the parsers read the answer. One conversation per episode: each step's feedback (an experiment's result, or
 /// what was wrong with the answer) and the next question come as the next user message; a passive task is one turn.
-/// Each step records the messages new at that step, the raw answer, both readings, usage as the provider billed it and
-/// the call's latency.
+/// Each step records the messages new at that step, the raw answer, both readings, usage as the provider billed it,
+/// the call's latency, and whether the answer came from the response cache (its tokens then count apart, at no cost).
 /// </summary>
 internal sealed class LlmAgent : IAgent
 {
@@ -68,6 +68,8 @@ internal sealed class LlmAgent : IAgent
             Temperature = _settings.Temperature is { } t ? (float)t : null,
             MaxOutputTokens = _settings.MaxOutputTokens ?? (template.DefaultSetting("max_tokens") is { } m ? (int)m : null),
             Seed = _settings.Seed ?? (_settings.SeedFromTrial ? (long)(_context.Seed & int.MaxValue) : null),
+            // For the pipeline's middlewares (the response cache keys on it); never sent to the provider.
+            AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count) },
         };
         var start = _setup.Time.GetTimestamp();
         var response = await _client.GetResponseAsync(
@@ -78,8 +80,13 @@ internal sealed class LlmAgent : IAgent
         // The conversation carries the answer as the template re-renders it (whitespace tidied), so every turn extends the last.
         _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
         var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+        var cached = ChatCall.IsCached(response);
+        _context.Meter?.Add(cached ? usage.AsCached() : usage);
 
-        var decision = new AgentDecision { RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency };
+        var decision = new AgentDecision
+        {
+            RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency, Cached = cached, Retries = ChatCall.Retries(response),
+        };
         if (view.Phase == Phase.Structure)
         {
             var edges = AnswerParser.ParseEdges(raw, names);

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using CausalEval.Core;
+using CausalEval.Core.Json;
+
+namespace CausalEval.Models;
+
+/// <summary>The response cache: on by default, in <c>$XDG_CACHE_HOME/causaleval/</c> (else <c>~/.cache/causaleval/</c>).</summary>
+internal sealed record CacheSettings(bool Enabled = true, string? Directory = null);
+
+/// <summary>
+/// Retries, timeouts and the circuit breaker of every model call (defaults in brackets). A call is tried at most
+/// 1 + <see cref="Retries"/> [6] times on 429, 408, 5xx, network errors, malformed answers and per-attempt timeouts,
+/// waiting as long as the server asks (<c>retry-after-ms</c>, <c>Retry-After</c>) or else an exponential backoff from
+/// <see cref="BackoffBase"/> [1 s] doubling up to <see cref="BackoffMax"/> [60 s] with jitter. Each attempt may take
+/// <see cref="AttemptTimeout"/> [120 s], the whole call with its waits <see cref="CallTimeout"/> [10 min]. Per endpoint,
+/// a circuit breaker opens for <see cref="BreakDuration"/> [30 s] when at least <see cref="BreakerMinimumCalls"/> [20]
+/// calls within <see cref="BreakerSampling"/> [60 s] failed at a rate of <see cref="BreakerFailureRatio"/> [0.5] or more
+/// (server errors, network errors and timeouts count; rate limits and refusals do not).
+/// </summary>
+internal sealed record ResilienceSettings
+{
+    public int Retries { get; init; } = 6;
+    public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public double BreakerFailureRatio { get; init; } = 0.5;
+    public int BreakerMinimumCalls { get; init; } = 20;
+    public TimeSpan BreakerSampling { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Optional limits on calls to one provider or one model: calls in flight, requests per minute, and tokens per minute
+/// (estimated before the call as ⌈prompt characters / 4⌉ + max_tokens). Null: no limit.
+/// </summary>
+internal sealed record CallLimits(int? Concurrency = null, int? RequestsPerMinute = null, int? TokensPerMinute = null)
+{
+    public bool IsEmpty => Concurrency is null && RequestsPerMinute is null && TokensPerMinute is null;
+}
+
+/// <summary>
+/// How a run makes model calls: the response cache, resilience, limits per provider (by prefix, e.g. <c>openai</c>) and per
+/// model id, and the prices. Recorded in run.json as <c>call_policy</c> and read back by <c>--resume</c>.
+/// </summary>
+internal sealed record CallPolicy
+{
+    public CacheSettings Cache { get; init; } = new();
+    public ResilienceSettings Resilience { get; init; } = new();
+    public IReadOnlyDictionary<string, CallLimits> Providers { get; init; } = new Dictionary<string, CallLimits>();
+    public IReadOnlyDictionary<string, CallLimits> Models { get; init; } = new Dictionary<string, CallLimits>();
+    public PriceTable Prices { get; init; } = PriceTable.Empty;
+
+    /// <summary>The limits of a model id (exact id, or the id without its settings).</summary>
+    public CallLimits? LimitsFor(string modelId) =>
+        Models.TryGetValue(modelId, out var limits) || Models.TryGetValue(PriceTable.WithoutSettings(modelId), out limits) ? limits : null;
+
+    /// <summary>run.json's <c>call_policy</c>: every knob, and the prices of <paramref name="models"/>.</summary>
+    public string ToJson(IEnumerable<string> models)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("cache");
+            writer.WriteBoolean("enabled", Cache.Enabled);
+            writer.WriteStringOrNull("dir", Cache.Directory);
+            writer.WriteEndObject();
+            var r = Resilience;
+            writer.WriteNumber("retries", r.Retries);
+            writer.WriteNumber("backoff_base_s", r.BackoffBase.TotalSeconds);
+            writer.WriteNumber("backoff_max_s", r.BackoffMax.TotalSeconds);
+            writer.WriteNumber("attempt_timeout_s", r.AttemptTimeout.TotalSeconds);
+            writer.WriteNumber("call_timeout_s", r.CallTimeout.TotalSeconds);
+            writer.WriteStartObject("circuit_breaker");
+            writer.WriteNumber("failure_ratio", r.BreakerFailureRatio);
+            writer.WriteNumber("minimum_calls", r.BreakerMinimumCalls);
+            writer.WriteNumber("sampling_s", r.BreakerSampling.TotalSeconds);
+            writer.WriteNumber("break_s", r.BreakDuration.TotalSeconds);
+            writer.WriteEndObject();
+            WriteLimits(writer, "providers", Providers);
+            WriteLimits(writer, "models", Models);
+            writer.WriteStartObject("prices");
+            foreach (var model in models.Distinct(StringComparer.Ordinal))
+            {
+                if (Prices.Find(model) is { } price)
+                {
+                    writer.WriteStartObject(model);
+                    writer.WriteNumber("input_per_million", price.InputPerMillion);
+                    writer.WriteNumber("output_per_million", price.OutputPerMillion);
+                    writer.WriteEndObject();
+                }
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteLimits(Utf8JsonWriter writer, string name, IReadOnlyDictionary<string, CallLimits> limits)
+    {
+        writer.WriteStartObject(name);
+        foreach (var (key, value) in limits.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject(key);
+            writer.WriteNumberOrNull("concurrency", value.Concurrency);
+            writer.WriteNumberOrNull("requests_per_minute", value.RequestsPerMinute);
+            writer.WriteNumberOrNull("tokens_per_minute", value.TokensPerMinute);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Reads run.json's <c>call_policy</c> back; the prices in it are the ones the run used (a changed price file does not matter).</summary>
+    public static CallPolicy FromJson(string source, string json)
+    {
+        var root = JsonRead.Parse(source, json).Object();
+        var cache = root.Required("cache");
+        var r = new ResilienceSettings();
+        var breaker = root.Optional("circuit_breaker");
+        return new CallPolicy
+        {
+            Cache = new CacheSettings(cache.Required("enabled").Bool(), cache.Optional("dir")?.String()),
+            Resilience = new ResilienceSettings
+            {
+                Retries = root.Optional("retries")?.Int(0) ?? r.Retries,
+                BackoffBase = Seconds(root.Optional("backoff_base_s")) ?? r.BackoffBase,
+                BackoffMax = Seconds(root.Optional("backoff_max_s")) ?? r.BackoffMax,
+                AttemptTimeout = Seconds(root.Optional("attempt_timeout_s")) ?? r.AttemptTimeout,
+                CallTimeout = Seconds(root.Optional("call_timeout_s")) ?? r.CallTimeout,
+                BreakerFailureRatio = breaker?.Optional("failure_ratio")?.Number() ?? r.BreakerFailureRatio,
+                BreakerMinimumCalls = breaker?.Optional("minimum_calls")?.Int(2) ?? r.BreakerMinimumCalls,
+                BreakerSampling = Seconds(breaker?.Optional("sampling_s")) ?? r.BreakerSampling,
+                BreakDuration = Seconds(breaker?.Optional("break_s")) ?? r.BreakDuration,
+            },
+            Providers = ReadLimits(root.Optional("providers")),
+            Models = ReadLimits(root.Optional("models")),
+            Prices = root.Optional("prices") is { } prices
+                ? new PriceTable(prices.Element.EnumerateObject().Select(p => new ModelPrice(p.Name,
+                    prices.Required(p.Name).Required("input_per_million").Number(), prices.Required(p.Name).Required("output_per_million").Number())), source)
+                : PriceTable.Empty,
+        };
+    }
+
+    private static TimeSpan? Seconds(JsonRead? value) => value is { } v ? TimeSpan.FromSeconds(v.Number()) : null;
+
+    private static Dictionary<string, CallLimits> ReadLimits(JsonRead? node)
+    {
+        var result = new Dictionary<string, CallLimits>(StringComparer.Ordinal);
+        if (node is not { } limits)
+        {
+            return result;
+        }
+        foreach (var property in limits.Object().Element.EnumerateObject())
+        {
+            var entry = limits.Required(property.Name);
+            result[property.Name] = new CallLimits(entry.Optional("concurrency")?.Int(1), entry.Optional("requests_per_minute")?.Int(1),
+                entry.Optional("tokens_per_minute")?.Int(1));
+        }
+        return result;
+    }
+
+    /// <summary>A duration as plans write it: <c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, or a plain number of seconds.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        text = text.Trim();
+        (string Suffix, double Scale)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+        var scale = 1.0;
+        foreach (var (suffix, factor) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal) && !(suffix == "s" && text.EndsWith("ms", StringComparison.Ordinal)))
+            {
+                text = text[..^suffix.Length].TrimEnd();
+                scale = factor;
+                break;
+            }
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value < 0)
+        {
+            return false;
+        }
+        duration = TimeSpan.FromSeconds(value * scale);
+        return true;
+    }
+}

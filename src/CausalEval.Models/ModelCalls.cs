@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
+using Polly;
+
+namespace CausalEval.Models;
+
+/// <summary>
+/// Where one model id's calls go: <paramref name="Provider"/> (the id's prefix), <paramref name="Endpoint"/> (the base URL,
+/// or the Azure deployment's URL), <paramref name="Model"/> (the name sent to the provider) and <paramref name="ModelId"/>
+/// (the whole id, settings included).
+/// </summary>
+internal sealed record ChatEndpoint(string Provider, string Endpoint, string Model, string ModelId);
+
+/// <summary>
+/// The run-wide machinery every chat model's pipeline shares: the response cache file, one circuit breaker per endpoint,
+/// one <see cref="CallGate"/> per provider and per model id with limits. <see cref="Configure"/> adds the middlewares to a
+/// model's <see cref="ChatClientBuilder"/>: the response cache outermost (a cached answer waits for no limit and retries
+/// nothing), then the resilience client.
+/// </summary>
+internal sealed class ModelCalls : IDisposable
+{
+    private readonly ConcurrentDictionary<string, ResiliencePipeline> _breakers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CallGate> _gates = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly Lazy<ResponseCacheStore?>? _cache;
+
+    /// <param name="environment">Where <c>XDG_CACHE_HOME</c> and <c>HOME</c> are read (default: the process environment).</param>
+    /// <param name="warn">Where cache problems are reported (the run goes on without the cache).</param>
+    public ModelCalls(CallPolicy policy, TimeProvider time, Func<string, string?>? environment = null, Action<string>? warn = null)
+    {
+        Policy = policy;
+        _time = time;
+        if (policy.Cache.Enabled)
+        {
+            CacheDirectory = policy.Cache.Directory ?? ResponseCacheStore.DefaultDirectory(environment ?? Environment.GetEnvironmentVariable);
+            // Opened at the first model call, so checking a run's models creates nothing.
+            _cache = new Lazy<ResponseCacheStore?>(() =>
+            {
+                try
+                {
+                    return new ResponseCacheStore(CacheDirectory, warn);
+                }
+                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+                {
+                    warn?.Invoke($"the response cache in {CacheDirectory} cannot be opened ({ex.Message}); running without it");
+                    return null;
+                }
+            });
+        }
+    }
+
+    public CallPolicy Policy { get; }
+
+    /// <summary>The response cache's folder; null with <c>--no-cache</c>.</summary>
+    public string? CacheDirectory { get; }
+
+    /// <summary>The response cache (opened on first use); null with <c>--no-cache</c> or when it cannot be opened.</summary>
+    public ResponseCacheStore? Cache => _cache?.Value;
+
+    public void Configure(ChatClientBuilder builder, ChatEndpoint endpoint)
+    {
+        if (_cache is { } cache)
+        {
+            builder.Use(inner => new ResponseCacheClient(inner, () => cache.Value, endpoint, _time));
+        }
+        var breaker = _breakers.GetOrAdd($"{endpoint.Provider} {endpoint.Endpoint}", _ => ResilientChatClient.EndpointBreaker(Policy.Resilience, _time));
+        var gates = new List<CallGate>(2);
+        if (Policy.LimitsFor(endpoint.ModelId) is { IsEmpty: false } modelLimits)
+        {
+            gates.Add(_gates.GetOrAdd("model " + endpoint.ModelId, name => new CallGate(name, modelLimits, _time)));
+        }
+        if (Policy.Providers.TryGetValue(endpoint.Provider, out var providerLimits) && !providerLimits.IsEmpty)
+        {
+            gates.Add(_gates.GetOrAdd("provider " + endpoint.Provider, name => new CallGate(name, providerLimits, _time)));
+        }
+        builder.Use(inner => new ResilientChatClient(inner, Policy.Resilience, breaker, gates, _time));
+    }
+
+    public void Dispose()
+    {
+        foreach (var gate in _gates.Values)
+        {
+            gate.Dispose();
+        }
+    }
+}

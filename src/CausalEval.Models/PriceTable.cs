@@ -1,0 +1,106 @@
+using CausalEval.Core;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Json;
+using CausalEval.Core.Running;
+
+namespace CausalEval.Models;
+
+/// <summary>
+/// The price of one model id, or of every id starting with a prefix (<c>openai/gpt-4o-mini*</c>): US dollars per million
+/// input and output tokens.
+/// </summary>
+internal sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion)
+{
+    public double CostUsd(Usage usage) => (usage.InputTokens * InputPerMillion + usage.OutputTokens * OutputPerMillion) / 1_000_000;
+}
+
+/// <summary>
+/// Prices per model id (DESIGN §2.4 <c>cost</c>): the committed defaults in <c>prompts/prices.json</c>, overridden by
+/// <c>--prices FILE</c> and a plan's per-model <c>price</c>. A model id is looked up without its settings
+/// (<c>?temperature=…</c>): first exactly, then by the longest matching <c>prefix*</c> pattern. Billed tokens are priced;
+/// tokens of cached answers cost nothing. Models without a price cost 0 (and a run with <c>--max-cost</c> refuses them).
+/// </summary>
+internal sealed class PriceTable : ICostModel
+{
+    public const string FileName = "prices.json";
+
+    private readonly Dictionary<string, ModelPrice> _exact = new(StringComparer.Ordinal);
+    private readonly List<ModelPrice> _prefixes = [];
+
+    public PriceTable(IEnumerable<ModelPrice> prices, string source)
+    {
+        Source = source;
+        foreach (var price in prices)
+        {
+            if (price.Pattern.EndsWith('*'))
+            {
+                _prefixes.RemoveAll(p => p.Pattern == price.Pattern);
+                _prefixes.Add(price);
+            }
+            else
+            {
+                _exact[price.Pattern] = price;
+            }
+        }
+        _prefixes.Sort((a, b) => b.Pattern.Length.CompareTo(a.Pattern.Length));
+    }
+
+    public static PriceTable Empty { get; } = new([], "no price table");
+
+    /// <summary>Where the prices came from (file names), for messages.</summary>
+    public string Source { get; }
+
+    public IEnumerable<ModelPrice> All => _exact.Values.Concat(_prefixes);
+
+    public static string WithoutSettings(string modelId) => modelId.IndexOf('?') is >= 0 and var q ? modelId[..q] : modelId;
+
+    public ModelPrice? Find(string modelId)
+    {
+        var id = WithoutSettings(modelId);
+        if (_exact.TryGetValue(id, out var price))
+        {
+            return price;
+        }
+        return _prefixes.FirstOrDefault(p => id.StartsWith(p.Pattern[..^1], StringComparison.Ordinal));
+    }
+
+    public double CostUsd(string modelId, Usage usage) => Find(modelId)?.CostUsd(usage) ?? 0;
+
+    /// <summary>This table with <paramref name="overrides"/> taking precedence.</summary>
+    public PriceTable With(IEnumerable<ModelPrice> overrides, string source)
+    {
+        var list = overrides.ToList();
+        return list.Count == 0 ? this : new PriceTable(All.Concat(list), Source == Empty.Source ? source : $"{Source} + {source}");
+    }
+
+    /// <summary>The committed default table next to the prompt templates (<c>prompts/prices.json</c>).</summary>
+    public static PriceTable Default(string promptsRoot)
+    {
+        var path = Path.Combine(promptsRoot, FileName);
+        return File.Exists(path) ? Load(path) : Empty;
+    }
+
+    /// <summary>
+    /// Reads a price file: <c>{"models": {"openai/gpt-4o": {"input": 2.5, "output": 10}, "ollama/*": {"input": 0, "output": 0}}}</c>
+    /// (US dollars per million tokens; other top-level fields are notes). Problems are bad input naming the file and field.
+    /// </summary>
+    public static PriceTable Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InputException(path, "$", "price file not found");
+        }
+        var root = JsonRead.Parse(path, JsonRead.ReadFile(path)).Object();
+        var models = root.Required("models").Object();
+        var prices = new List<ModelPrice>();
+        foreach (var property in models.Element.EnumerateObject())
+        {
+            var entry = models.Required(property.Name).Object();
+            entry.OnlyFields("input", "output");
+            prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output"))));
+        }
+        return new PriceTable(prices, path);
+    }
+
+    private static double NonNegative(JsonRead value) => value.Number() is >= 0 and var number ? number : throw value.Error("must be at least 0");
+}

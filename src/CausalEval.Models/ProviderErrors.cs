@@ -1,0 +1,276 @@
+using System.ClientModel;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using CausalEval.Core.Agents;
+using CausalEval.Prompts.Agents;
+using Microsoft.Extensions.AI;
+
+namespace CausalEval.Models;
+
+/// <summary>The kinds a failed model call is classified as (a trial's <c>error.kind</c>).</summary>
+internal static class ErrorKinds
+{
+    /// <summary>401/403: the key (or Entra ID token) was refused. Not retried.</summary>
+    public const string Auth = "auth";
+
+    /// <summary>400/422 and other 4xx: the request was refused as it stands. Not retried.</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>404: no such model or deployment. Not retried.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The provider's content filter refused the prompt or stopped the answer. Not retried.</summary>
+    public const string ContentFilter = "content_filter";
+
+    /// <summary>429 with <c>insufficient_quota</c>: the account is out of credit. Not retried.</summary>
+    public const string Quota = "quota";
+
+    /// <summary>429: too many requests. Retried, waiting as long as the server asks.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>408, or no answer within the per-attempt or overall timeout. Retried (per attempt).</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>5xx. Retried.</summary>
+    public const string ServerError = "server_error";
+
+    /// <summary>Connection refused or reset, DNS, TLS… Retried.</summary>
+    public const string Network = "network";
+
+    /// <summary>A 2xx answer that could not be read (malformed JSON). Retried.</summary>
+    public const string BadResponse = "bad_response";
+
+    /// <summary>The endpoint's circuit breaker is open after repeated failures. Retried once it may close.</summary>
+    public const string CircuitOpen = "circuit_open";
+
+    /// <summary>Anything else the provider's client threw. Not retried.</summary>
+    public const string Unexpected = "unexpected";
+}
+
+/// <summary>
+/// A model call failed: <see cref="AgentFailureException.Kind"/> classifies it (see <see cref="ErrorKinds"/>),
+/// <see cref="Retryable"/> says whether trying again may help, <see cref="RetryAfter"/> is how long the server asked to
+/// wait. The message never holds the API key.
+/// </summary>
+internal sealed class ModelCallException(string kind, string message, bool retryable = false, int? status = null, TimeSpan? retryAfter = null)
+    : AgentFailureException(kind, message)
+{
+    public bool Retryable { get; } = retryable;
+
+    public int? Status { get; } = status;
+
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
+/// The innermost middleware, right above the provider's SDK client. It takes the harness's own call information
+/// (<see cref="ChatCall"/>) out of the options, so it is never sent; it turns whatever the SDK throws into a
+/// <see cref="ModelCallException"/> classified by HTTP status, the error body's code and the exception type, with the
+/// server's <c>retry-after-ms</c> / <c>Retry-After</c> wait; and it treats an answer stopped by the content filter as a
+/// failure. Every message that leaves it has the API key replaced by "[redacted]" (a careless server may echo it).
+/// </summary>
+internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvider time) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(messages, WithoutCallInfo(options), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw Classify(ex, key, time);
+        }
+        if (response.FinishReason == ChatFinishReason.ContentFilter)
+        {
+            throw new ModelCallException(ErrorKinds.ContentFilter,
+                "the provider's content filter stopped the answer (finish_reason content_filter)");
+        }
+        return response;
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var updates = base.GetStreamingResponseAsync(messages, WithoutCallInfo(options), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                throw Classify(ex, key, time);
+            }
+            yield return updates.Current;
+        }
+    }
+
+    /// <summary>The options without the harness's call information (a copy; the caller's options are left alone).</summary>
+    private static ChatOptions? WithoutCallInfo(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } properties || !properties.ContainsKey(ChatCall.OptionsKey))
+        {
+            return options;
+        }
+        var copy = options.Clone();
+        copy.AdditionalProperties = new AdditionalPropertiesDictionary(properties.Where(p => p.Key != ChatCall.OptionsKey));
+        if (copy.AdditionalProperties.Count == 0)
+        {
+            copy.AdditionalProperties = null;
+        }
+        return copy;
+    }
+
+    /// <summary>What a provider's exception means for the trial: kind, whether to retry, how long the server asked to wait.</summary>
+    public static ModelCallException Classify(Exception ex, string? key, TimeProvider time)
+    {
+        if (ex is ModelCallException known)
+        {
+            return known;
+        }
+        var message = Redact(Describe(ex), key);
+        switch (ex)
+        {
+            case ClientResultException result when result.Status > 0:
+                {
+                    var response = result.GetRawResponse();
+                    var (code, type) = ErrorCode(response);
+                    return ByStatus(result.Status, code, type, message, RetryAfter(response, time));
+                }
+            case HttpRequestException { StatusCode: { } status }:
+                return ByStatus((int)status, null, null, message, null);
+            case TimeoutException:
+            case OperationCanceledException: // an SDK's own network timeout (the caller's cancellation never gets here)
+                return new ModelCallException(ErrorKinds.Timeout, message, retryable: true);
+            case JsonException:
+                return new ModelCallException(ErrorKinds.BadResponse, message, retryable: true);
+        }
+        if (Chain(ex).Any(e => e is HttpRequestException or IOException or SocketException))
+        {
+            return new ModelCallException(ErrorKinds.Network, message, retryable: true);
+        }
+        if (Chain(ex).Any(e => e is JsonException || e is FormatException || (e is InvalidOperationException && e.Message.Contains("JSON", StringComparison.OrdinalIgnoreCase))))
+        {
+            return new ModelCallException(ErrorKinds.BadResponse, message, retryable: true);
+        }
+        if (Chain(ex).Any(e => e is TimeoutException))
+        {
+            return new ModelCallException(ErrorKinds.Timeout, message, retryable: true);
+        }
+        return new ModelCallException(ErrorKinds.Unexpected, message);
+    }
+
+    private static ModelCallException ByStatus(int status, string? code, string? type, string message, TimeSpan? retryAfter)
+    {
+        var filtered = code is "content_filter" or "content_policy_violation" or "ResponsibleAIPolicyViolation" || type is "content_filter";
+        return status switch
+        {
+            429 when code is "insufficient_quota" || type is "insufficient_quota" => new(ErrorKinds.Quota, message, status: status),
+            429 => new(ErrorKinds.RateLimited, message, retryable: true, status, retryAfter),
+            408 => new(ErrorKinds.Timeout, message, retryable: true, status, retryAfter),
+            401 or 403 => new(ErrorKinds.Auth, message, status: status),
+            404 => new(ErrorKinds.NotFound, message, status: status),
+            _ when filtered => new(ErrorKinds.ContentFilter, message, status: status),
+            >= 500 => new(ErrorKinds.ServerError, message, retryable: true, status, retryAfter),
+            _ => new(ErrorKinds.BadRequest, message, status: status),
+        };
+    }
+
+    /// <summary>The error body's <c>error.code</c> (or its inner error's) and <c>error.type</c>, when it is JSON.</summary>
+    private static (string? Code, string? Type) ErrorCode(System.ClientModel.Primitives.PipelineResponse? response)
+    {
+        try
+        {
+            if (response?.Content is not { } content || content.ToMemory().IsEmpty)
+            {
+                return (null, null);
+            }
+            using var document = JsonDocument.Parse(content.ToMemory());
+            if (!document.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null);
+            }
+            string? Text(JsonElement parent, string name) =>
+                parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            var code = Text(error, "code");
+            if (error.TryGetProperty("innererror", out var inner) && inner.ValueKind == JsonValueKind.Object
+                && Text(inner, "code") is "ResponsibleAIPolicyViolation")
+            {
+                code = "content_filter";
+            }
+            return (code, Text(error, "type"));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return (null, null);
+        }
+    }
+
+    /// <summary>How long the server asked to wait: <c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c>, or <c>Retry-After</c> (seconds or a date).</summary>
+    public static TimeSpan? RetryAfter(System.ClientModel.Primitives.PipelineResponse? response, TimeProvider time)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+        foreach (var header in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
+        {
+            if (response.Headers.TryGetValue(header, out var ms)
+                && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0)
+            {
+                return TimeSpan.FromMilliseconds(milliseconds);
+            }
+        }
+        if (response.Headers.TryGetValue("Retry-After", out var value) && value is not null)
+        {
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+            {
+                return TimeSpan.FromSeconds(seconds);
+            }
+            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+            {
+                var wait = date - time.GetUtcNow();
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+        }
+        return null;
+    }
+
+    private static string Describe(Exception ex)
+    {
+        // The outermost message, plus the innermost cause when it says something more (e.g. "Connection reset by peer").
+        var root = Chain(ex).Last();
+        var text = ex.Message.Trim();
+        return root != ex && !text.Contains(root.Message.Trim(), StringComparison.Ordinal)
+            ? $"{ex.GetType().Name}: {text} ({root.GetType().Name}: {root.Message.Trim()})"
+            : $"{ex.GetType().Name}: {text}";
+    }
+
+    private static IEnumerable<Exception> Chain(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            yield return e;
+        }
+    }
+
+    /// <summary>The text with the key — and its last 12 characters, as servers that mask keys show them — replaced.</summary>
+    public static string Redact(string text, string? key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return text;
+        }
+        text = text.Replace(key, "[redacted]", StringComparison.Ordinal);
+        return key.Length >= 20 ? text.Replace(key[^12..], "[redacted]", StringComparison.Ordinal) : text;
+    }
+}

@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CausalEval.Prompts.Agents;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.AI;
+
+namespace CausalEval.Models;
+
+/// <summary>One cached answer: its text and how it ended, and the tokens it was billed when it was first made.</summary>
+internal sealed record CachedAnswer(string Text, string? FinishReason, string? ResponseModel, long InputTokens, long OutputTokens);
+
+/// <summary>What <c>causaleval cache stats</c> shows for one model id.</summary>
+internal sealed record CacheModelStats(string Model, long Answers, long InputTokens, long OutputTokens, string? Oldest, string? Newest);
+
+/// <summary>
+/// The response cache's SQLite file (Microsoft.Data.Sqlite, WAL journal): one row per answer, keyed by the SHA-256 of the
+/// call (<see cref="ResponseCacheClient.Key"/>). It holds the answer text, finish reason, billed tokens, the model id and
+/// a timestamp — never a request, a header or a key. Safe for many concurrent trials and for several processes at once:
+/// every write is its own short IMMEDIATE transaction, and a locked file is waited for (busy timeout 60 s). The cache is
+/// best-effort: a read or write that fails is reported once through <c>warn</c> and the call goes on uncached.
+/// </summary>
+internal sealed class ResponseCacheStore
+{
+    public const string FileName = "responses.sqlite3";
+    private const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+    private readonly Action<string>? _warn;
+    private int _warned;
+
+    public ResponseCacheStore(string directory, Action<string>? warn = null)
+    {
+        Directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(Directory);
+        FilePath = Path.Combine(Directory, FileName);
+        _warn = warn;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString();
+        using var connection = Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+        using var transaction = connection.BeginTransaction();
+        using var create = connection.CreateCommand();
+        create.Transaction = transaction;
+        create.CommandText = $"""
+            CREATE TABLE IF NOT EXISTS answers (
+                key BLOB PRIMARY KEY,
+                model TEXT NOT NULL,
+                answer TEXT NOT NULL,
+                finish_reason TEXT,
+                response_model TEXT,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                created_at TEXT NOT NULL
+            ) WITHOUT ROWID;
+            PRAGMA user_version = {SchemaVersion};
+            """;
+        create.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
+    public string Directory { get; }
+
+    public string FilePath { get; }
+
+    /// <summary><c>$XDG_CACHE_HOME/causaleval</c>, else <c>~/.cache/causaleval</c>.</summary>
+    public static string DefaultDirectory(Func<string, string?> environment)
+    {
+        var xdg = environment("XDG_CACHE_HOME");
+        var root = !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)
+            ? xdg
+            : Path.Combine(environment("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "causaleval");
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        // WAL with synchronous=NORMAL: a commit is durable against a process crash (not an OS crash), and cheap.
+        pragmas.CommandText = "PRAGMA busy_timeout=60000; PRAGMA synchronous=NORMAL;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    public CachedAnswer? Get(byte[] key)
+    {
+        try
+        {
+            using var connection = Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT answer, finish_reason, response_model, input_tokens, output_tokens FROM answers WHERE key = $key";
+            command.Parameters.AddWithValue("$key", key);
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? new CachedAnswer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetInt64(3), reader.GetInt64(4))
+                : null;
+        }
+        catch (SqliteException ex)
+        {
+            Warn($"response cache {FilePath}: read failed ({ex.Message}); calling the model");
+            return null;
+        }
+    }
+
+    public void Put(byte[] key, string model, CachedAnswer answer, DateTimeOffset now)
+    {
+        try
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO answers (key, model, answer, finish_reason, response_model, input_tokens, output_tokens, created_at)
+                VALUES ($key, $model, $answer, $finish, $responseModel, $in, $out, $at)
+                ON CONFLICT(key) DO NOTHING
+                """;
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$model", model);
+            command.Parameters.AddWithValue("$answer", answer.Text);
+            command.Parameters.AddWithValue("$finish", (object?)answer.FinishReason ?? DBNull.Value);
+            command.Parameters.AddWithValue("$responseModel", (object?)answer.ResponseModel ?? DBNull.Value);
+            command.Parameters.AddWithValue("$in", answer.InputTokens);
+            command.Parameters.AddWithValue("$out", answer.OutputTokens);
+            command.Parameters.AddWithValue("$at", now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            Warn($"response cache {FilePath}: write failed ({ex.Message}); the answer is used but not cached");
+        }
+    }
+
+    public IReadOnlyList<CacheModelStats> Stats()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT model, COUNT(*), SUM(input_tokens), SUM(output_tokens), MIN(created_at), MAX(created_at)
+            FROM answers GROUP BY model ORDER BY model
+            """;
+        using var reader = command.ExecuteReader();
+        var result = new List<CacheModelStats>();
+        while (reader.Read())
+        {
+            result.Add(new CacheModelStats(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+        return result;
+    }
+
+    /// <summary>Bytes on disk: the database and its WAL.</summary>
+    public long SizeBytes() =>
+        new[] { FilePath, FilePath + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    /// <summary>Removes every answer (or those of one model id, exactly as listed by stats); returns how many.</summary>
+    public long Clear(string? model = null)
+    {
+        long removed;
+        using (var connection = Open())
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = model is null ? "DELETE FROM answers" : "DELETE FROM answers WHERE model = $model";
+            if (model is not null)
+            {
+                command.Parameters.AddWithValue("$model", model);
+            }
+            removed = command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        using (var connection = Open())
+        {
+            using var compact = connection.CreateCommand();
+            compact.CommandText = "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;";
+            try
+            {
+                compact.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Another process is using the cache: the space is reused later instead of returned now.
+            }
+        }
+        return removed;
+    }
+
+    private void Warn(string message)
+    {
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            _warn?.Invoke(message);
+        }
+    }
+}
+
+/// <summary>
+/// Answers a call from the response cache when the same call was answered before, else calls the model and stores the
+/// answer (failures are never stored: they propagate as exceptions). The key covers the provider, the endpoint, the model,
+/// the settings sent (temperature, max tokens, seed…), every message, and the trial id, epoch and turn from the call's
+/// <see cref="ChatCall"/> — so an identical rerun is answered from the cache, while another epoch, prompt or setting is not.
+/// Calls without a <see cref="ChatCall"/> pass through uncached. A cached answer is marked
+/// (<see cref="ChatCall.CachedKey"/>) and carries the usage it was first billed, which the trial counts apart, at no cost.
+/// </summary>
+internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheStore?> cache, ChatEndpoint endpoint, TimeProvider time)
+    : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (ChatCall.From(options) is not { } call || cache() is not { } store)
+        {
+            return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        var key = Key(endpoint, options!, list, call);
+        if (store.Get(key) is { } hit)
+        {
+            return new ChatResponse(new ChatMessage(ChatRole.Assistant, hit.Text))
+            {
+                FinishReason = hit.FinishReason is { } reason ? new ChatFinishReason(reason) : null,
+                ModelId = hit.ResponseModel,
+                Usage = new UsageDetails { InputTokenCount = hit.InputTokens, OutputTokenCount = hit.OutputTokens, TotalTokenCount = hit.InputTokens + hit.OutputTokens },
+                AdditionalProperties = new() { [ChatCall.CachedKey] = true },
+            };
+        }
+        var response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+        store.Put(key, endpoint.ModelId, new CachedAnswer(response.Text ?? "", response.FinishReason?.Value, response.ModelId,
+            response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0), time.GetUtcNow());
+        return response;
+    }
+
+    /// <summary>SHA-256 of the call written as canonical JSON (fields in a fixed order; no key, header or secret in it).</summary>
+    public static byte[] Key(ChatEndpoint endpoint, ChatOptions options, IReadOnlyList<ChatMessage> messages, ChatCall call)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("v", 1);
+            writer.WriteString("provider", endpoint.Provider);
+            writer.WriteString("endpoint", endpoint.Endpoint);
+            writer.WriteString("model", endpoint.Model);
+            writer.WriteString("model_id", endpoint.ModelId);
+            writer.WriteStartObject("settings");
+            Number(writer, "temperature", options.Temperature);
+            Number(writer, "max_output_tokens", options.MaxOutputTokens);
+            Number(writer, "seed", options.Seed);
+            Number(writer, "top_p", options.TopP);
+            Number(writer, "top_k", options.TopK);
+            Number(writer, "frequency_penalty", options.FrequencyPenalty);
+            Number(writer, "presence_penalty", options.PresencePenalty);
+            writer.WriteString("model_override", options.ModelId);
+            writer.WriteString("response_format", options.ResponseFormat?.GetType().Name);
+            writer.WriteStartArray("stop");
+            foreach (var stop in options.StopSequences ?? [])
+            {
+                writer.WriteStringValue(stop);
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            writer.WriteString("trial_id", call.TrialId);
+            writer.WriteNumber("epoch", call.Epoch);
+            writer.WriteNumber("turn", call.Turn);
+            writer.WriteStartArray("messages");
+            foreach (var message in messages)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(message.Role.Value);
+                writer.WriteStringValue(message.Text);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return SHA256.HashData(buffer.WrittenSpan);
+    }
+
+    private static void Number(Utf8JsonWriter writer, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static void Number(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+}
