@@ -1,0 +1,283 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using CausalEval.Core.Agents;
+using CausalEval.Core.Running;
+using CausalEval.Core.Tasks;
+using Microsoft.Extensions.Time.Testing;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+using WireMock.Types;
+using WireMock.Util;
+
+namespace CausalEval.Models.Tests;
+
+/// <summary>One scripted answer: a status, headers and body, or a fault; optionally after a delay.</summary>
+internal sealed record Reply(int Status = 200, string Body = "", (string Name, string Value)[]? Headers = null, FaultType? Fault = null, TimeSpan Delay = default)
+{
+    public static Reply Ok(string answer = "ACTION: do(A = 5)") => new(200, ScriptedServer.Completion(answer));
+
+    public static Reply Error(int status, string code, string message, params (string Name, string Value)[] headers) =>
+        new(status, JsonSerializer.Serialize(new { error = new { message, type = code, code } }), headers);
+}
+
+/// <summary>
+/// A WireMock.Net server on loopback speaking OpenAI chat completions that answers the n-th call with the n-th reply of
+/// a script (the last one repeats): faults, refusals, then maybe an answer. It counts the requests as they arrive.
+/// </summary>
+internal sealed class ScriptedServer : IDisposable
+{
+    private readonly Reply[] _script;
+    private int _arrived;
+
+    public ScriptedServer(params Reply[] script)
+    {
+        _script = script;
+        Server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
+        Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
+            .RespondWith(Response.Create().WithCallback(async _ =>
+            {
+                var n = Interlocked.Increment(ref _arrived) - 1;
+                var reply = _script[Math.Min(n, _script.Length - 1)];
+                if (reply.Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(reply.Delay);
+                }
+                var headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") };
+                foreach (var (name, value) in reply.Headers ?? [])
+                {
+                    headers[name] = new(value);
+                }
+                return (IResponseMessage)new ResponseMessage
+                {
+                    StatusCode = reply.Status,
+                    Headers = headers,
+                    BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = reply.Body, Encoding = System.Text.Encoding.UTF8 },
+                    FaultType = reply.Fault ?? FaultType.NONE,
+                };
+            }));
+    }
+
+    public WireMockServer Server { get; }
+
+    public string BaseUrl => Server.Url + "/v1";
+
+    /// <summary>Requests that have arrived (answered or not).</summary>
+    public int Requests => Volatile.Read(ref _arrived);
+
+    /// <summary>When each request arrived, on the fake clock (as precise as the clock's tick).</summary>
+    public IReadOnlyList<DateTimeOffset> Arrivals(FakeClock clock) =>
+        [.. Server.LogEntries.Select(e => e.RequestMessage.DateTime).Order().Select(clock.FakeTimeAt)];
+
+    public static string Completion(string answer, string finishReason = "stop", int input = 120, int output = 9) => JsonSerializer.Serialize(new
+    {
+        id = "chatcmpl-fake",
+        @object = "chat.completion",
+        created = 1_700_000_000,
+        model = "m",
+        choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = finishReason } },
+        usage = new { prompt_tokens = input, completion_tokens = output, total_tokens = input + output },
+    });
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => Server.Stop();
+}
+
+/// <summary>Keeps the finished trials in memory.</summary>
+internal sealed class MemoryStore : IResultStore
+{
+    public List<TrialRecord> Records { get; } = [];
+
+    public ValueTask AppendAsync(TrialRecord record, CancellationToken cancellationToken)
+    {
+        lock (Records)
+        {
+            Records.Add(record);
+        }
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Chat models through the production pipeline (cache, resilience, limits) on a fake clock.</summary>
+internal static class Pipeline
+{
+    public const string CompatibleKey = "sk-fault-test-key-0123456789abcdef";
+
+    public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time) =>
+        new([new BuiltinModelProvider(), .. ChatProviders.Create(
+            new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? CompatibleKey : null), () => Repo.Setup, calls.Configure, time)]);
+
+    /// <summary>
+    /// Plays <paramref name="episodes"/> single-call trials (passive-exploit-interventional, zero-shot) of each model through
+    /// the runner while the fake clock runs: it jumps <paramref name="tick"/> every millisecond of real time, so that
+    /// minutes of backoff and timeouts pass in a fraction of a second.
+    /// </summary>
+    public static async Task<List<TrialRecord>> RunAsync(FakeClock clock, CallPolicy policy, IReadOnlyList<string> models, int episodes = 1,
+        TimeSpan? tick = null, int concurrency = 1)
+    {
+        using var calls = new ModelCalls(policy, clock);
+        var task = Repo.Tasks.Load("passive-exploit-interventional");
+        var plan = new RunPlan
+        {
+            Tasks = [task],
+            Models = models,
+            PromptModels = models.ToHashSet(),
+            PromptVariants = ["zero-shot"],
+            Naming = "letters",
+            Concurrency = concurrency,
+            Episodes = episodes,
+        };
+        var store = new MemoryStore();
+        var running = new Runner(Catalog(calls, clock), TimeProvider.System, policy.Prices)
+            .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, episodes)])], store, new Leaderboard());
+        await clock.DriveAsync(running, tick ?? TimeSpan.FromMilliseconds(250));
+        return store.Records;
+    }
+}
+
+/// <summary>
+/// A fake clock (Microsoft.Extensions.TimeProvider.Testing) that tests move forward while real work runs, remembering
+/// which fake time it showed at which real time.
+/// </summary>
+internal sealed class FakeClock : FakeTimeProvider
+{
+    private readonly List<(DateTime Real, DateTimeOffset Fake)> _timeline = [];
+
+    public FakeClock() : base(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero))
+    {
+        _timeline.Add((DateTime.UtcNow, GetUtcNow()));
+    }
+
+    /// <summary>Jumps <paramref name="tick"/> per millisecond of real time until <paramref name="work"/> is done (at most 20 s).</summary>
+    public async Task DriveAsync(Task work, TimeSpan tick)
+    {
+        var limit = DateTime.UtcNow.AddSeconds(20);
+        while (!work.IsCompleted)
+        {
+            if (DateTime.UtcNow > limit)
+            {
+                throw new TimeoutException("the work did not finish within 20 s of real time");
+            }
+            Advance(tick);
+            lock (_timeline)
+            {
+                _timeline.Add((DateTime.UtcNow, GetUtcNow()));
+            }
+            await Task.WhenAny(work, Task.Delay(1));
+        }
+        await work;
+    }
+
+    /// <summary>The fake time the clock showed at a real moment.</summary>
+    public DateTimeOffset FakeTimeAt(DateTime real)
+    {
+        lock (_timeline)
+        {
+            var fake = _timeline[0].Fake;
+            foreach (var (r, f) in _timeline)
+            {
+                if (r > real.ToUniversalTime())
+                {
+                    break;
+                }
+                fake = f;
+            }
+            return fake;
+        }
+    }
+}
+
+/// <summary>
+/// A raw TCP server on loopback that resets (RST, via a zero linger) the first <c>resets</c> connections once the request
+/// has arrived, as a crashed proxy or a dropped connection does, and answers later ones with a chat completion.
+/// </summary>
+internal sealed class ResettingServer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int _resets;
+    private int _connections;
+
+    public ResettingServer(int resets)
+    {
+        _resets = resets;
+        _listener.Start();
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public string BaseUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var index = Interlocked.Increment(ref _connections);
+            _ = Task.Run(async () =>
+            {
+                using (socket)
+                {
+                    var buffer = new byte[64 * 1024];
+                    var received = new System.Text.StringBuilder();
+                    // Read the headers and the body (Content-Length) so that the whole request has been sent.
+                    while (true)
+                    {
+                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+                        received.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+                        var text = received.ToString();
+                        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                        if (end >= 0)
+                        {
+                            var length = System.Text.RegularExpressions.Regex.Match(text, @"(?i)content-length:\s*(\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
+                            if (System.Text.Encoding.UTF8.GetByteCount(text) - (end + 4) >= length)
+                            {
+                                break;
+                            }
+                        }
+                    }
+                    if (index <= _resets)
+                    {
+                        socket.LingerState = new LingerOption(true, 0); // close → RST: "connection reset by peer"
+                        socket.Close();
+                        return;
+                    }
+                    var body = System.Text.Encoding.UTF8.GetBytes(ScriptedServer.Completion("ACTION: do(A = 5)"));
+                    var head = System.Text.Encoding.ASCII.GetBytes(
+                        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+                    await socket.SendAsync(head, SocketFlags.None);
+                    await socket.SendAsync(body, SocketFlags.None);
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+            });
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
+}
