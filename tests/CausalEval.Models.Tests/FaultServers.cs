@@ -281,3 +281,69 @@ internal sealed class ResettingServer : IDisposable
         _listener.Stop();
     }
 }
+
+/// <summary>
+/// A WireMock.Net server on loopback speaking OpenAI chat completions with a fixed latency, like a real provider under
+/// load: it answers explore-exploit and passive episodes by turn (as the expert would on the first variable), bills
+/// fixed tokens, and records how many requests it saw and the most it had in flight at once.
+/// </summary>
+internal sealed class LatencyServer : IDisposable
+{
+    private int _requests, _inFlight, _maxInFlight;
+
+    public LatencyServer(TimeSpan latency, string? requiredKey = null)
+    {
+        Server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
+        var request = Request.Create().WithPath("/v1/chat/completions").UsingPost();
+        if (requiredKey is not null)
+        {
+            request = request.WithHeader("Authorization", $"Bearer {requiredKey}");
+        }
+        Server.Given(request).RespondWith(Response.Create().WithCallback(async message =>
+        {
+            Interlocked.Increment(ref _requests);
+            var now = Interlocked.Increment(ref _inFlight);
+            for (var max = Volatile.Read(ref _maxInFlight); now > max && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max; max = Volatile.Read(ref _maxInFlight))
+            {
+            }
+            try
+            {
+                await Task.Delay(latency);
+                var body = System.Text.Json.Nodes.JsonNode.Parse(message.Body!)!;
+                var turn = body["messages"]!.AsArray().Count(m => m!["role"]!.GetValue<string>() == "assistant");
+                var answer = turn < 5 ? $"ACTION: do({(char)('A' + turn)} = 5)" : turn == 5 ? "ACTION: do(A = -5)" : "EDGES: A->B";
+                return (IResponseMessage)new ResponseMessage
+                {
+                    StatusCode = 200,
+                    Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") },
+                    BodyData = new BodyData
+                    {
+                        DetectedBodyType = BodyType.String, Encoding = System.Text.Encoding.UTF8,
+                        BodyAsString = ScriptedServer.Completion(answer, input: 1000 + 10 * turn, output: 20),
+                    },
+                };
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }));
+    }
+
+    public WireMockServer Server { get; }
+
+    public string BaseUrl => Server.Url + "/v1";
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => Server.Stop();
+}

@@ -1,0 +1,187 @@
+using System.Text.Json.Nodes;
+using CausalEval.Prompts.Agents;
+using Microsoft.Extensions.AI;
+
+namespace CausalEval.Models.Tests;
+
+/// <summary>
+/// The response cache: an identical rerun makes no model call and scores the same, another epoch or prompt is a miss,
+/// failures are never stored, and the SQLite file is safe for concurrent trials and for two processes at once.
+/// </summary>
+public class CacheTests
+{
+    private static readonly ChatEndpoint Endpoint = new("openai", "https://api.example/v1", "gpt-x", "openai/gpt-x?temperature=0");
+
+    private static byte[] Key(ChatCall call, string text = "hello", float temperature = 0, ChatEndpoint? endpoint = null) =>
+        ResponseCacheClient.Key(endpoint ?? Endpoint, new ChatOptions { Temperature = temperature, MaxOutputTokens = 512, Seed = 7 },
+            [new ChatMessage(ChatRole.System, "rules"), new ChatMessage(ChatRole.User, text)], call);
+
+    [Fact]
+    public void The_key_covers_the_trial_epoch_turn_messages_settings_and_endpoint()
+    {
+        var call = new ChatCall("trial-1", 1, 0);
+        Assert.Equal(Key(call), Key(new ChatCall("trial-1", 1, 0)));
+        Assert.NotEqual(Key(call), Key(call with { Epoch = 2 }));
+        Assert.NotEqual(Key(call), Key(call with { Turn = 1 }));
+        Assert.NotEqual(Key(call), Key(call with { TrialId = "trial-2" }));
+        Assert.NotEqual(Key(call), Key(call, text: "hello!"));
+        Assert.NotEqual(Key(call), Key(call, temperature: 0.5f));
+        Assert.NotEqual(Key(call), Key(call, endpoint: Endpoint with { Endpoint = "http://localhost:8000/v1" }));
+        Assert.NotEqual(Key(call), Key(call, endpoint: Endpoint with { Provider = "azure" }));
+        Assert.Equal(32, Key(call).Length);
+    }
+
+    [Fact]
+    public void Two_stores_on_one_file_written_from_many_threads_at_once_keep_every_answer()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));
+        var warnings = new List<string>();
+        try
+        {
+            // Two stores stand for two processes: separate connection pools on one WAL database.
+            var stores = new[] { new ResponseCacheStore(directory, warnings.Add), new ResponseCacheStore(directory, warnings.Add) };
+            Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 16 }, worker =>
+            {
+                var store = stores[worker % 2];
+                for (var i = 0; i < 100; i++)
+                {
+                    var key = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{worker}/{i}"));
+                    store.Put(key, $"model-{worker % 3}", new CachedAnswer($"answer {worker}/{i}", "stop", "m", i, 1), DateTimeOffset.UnixEpoch);
+                    Assert.Equal($"answer {worker}/{i}", stores[(worker + 1) % 2].Get(key)?.Text);
+                }
+            });
+
+            Assert.Empty(warnings);
+            Assert.Equal(1600, stores[0].Stats().Sum(s => s.Answers));
+            Assert.Equal(1600 / 16 * 6, stores[1].Stats().Single(s => s.Model == "model-0").Answers);
+            Assert.Equal(1600, stores[1].Clear());
+            Assert.Empty(stores[0].Stats());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Failures_are_never_cached()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var clock = new FakeClock();
+            using var server = new ScriptedServer(Reply.Error(500, "server_error", "down"), Reply.Ok());
+            var policy = new CallPolicy { Cache = new CacheSettings(true, directory), Resilience = new ResilienceSettings { Retries = 0 } };
+            string[] model = [$"openai-compatible/m@{server.BaseUrl}"];
+
+            var failed = Assert.Single(await Pipeline.RunAsync(clock, policy, model));
+            var answered = Assert.Single(await Pipeline.RunAsync(clock, policy, model));
+            var cached = Assert.Single(await Pipeline.RunAsync(clock, policy, model));
+
+            Assert.Equal("server_error", failed.Error!.Kind);
+            Assert.Null(answered.Error);
+            Assert.False(answered.Transcript!.Steps[0].Decision.Cached);
+            Assert.True(cached.Transcript!.Steps[0].Decision.Cached);
+            Assert.Equal(2, server.Requests); // the failure was not stored: the second run asked again; the third did not
+            Assert.Equal(answered.Usage.InputTokens, cached.Usage.CachedInputTokens);
+            Assert.Equal(0, cached.Usage.InputTokens);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_identical_second_run_makes_zero_model_calls_and_scores_the_same_while_another_epoch_or_prompt_misses()
+    {
+        using var server = new LatencyServer(TimeSpan.FromMilliseconds(10));
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-rerun-" + Guid.NewGuid().ToString("N"));
+        var cache = Path.Combine(folder, "cache");
+        var environment = new Dictionary<string, string> { ["OPENAI_COMPATIBLE_API_KEY"] = "k" };
+        (int Code, string Out, string Error) Run(string output, params string[] more) => Cli.Run(folder, environment,
+            ["run", "--datasets", Repo.Datasets, "--task", "explore-exploit", "--task", "passive-exploit-interventional",
+             "--model", $"openai-compatible/m@{server.BaseUrl}", "--prompt", "zero-shot", "--episodes", "3", "--concurrency", "4",
+             "--cache-dir", cache, "--out", Path.Combine(folder, output), "--quiet", .. more]);
+        try
+        {
+            var first = Run("first");
+            Assert.True(first.Code == 0, first.Error);
+            var calls = server.Requests;
+            Assert.Equal(3 * 7 + 3 * 1, calls); // explore-exploit: 5 experiments, exploit, structure; passive: one call
+
+            var second = Run("second");
+
+            Assert.True(second.Code == 0, second.Error);
+            Assert.Equal(calls, server.Requests); // zero model calls
+            var a = Trials(Path.Combine(folder, "first"));
+            var b = Trials(Path.Combine(folder, "second"));
+            Assert.Equal(a.Keys.Order(), b.Keys.Order());
+            foreach (var (id, trial) in a)
+            {
+                var again = b[id];
+                Assert.Equal(trial["scores"]!.ToJsonString(), again["scores"]!.ToJsonString());
+                Assert.Equal(0, again["usage"]!["input_tokens"]!.GetValue<long>());
+                Assert.Equal(trial["usage"]!["input_tokens"]!.GetValue<long>(), again["usage"]!["cached_input_tokens"]!.GetValue<long>());
+                Assert.Equal(trial["usage"]!["output_tokens"]!.GetValue<long>(), again["usage"]!["cached_output_tokens"]!.GetValue<long>());
+                Assert.All(again["steps"]!.AsArray(), s => Assert.True(s!["cached"]!.GetValue<bool>()));
+                Assert.All(trial["steps"]!.AsArray(), s => Assert.Null(s!["cached"]));
+                Assert.Equal(0, again["cost"]!.GetValue<double>());
+            }
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "second", "run.json")))!;
+            Assert.Equal(0, manifest["usage"]!["input_tokens"]!.GetValue<long>());
+            Assert.True(manifest["usage"]!["cached_input_tokens"]!.GetValue<long>() > 0);
+            Assert.Contains("tokens answered from the response cache at no cost", second.Out);
+
+            // Another epoch is another trial: epoch 1 is answered from the cache, epoch 2 asks the model.
+            Assert.True(Run("epochs", "--epochs", "2").Code == 0);
+            Assert.Equal(2 * calls, server.Requests);
+            // Another prompt variant is another conversation: every call misses.
+            Assert.True(Run("few-shot", "--prompt", "few-shot").Code == 0);
+            Assert.Equal(3 * calls, server.Requests);
+            // --no-cache neither reads nor writes.
+            Assert.True(Run("uncached", "--no-cache").Code == 0);
+            Assert.Equal(4 * calls, server.Requests);
+
+            var stats = Cli.Run(folder, environment, "cache", "stats", "--cache-dir", cache);
+            Assert.True(stats.Code == 0, stats.Error);
+            Assert.Contains($"| openai-compatible/m@{server.BaseUrl} | 72 |", stats.Out);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Two_runs_at_once_share_one_cache_file()
+    {
+        using var server = new LatencyServer(TimeSpan.FromMilliseconds(5));
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-twoproc-" + Guid.NewGuid().ToString("N"));
+        var cache = Path.Combine(folder, "cache");
+        var environment = new Dictionary<string, string> { ["OPENAI_COMPATIBLE_API_KEY"] = "k" };
+        Task<(int Code, string Out, string Error)> Start(string output, string task) => Task.Run(() => Cli.Run(folder, environment,
+            "run", "--datasets", Repo.Datasets, "--task", task, "--model", $"openai-compatible/m@{server.BaseUrl}", "--prompt", "zero-shot",
+            "--episodes", "20", "--concurrency", "8", "--cache-dir", cache, "--out", Path.Combine(folder, output), "--quiet"));
+        try
+        {
+            var runs = await Task.WhenAll(Start("a", "explore-exploit"), Start("b", "explore-exploit-heldout-link"));
+
+            Assert.All(runs, r => Assert.True(r.Code == 0, r.Error));
+            Assert.All(runs, r => Assert.DoesNotContain("response cache", r.Error));
+            Assert.Equal(2 * 20 * 7, server.Requests);
+            var stats = Cli.Run(folder, environment, "cache", "stats", "--cache-dir", cache);
+            Assert.Contains($"| openai-compatible/m@{server.BaseUrl} | 280 |", stats.Out);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static Dictionary<string, JsonObject> Trials(string run) =>
+        File.ReadAllLines(Path.Combine(run, "trials.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject())
+            .ToDictionary(t => t["trial_id"]!.GetValue<string>());
+}
