@@ -163,10 +163,9 @@ internal static class RunCommand
         using var calls = new ModelCalls(policy, time, warn: message => console.Error.WriteLine($"warning: {message}"));
         var catalog = ModelsCommand.Catalog(calls);
         var run = resumed is not null
-            ? Resume(options.Resume!, resumed, options, catalog, console)
-            : Start(options, catalog, time, policy);
+            ? Resume(options.Resume!, resumed, options, catalog, console, policy)
+            : Start(options, catalog, time, policy, console);
         var maxCost = options.MaxCost ?? run.Manifest.MaxCostUsd;
-        CheckPrices(run.Plan, catalog, policy.Prices, maxCost, console);
         if (run.Manifest.CallPolicyJson is not null && calls.CacheDirectory is { } cacheDirectory && !options.Quiet)
         {
             await console.Error.WriteLineAsync($"response cache: {cacheDirectory}").ConfigureAwait(false);
@@ -283,9 +282,9 @@ internal static class RunCommand
     }
 
     /// <summary>A budget needs a price for every chat model (bad input otherwise); without one, a missing price is a warning.</summary>
-    private static void CheckPrices(RunPlan plan, ModelCatalog catalog, PriceTable prices, double? maxCost, CliConsole console)
+    private static void CheckPrices(IEnumerable<string> models, ModelCatalog catalog, PriceTable prices, double? maxCost, CliConsole console)
     {
-        foreach (var model in plan.Models.Where(catalog.TakesPrompts))
+        foreach (var model in models.Where(catalog.TakesPrompts))
         {
             if (prices.Find(model) is not null)
             {
@@ -301,7 +300,7 @@ internal static class RunCommand
     }
 
     /// <summary>A new run. Everything is checked before the run folder exists, so bad input leaves nothing behind.</summary>
-    private static PreparedRun Start(RunOptions options, ModelCatalog catalog, TimeProvider time, CallPolicy policy)
+    private static PreparedRun Start(RunOptions options, ModelCatalog catalog, TimeProvider time, CallPolicy policy, CliConsole console)
     {
         if (options.Episodes is < 1)
         {
@@ -334,6 +333,7 @@ internal static class RunCommand
         {
             catalog.Resolve(model);
         }
+        CheckPrices(modelIds, catalog, policy.Prices, options.MaxCost, console);
         var plan = new RunPlan
         {
             Tasks = [.. selected.Select(t => t.Task)],
@@ -383,7 +383,7 @@ internal static class RunCommand
     /// An interrupted run: the plan is rebuilt from run.json, checked against the datasets it used, a torn last line is
     /// cut off, and every trial already in trials.jsonl is counted and skipped.
     /// </summary>
-    private static PreparedRun Resume(string directory, RunManifest manifest, RunOptions options, ModelCatalog catalog, CliConsole console)
+    private static PreparedRun Resume(string directory, RunManifest manifest, RunOptions options, ModelCatalog catalog, CliConsole console, CallPolicy policy)
     {
         var manifestPath = Path.Combine(directory, RunManifest.FileName);
         var datasets = TaskCatalog.Locate(options.Datasets);
@@ -405,6 +405,7 @@ internal static class RunCommand
         {
             catalog.Resolve(model);
         }
+        CheckPrices(manifest.Models, catalog, policy.Prices, options.MaxCost ?? manifest.MaxCostUsd, console);
         var plan = new RunPlan
         {
             Tasks = [.. selected.Select(t => t.Task)],

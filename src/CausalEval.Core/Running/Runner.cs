@@ -97,7 +97,8 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                     }
                     await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
                     var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, abort);
-                    await inFlight.Writer.WriteAsync(trial, scheduling.Token).ConfigureAwait(false);
+                    // Not cancellable: a trial that has started is always awaited and written (its calls are paid for).
+                    await inFlight.Writer.WriteAsync(trial, CancellationToken.None).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (scheduling.IsCancellationRequested)
