@@ -5,8 +5,9 @@ namespace CausalEval.Models.Tests;
 
 /// <summary>
 /// API keys come from the environment only and never reach a file a run writes — not the manifest, not the trials (their
-/// messages, answers or errors, even when a server echoes the key back), not the leaderboard. Runs the real causaleval
-/// executable as a process, with canary keys in its environment, against WireMock fakes.
+/// messages, answers or errors, even when a server echoes the key back), not the leaderboard, not the response cache —
+/// nor its output. Runs the real causaleval executable as a process, with canary keys in its environment, against
+/// WireMock fakes, twice (the second run is answered from the cache).
 /// </summary>
 public class CanaryKeyTests
 {
@@ -22,9 +23,10 @@ public class CanaryKeyTests
         using var echoing = FakeProvider.EchoingUnauthorized();
         var folder = Path.Combine(Path.GetTempPath(), "causaleval-canary-" + Guid.NewGuid().ToString("N"));
         var run = Path.Combine(folder, "run");
+        var cache = Path.Combine(folder, "cache");
         try
         {
-            var (code, stdout, stderr) = Cli.Run(folder, new Dictionary<string, string>
+            (int, string, string) Run(string output) => Cli.Run(folder, new Dictionary<string, string>
             {
                 ["OPENAI_API_KEY"] = openAiKey,
                 ["OPENAI_BASE_URL"] = openAi.Url + "/v1",
@@ -35,11 +37,19 @@ public class CanaryKeyTests
             "run", "--datasets", Repo.Datasets, "--task", "explore-exploit", "--task", "passive-exploit-observational",
             "--model", "openai/gpt-test", "--model", "azure/dep", "--model", $"openai-compatible/echo@{echoing.Url}/v1", "--model", "builtin/expert",
             "--prompt", "zero-shot", "--prompt", "few-shot-explanations-reasoning", "--names", "semantic",
-            "--episodes", "2", "--concurrency", "2", "--out", run, "--quiet");
+            "--episodes", "2", "--concurrency", "2", "--out", output, "--cache-dir", cache);
+            var (code, stdout, stderr) = Run(run);
+            // A second run: answered from the cache, except the refused calls (failures are never cached).
+            var calls = openAi.Bills.Count + azure.Bills.Count;
+            var (_, stdout2, stderr2) = Run(run + "-again");
+            Assert.Equal(calls, openAi.Bills.Count + azure.Bills.Count);
+            stdout += stdout2;
+            stderr += stderr2;
 
             // The echoing server fails its trials (exit 1), and its error is recorded — with the key redacted.
             Assert.True(code == 1, $"exit {code}\n{stderr}");
-            var files = Directory.EnumerateFiles(run, "*", SearchOption.AllDirectories).ToList();
+            var files = Directory.EnumerateFiles(run, "*", SearchOption.AllDirectories)
+                .Concat(Directory.EnumerateFiles(run + "-again", "*", SearchOption.AllDirectories)).ToList();
             Assert.Contains(files, f => f.EndsWith("trials.jsonl", StringComparison.Ordinal));
             Assert.Contains(files, f => f.EndsWith("run.json", StringComparison.Ordinal));
             foreach (var file in files)
@@ -51,8 +61,22 @@ public class CanaryKeyTests
                     Assert.False(text.Contains(key[^12..], StringComparison.Ordinal), $"{Path.GetFileName(file)} contains part of a key");
                 }
             }
-            Assert.DoesNotContain(openAiKey, stdout + stderr);
-            Assert.DoesNotContain(compatibleKey, stdout + stderr);
+            foreach (var key in new[] { openAiKey, azureKey, compatibleKey })
+            {
+                Assert.DoesNotContain(key, stdout + stderr);
+                Assert.DoesNotContain(key[^12..], stdout + stderr);
+            }
+            // The response cache's files (database and WAL), byte for byte: answers and token counts, never a key.
+            var cacheFiles = Directory.EnumerateFiles(cache, "*", SearchOption.AllDirectories).ToList();
+            Assert.Contains(cacheFiles, f => f.EndsWith(ResponseCacheStore.FileName, StringComparison.Ordinal));
+            foreach (var file in cacheFiles)
+            {
+                var bytes = File.ReadAllBytes(file);
+                foreach (var key in new[] { openAiKey, azureKey, compatibleKey })
+                {
+                    Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(key[^12..])) < 0, $"{Path.GetFileName(file)} contains a key");
+                }
+            }
 
             var trials = File.ReadAllLines(Path.Combine(run, "trials.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
             // 2 tasks × 2 episodes × (3 chat models × 2 variants + 1 built-in)
