@@ -79,6 +79,11 @@ internal static class PlanLoader
         {
             throw new InputException($"{path}:{ex.Start.Line}", "$", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner gives up this way on some unterminated flow collections, without a position.
+            throw new InputException(path, "$", $"not valid YAML ({ex.Message}): look for an unclosed [ or {{");
+        }
         var reader = new Reader(path, folder);
         reader.OnlyFields(root, "", TopFields);
 
