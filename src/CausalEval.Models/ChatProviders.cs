@@ -65,20 +65,33 @@ internal static class ChatProviders
     /// knowing where its calls go; <paramref name="time"/> is the clock of the error classification (Retry-After dates).
     /// </summary>
     public static IReadOnlyList<IModelProvider> Create(ProviderEnvironment environment, Func<LlmAgentSetup> setup,
-        Action<ChatClientBuilder, ChatEndpoint>? middleware = null, TimeProvider? time = null)
+        Action<ChatClientBuilder, ChatEndpoint>? middleware = null, TimeProvider? time = null) =>
+        [.. Clients(environment, middleware, time).Select(p => new ChatModelProvider(p.Prefix, setup, p.Client))];
+
+    /// <summary>The chat client of one model id, with its middlewares, as a run builds it (for tools such as <c>bench chat</c>).</summary>
+    public static IChatClient CreateClient(ProviderEnvironment environment, string modelId, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
+        TimeProvider? time = null)
+    {
+        var slash = modelId.IndexOf('/');
+        var factory = Clients(environment, middleware, time).FirstOrDefault(p => slash > 0 && p.Prefix == modelId[..slash]).Client
+            ?? throw new InputException("--model", modelId, "not a chat model id (see `causaleval models`)");
+        var (model, _) = ModelSpec.Parse(modelId[(slash + 1)..], modelId);
+        return factory(model, modelId);
+    }
+
+    /// <summary>Per prefix: model name and model id → the model's pipeline.</summary>
+    private static IEnumerable<(string Prefix, Func<string, string, IChatClient> Client)> Clients(ProviderEnvironment environment,
+        Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider? time)
     {
         var clock = time ?? TimeProvider.System;
-        return
-        [
-            new ChatModelProvider("openai", setup, (name, id) => Pipeline("openai", OpenAi(name, id, environment), name, id, environment.Get(OpenAiKey), middleware, clock)),
-            new ChatModelProvider("azure", setup, (name, id) => Pipeline("azure", Azure(name, id, environment), name, id, environment.Get(AzureKey), middleware, clock)),
-            new ChatModelProvider("ollama", setup, (name, id) => Pipeline("ollama", Ollama(name, id, environment), name, id, null, middleware, clock)),
-            new ChatModelProvider("openai-compatible", setup, (name, id) =>
-            {
-                var (client, endpoint) = Compatible(name, id, environment);
-                return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, environment.Get(CompatibleKey), middleware, clock);
-            }),
-        ];
+        yield return ("openai", (name, id) => Pipeline("openai", OpenAi(name, id, environment), name, id, environment.Get(OpenAiKey), middleware, clock));
+        yield return ("azure", (name, id) => Pipeline("azure", Azure(name, id, environment), name, id, environment.Get(AzureKey), middleware, clock));
+        yield return ("ollama", (name, id) => Pipeline("ollama", Ollama(name, id, environment), name, id, null, middleware, clock));
+        yield return ("openai-compatible", (name, id) =>
+        {
+            var (client, endpoint) = Compatible(name, id, environment);
+            return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, environment.Get(CompatibleKey), middleware, clock);
+        });
     }
 
     /// <summary>SDK client → error classification and key redaction → the caller's middlewares (the first added is outermost).</summary>

@@ -24,6 +24,10 @@ internal static class BenchCommand
         var trials = new Option<long>("--run-trials") { Description = "Also run this many trials through `run`'s runner into a temporary folder (0: skip)" };
         var datasets = CommonOptions.Datasets();
         var command = new Command("bench", "Measure episodes per second and a streamed run's peak memory") { task, model, episodes, trials, datasets };
+        foreach (var sub in ChatBench.Create(console))
+        {
+            command.Subcommands.Add(sub);
+        }
         command.SetAction(async (parse, cancellationToken) =>
         {
             var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
