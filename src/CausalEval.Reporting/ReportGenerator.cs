@@ -13,7 +13,11 @@ public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string?
 
 /// <summary>What a report wrote.</summary>
 public sealed record ReportResult(
-    string OutputDirectory, IReadOnlyList<string> Files, IReadOnlyList<string> Warnings, long Trials, string OverallMarkdown, TimeSpan Elapsed);
+    string OutputDirectory, IReadOnlyList<string> Files, IReadOnlyList<string> Warnings, long Trials, string OverallMarkdown, TimeSpan Elapsed)
+{
+    /// <summary>Wall time of each phase (read, analyse, plots, write), for the benchmark figures.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Elapsed)> Phases { get; init; } = [];
+}
 
 /// <summary>
 /// Builds the report from result files only (it never calls a model): streams every trials.jsonl once, then writes
@@ -26,9 +30,18 @@ public static class ReportGenerator
     public static ReportResult Generate(ReportOptions options)
     {
         var watch = Stopwatch.StartNew();
+        var phases = new List<(string, TimeSpan)>();
+        var lap = watch.Elapsed;
+        void Lap(string phase)
+        {
+            phases.Add((phase, watch.Elapsed - lap));
+            lap = watch.Elapsed;
+        }
         var runs = RunSet.Load(options.RunDirectories);
         var (data, transcripts) = ReportReader.Read(runs);
+        Lap("read");
         var model = ReportModel.Build(data, transcripts);
+        Lap("statistics");
         var output = options.OutputDirectory ?? runs.Runs[0].Directory;
         Directory.CreateDirectory(output);
 
@@ -46,17 +59,19 @@ public static class ReportGenerator
             Write("ablation.csv", AblationFiles.Csv(ablation));
         }
         var plots = Plots.Render(model);
+        Lap("plots");
         foreach (var plot in plots)
         {
             files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".png"), plot.Png));
             files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
         }
         Write("report.html", HtmlReport.Render(model, title, plots));
+        Lap("write");
 
         var overall = new StringBuilder();
         var (header, right, cells) = LeaderboardFiles.Columns(model);
         Format.MarkdownTable(overall, header, right, model.Overall.Select(cells));
-        return new ReportResult(output, files, data.Warnings, data.Trials, overall.ToString(), watch.Elapsed);
+        return new ReportResult(output, files, data.Warnings, data.Trials, overall.ToString(), watch.Elapsed) { Phases = phases };
     }
 
     private static string WriteAtomically(string directory, string name, byte[] bytes)

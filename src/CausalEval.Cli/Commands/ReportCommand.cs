@@ -24,7 +24,7 @@ internal static class ReportCommand
             }
             await console.Out.WriteAsync(result.OverallMarkdown).ConfigureAwait(false);
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"\nreport: {Path.Combine(result.OutputDirectory, "report.html")} ({result.Trials:N0} trials, {result.Files.Count} files, {result.Elapsed.TotalSeconds:0.0} s)")).ConfigureAwait(false);
+                $"\nreport: {Path.Combine(result.OutputDirectory, "report.html")} ({result.Trials:N0} trials, {result.Files.Count} files, {result.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", result.Phases.Select(p => $"{p.Phase} {p.Elapsed.TotalSeconds:0.00} s"))})")).ConfigureAwait(false);
             return CliApp.Ok;
         });
         return command;

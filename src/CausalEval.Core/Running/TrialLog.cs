@@ -159,134 +159,253 @@ public static class TrialLog
         }
     }
 
-    /// <summary>Parses one line; every problem is bad input naming <c>file:line</c> and the field.</summary>
+    /// <summary>
+    /// Parses one line in a single forward pass (no document is built: reports read 100,000s of lines); fields it does not
+    /// know are skipped, so newer writers can add fields. Every problem is bad input naming <c>file:line</c> and the field.
+    /// </summary>
     public static TrialSummary Parse(ReadOnlyMemory<byte> json, string path, long lineNumber)
     {
-        JsonDocument document;
+        var line = new Line(path, lineNumber);
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = 64 });
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw line.Error("$", "expected a trial object");
+            }
+            string? trialId = null, task = null, model = null, episode = null, variant = null, naming = null;
+            int? epoch = null, steps = null;
+            double? cost = null, latency = null;
+            (bool Seen, Scores? Value) scores = default;
+            Usage? usage = null;
+            bool? failed = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("trial_id"u8)) { trialId = line.String(ref reader, "trial_id"); }
+                else if (reader.ValueTextEquals("task"u8)) { task = line.String(ref reader, "task"); }
+                else if (reader.ValueTextEquals("episode"u8)) { episode = line.String(ref reader, "episode"); }
+                else if (reader.ValueTextEquals("model"u8)) { model = line.String(ref reader, "model"); }
+                else if (reader.ValueTextEquals("prompt_variant"u8)) { variant = line.OptionalString(ref reader, "prompt_variant"); }
+                else if (reader.ValueTextEquals("naming"u8)) { naming = line.OptionalString(ref reader, "naming"); }
+                else if (reader.ValueTextEquals("epoch"u8)) { epoch = line.Int(ref reader, "epoch"); }
+                else if (reader.ValueTextEquals("steps"u8)) { steps = line.CountArray(ref reader, "steps"); }
+                else if (reader.ValueTextEquals("scores"u8)) { scores = (true, ReadScores(line, ref reader)); }
+                else if (reader.ValueTextEquals("usage"u8)) { usage = ReadUsage(line, ref reader); }
+                else if (reader.ValueTextEquals("cost"u8)) { cost = line.Number(ref reader, "cost"); }
+                else if (reader.ValueTextEquals("latency_ms"u8)) { latency = line.OptionalNumber(ref reader, "latency_ms"); }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    failed = reader.TokenType switch
+                    {
+                        JsonTokenType.Null => false,
+                        JsonTokenType.StartObject => true,
+                        _ => throw line.Expected("error", "an object or null", ref reader),
+                    };
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            while (reader.Read())
+            {
+                // Anything after the object makes the reader throw.
+            }
+            return new TrialSummary(
+                trialId ?? throw line.Missing("trial_id"),
+                task ?? throw line.Missing("task"),
+                model ?? throw line.Missing("model"),
+                variant,
+                epoch ?? throw line.Missing("epoch"),
+                scores.Seen ? scores.Value : throw line.Missing("scores"),
+                steps ?? throw line.Missing("steps"),
+                usage ?? throw line.Missing("usage"),
+                cost ?? throw line.Missing("cost"),
+                failed ?? throw line.Missing("error"))
+            {
+                Episode = episode ?? throw line.Missing("episode"),
+                Naming = naming,
+                LatencyMs = latency ?? double.NaN,
+            };
         }
         catch (JsonException ex)
         {
             throw new InputException($"{path}:{lineNumber}", $"byte {(ex.BytePositionInLine ?? 0) + 1}", "not a JSON object (a malformed or incomplete line)");
         }
-        using (document)
-        {
-            var line = new Line(path, lineNumber);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw line.Error("$", $"expected a trial object, found {root.ValueKind.ToString().ToLowerInvariant()}");
-            }
-            var scores = line.Field(root, "scores", "scores", nullable: true);
-            var usage = line.Field(root, "usage", "usage");
-            var error = line.Field(root, "error", "error", nullable: true);
-            var latency = line.OptionalNumber(root, "latency_ms", "latency_ms");
-            return new TrialSummary(
-                line.String(root, "trial_id", "trial_id"),
-                line.String(root, "task", "task"),
-                line.String(root, "model", "model"),
-                line.OptionalString(root, "prompt_variant", "prompt_variant"),
-                line.Int(root, "epoch", "epoch"),
-                scores.ValueKind == JsonValueKind.Null ? null : ReadScores(line, scores),
-                line.Array(root, "steps", "steps").GetArrayLength(),
-                new Usage(line.Long(usage, "input_tokens", "usage.input_tokens"), line.Long(usage, "output_tokens", "usage.output_tokens")),
-                line.Number(root, "cost", "cost"),
-                error.ValueKind != JsonValueKind.Null)
-            {
-                Episode = line.String(root, "episode", "episode"),
-                Naming = line.OptionalString(root, "naming", "naming"),
-                LatencyMs = latency ?? double.NaN,
-            };
-        }
     }
 
-    private static Scores ReadScores(Line line, JsonElement s)
+    private static Scores? ReadScores(Line line, ref Utf8JsonReader reader)
     {
-        if (s.ValueKind != JsonValueKind.Object)
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
         {
-            throw line.Error("scores", $"expected an object or null, found {s.ValueKind.ToString().ToLowerInvariant()}");
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw line.Expected("scores", "an object or null", ref reader);
+        }
+        double? exploit = null, optimalValue = null, normalized = null, regret = null, coverage = null, adherence = null, f1 = null, shd = null;
+        int? optimal = null, invalid = null, parse = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("exploit_value"u8)) { exploit = line.OptionalNumber(ref reader, "scores.exploit_value"); }
+            else if (reader.ValueTextEquals("optimal_value"u8)) { optimalValue = line.Number(ref reader, "scores.optimal_value"); }
+            else if (reader.ValueTextEquals("normalized"u8)) { normalized = line.OptionalNumber(ref reader, "scores.normalized"); }
+            else if (reader.ValueTextEquals("optimal_action"u8)) { optimal = ZeroOrOne(line, line.Int(ref reader, "scores.optimal_action"), "scores.optimal_action"); }
+            else if (reader.ValueTextEquals("regret"u8)) { regret = line.OptionalNumber(ref reader, "scores.regret"); }
+            else if (reader.ValueTextEquals("explore_coverage"u8)) { coverage = line.OptionalNumber(ref reader, "scores.explore_coverage"); }
+            else if (reader.ValueTextEquals("subset_adherence"u8)) { adherence = line.OptionalNumber(ref reader, "scores.subset_adherence"); }
+            else if (reader.ValueTextEquals("structure_f1"u8)) { f1 = line.OptionalNumber(ref reader, "scores.structure_f1"); }
+            else if (reader.ValueTextEquals("shd"u8)) { shd = line.OptionalNumber(ref reader, "scores.shd"); }
+            else if (reader.ValueTextEquals("invalid_actions"u8)) { invalid = line.Int(ref reader, "scores.invalid_actions"); }
+            else if (reader.ValueTextEquals("parse_failures"u8)) { parse = line.Int(ref reader, "scores.parse_failures"); }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
         }
         return new Scores
         {
-            ExploitValue = line.OptionalNumber(s, "exploit_value", "scores.exploit_value"),
-            OptimalValue = line.Number(s, "optimal_value", "scores.optimal_value"),
-            Normalized = line.OptionalNumber(s, "normalized", "scores.normalized"),
-            OptimalAction = ZeroOrOne(line, line.Int(s, "optimal_action", "scores.optimal_action"), "scores.optimal_action"),
-            Regret = line.OptionalNumber(s, "regret", "scores.regret"),
-            ExploreCoverage = line.OptionalNumber(s, "explore_coverage", "scores.explore_coverage"),
-            SubsetAdherence = line.OptionalNumber(s, "subset_adherence", "scores.subset_adherence"),
-            StructureF1 = line.OptionalNumber(s, "structure_f1", "scores.structure_f1"),
-            Shd = line.OptionalNumber(s, "shd", "scores.shd") is { } shd ? (int)shd : null,
-            InvalidActions = line.Int(s, "invalid_actions", "scores.invalid_actions"),
-            ParseFailures = line.Int(s, "parse_failures", "scores.parse_failures"),
+            ExploitValue = exploit,
+            OptimalValue = optimalValue ?? throw line.Missing("scores.optimal_value"),
+            Normalized = normalized,
+            OptimalAction = optimal ?? throw line.Missing("scores.optimal_action"),
+            Regret = regret,
+            ExploreCoverage = coverage,
+            SubsetAdherence = adherence,
+            StructureF1 = f1,
+            Shd = shd is { } d ? (int)d : null,
+            InvalidActions = invalid ?? throw line.Missing("scores.invalid_actions"),
+            ParseFailures = parse ?? throw line.Missing("scores.parse_failures"),
         };
+    }
+
+    private static Usage ReadUsage(Line line, ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw line.Expected("usage", "an object", ref reader);
+        }
+        long? input = null, output = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input_tokens"u8)) { input = line.Long(ref reader, "usage.input_tokens"); }
+            else if (reader.ValueTextEquals("output_tokens"u8)) { output = line.Long(ref reader, "usage.output_tokens"); }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return new Usage(input ?? throw line.Missing("usage.input_tokens"), output ?? throw line.Missing("usage.output_tokens"));
     }
 
     private static int ZeroOrOne(Line line, int value, string field)
         => value is 0 or 1 ? value : throw line.Error(field, $"expected 0 or 1, found {value}");
 
-    /// <summary>Field access that names file, line and field when the line does not have the expected shape.</summary>
+    /// <summary>Reads the value after a property name and names file, line and field when it has the wrong shape.</summary>
     private readonly struct Line(string path, long number)
     {
         public InputException Error(string field, string problem) => new($"{path}:{number}", field, problem);
 
-        public JsonElement Field(JsonElement parent, string name, string field, bool nullable = false)
+        public InputException Missing(string field) => Error(field, "required field is missing");
+
+        public string String(ref Utf8JsonReader reader, string field)
         {
-            RequireObject(parent, field);
-            if (!parent.TryGetProperty(name, out var value))
+            reader.Read();
+            return reader.TokenType switch
             {
-                throw Error(field, "required field is missing");
-            }
-            if (!nullable && value.ValueKind == JsonValueKind.Null)
-            {
-                throw Error(field, "must not be null");
-            }
-            return value;
+                JsonTokenType.String => reader.GetString()!,
+                JsonTokenType.Null => throw Error(field, "must not be null"),
+                _ => throw Expected(field, "a string", ref reader),
+            };
         }
 
-        public string String(JsonElement parent, string name, string field)
-            => Field(parent, name, field) is { ValueKind: JsonValueKind.String } value ? value.GetString()! : throw Expected(field, "a string", parent, name);
-
-        public string? OptionalString(JsonElement parent, string name, string field)
-            => !RequireObject(parent, field).TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-                : value.ValueKind == JsonValueKind.String ? value.GetString() : throw Expected(field, "a string or null", parent, name);
-
-        public double Number(JsonElement parent, string name, string field)
-            => Field(parent, name, field) is { ValueKind: JsonValueKind.Number } value ? value.GetDouble() : throw Expected(field, "a number", parent, name);
-
-        public double? OptionalNumber(JsonElement parent, string name, string field)
-            => !RequireObject(parent, field).TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-                : value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw Expected(field, "a number or null", parent, name);
-
-        public int Int(JsonElement parent, string name, string field)
-            => Field(parent, name, field) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var result)
-                ? result : throw Expected(field, "a whole number", parent, name);
-
-        public long Long(JsonElement parent, string name, string field)
-            => Field(parent, name, field) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt64(out var result)
-                ? result : throw Expected(field, "a whole number", parent, name);
-
-        public JsonElement Array(JsonElement parent, string name, string field)
-            => Field(parent, name, field) is { ValueKind: JsonValueKind.Array } value ? value : throw Expected(field, "an array", parent, name);
-
-        private JsonElement RequireObject(JsonElement parent, string field)
+        public string? OptionalString(ref Utf8JsonReader reader, string field)
         {
-            if (parent.ValueKind != JsonValueKind.Object)
+            reader.Read();
+            return reader.TokenType switch
             {
-                var cut = field.LastIndexOf('.');
-                throw Error(cut < 0 ? "$" : field[..cut], $"expected an object, found {Shorten(parent.GetRawText())}");
+                JsonTokenType.String => reader.GetString(),
+                JsonTokenType.Null => null,
+                _ => throw Expected(field, "a string or null", ref reader),
+            };
+        }
+
+        public double Number(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.Number => reader.GetDouble(),
+                JsonTokenType.Null => throw Error(field, "must not be null"),
+                _ => throw Expected(field, "a number", ref reader),
+            };
+        }
+
+        public double? OptionalNumber(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.Number => reader.GetDouble(),
+                JsonTokenType.Null => null,
+                _ => throw Expected(field, "a number or null", ref reader),
+            };
+        }
+
+        public int Int(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value)
+                ? value
+                : reader.TokenType == JsonTokenType.Null ? throw Error(field, "must not be null") : throw Expected(field, "a whole number", ref reader);
+        }
+
+        public long Long(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value)
+                ? value
+                : reader.TokenType == JsonTokenType.Null ? throw Error(field, "must not be null") : throw Expected(field, "a whole number", ref reader);
+        }
+
+        /// <summary>The length of the array that follows, skipping its items.</summary>
+        public int CountArray(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw reader.TokenType == JsonTokenType.Null ? Error(field, "must not be null") : Expected(field, "an array", ref reader);
             }
-            return parent;
+            var count = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                reader.Skip();
+                count++;
+            }
+            return count;
+        }
+
+        /// <summary>"expected …, found …" with the offending value (shortened).</summary>
+        public InputException Expected(string field, string what, ref Utf8JsonReader reader)
+        {
+            string found = reader.TokenType switch
+            {
+                JsonTokenType.StartObject => "an object",
+                JsonTokenType.StartArray => "an array",
+                JsonTokenType.String => "\"" + Shorten(reader.GetString()!) + "\"",
+                _ => Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan)),
+            };
+            return Error(field, $"expected {what}, found {found}");
         }
 
         private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
-
-        private InputException Expected(string field, string what, JsonElement parent, string name)
-        {
-            var found = parent.GetProperty(name);
-            return Error(field, $"expected {what}, found {Shorten(found.GetRawText())}");
-        }
     }
 }

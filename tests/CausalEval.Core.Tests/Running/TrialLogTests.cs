@@ -49,6 +49,8 @@ public sealed class TrialLogTests : IDisposable
     [InlineData("\"usage\":{\"input_tokens\":120,\"output_tokens\":7}", "\"usage\":3", "usage: expected an object, found 3")]
     [InlineData("\"optimal_action\":0", "\"optimal_action\":2", "scores.optimal_action: expected 0 or 1, found 2")]
     [InlineData("\"trial_id\"", "\"trial_id\"::", "byte 13: not a JSON object")]
+    [InlineData("\"error\":null}", "\"error\":null} x", "not a JSON object")]
+    [InlineData("\"invalid_actions\":1,", "\"extra\":[1,{\"a\":2}],", "scores.invalid_actions: required field is missing")]
     public void A_malformed_line_names_the_file_the_line_and_the_field(string from, string to, string message)
     {
         File.WriteAllText(_path, Line + "\n\n" + Line.Replace(from, to) + "\n");
