@@ -34,7 +34,7 @@ internal sealed class RunSet
         var order = new List<ManifestTask>();
         foreach (var directory in directories)
         {
-            var full = Path.GetFullPath(directory);
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
             if (runs.Any(r => r.Directory == full))
             {
                 throw new InputException(directory, "RUN_DIR", "this run folder is given twice");
