@@ -154,36 +154,36 @@ internal static class Plots
 
     private static PlotFile AblationHeatmap(AblationResult ablation)
     {
-        // Columns: every prompt condition (variant · naming) present; rows: models.
+        // Rows: every prompt condition (variant · naming) present, top to bottom; columns: models. Labels stay horizontal.
         var conditions = ablation.Cells.Select(c => (c.Variant, c.Naming)).Distinct()
             .OrderBy(c => c.Variant is { } v ? ablation.Variants.ToList().IndexOf(v) : -1)
             .ThenBy(c => c.Naming is { } n ? ablation.Namings.ToList().IndexOf(n) : -1)
             .ToList();
         var models = ablation.Models;
-        var values = new double[models.Count, conditions.Count];
+        var values = new double[conditions.Count, models.Count];
         var plot = NewPlot();
-        for (var r = 0; r < models.Count; r++)
+        for (var r = 0; r < conditions.Count; r++)
         {
-            for (var c = 0; c < conditions.Count; c++)
+            for (var c = 0; c < models.Count; c++)
             {
-                var cell = ablation.Cells.FirstOrDefault(x => x.Model == models[r] && x.Variant == conditions[c].Variant && x.Naming == conditions[c].Naming);
+                var cell = ablation.Cells.FirstOrDefault(x => x.Model == models[c] && x.Variant == conditions[r].Variant && x.Naming == conditions[r].Naming);
                 values[r, c] = cell is { Normalized.IsDefined: true } ? cell.Normalized.Estimate : double.NaN;
             }
         }
+        // Row 0 of the intensities is drawn at the top; cells are centred on whole coordinates.
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(-1, 1);
         heatmap.NaNCellColor = Colors.LightGray;
-        heatmap.Extent = new CoordinateRect(-0.5, conditions.Count - 0.5, -0.5, models.Count - 0.5);
-        for (var r = 0; r < models.Count; r++)
+        for (var r = 0; r < conditions.Count; r++)
         {
-            for (var c = 0; c < conditions.Count; c++)
+            for (var c = 0; c < models.Count; c++)
             {
                 if (double.IsNaN(values[r, c]))
                 {
                     continue;
                 }
-                var label = plot.Add.Text(values[r, c].ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), c, models.Count - 1 - r);
+                var label = plot.Add.Text(values[r, c].ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), c, conditions.Count - 1 - r);
                 label.LabelFontSize = 13;
                 label.LabelBold = true;
                 label.LabelFontColor = values[r, c] > 0.3 ? Colors.Black : Colors.White;
@@ -192,16 +192,14 @@ internal static class Plots
         }
         plot.Add.ColorBar(heatmap).Label = "mean normalized score";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            [.. conditions.Select((x, c) => new Tick(c, ConditionLabel(x.Variant, x.Naming), isMajor: true))]);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = -35;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            [.. models.Select((m, c) => new Tick(c, Shorten(m, 36), isMajor: true))]);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            [.. models.Select((m, r) => new Tick(models.Count - 1 - r, Shorten(m, 40), isMajor: true))]);
-        plot.Axes.SetLimits(-0.5, conditions.Count - 0.5, -0.5, models.Count - 0.5);
+            [.. conditions.Select((x, r) => new Tick(conditions.Count - 1 - r, ConditionLabel(x.Variant, x.Naming), isMajor: true))]);
+        plot.Axes.SetLimits(-0.5, models.Count - 0.5, -0.5, conditions.Count - 0.5);
         plot.Grid.IsVisible = false;
-        plot.Title("Prompt ablation: mean normalized score, model × prompt condition");
-        return Save(plot, "ablation_heatmap", "Prompt ablation: mean normalized score of each model under each prompt variant and naming scheme.",
-            Math.Max(700, 260 + 110 * conditions.Count), 300 + 50 * models.Count);
+        plot.Title("Prompt ablation: mean normalized score");
+        return Save(plot, "ablation_heatmap", "Prompt ablation: mean normalized score of each model (columns) under each prompt variant and naming scheme (rows).",
+            Math.Max(760, 420 + 190 * models.Count), 150 + 36 * conditions.Count);
     }
 
     private static string ConditionLabel(string? variant, string? naming) => (variant, naming) switch
