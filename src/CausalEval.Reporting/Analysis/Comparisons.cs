@@ -35,7 +35,12 @@ internal sealed record ComparisonRow
     public double PAdjusted { get; init; } = double.NaN;
 }
 
-/// <summary>Every pair of leaderboard entries: paired score difference and McNemar's test, Holm-adjusted.</summary>
+/// <summary>
+/// Every pair of models: paired score difference and McNemar's test, Holm-adjusted over all pairs. Models are compared
+/// under the same prompt condition (prompt variant and naming scheme); an entry without a prompt (a built-in reference
+/// or a baseline) is compared with every entry. How a model fares under two prompt conditions is the ablation's
+/// question, not this table's.
+/// </summary>
 internal static class ComparisonAnalysis
 {
     /// <param name="overall">The overall leaderboard: pairs follow its ranking.</param>
@@ -46,7 +51,10 @@ internal static class ComparisonAnalysis
         {
             for (var j = i + 1; j < overall.Count; j++)
             {
-                pairs.Add((overall[i], overall[j]));
+                if (Comparable(overall[i].Entry, overall[j].Entry))
+                {
+                    pairs.Add((overall[i], overall[j]));
+                }
             }
         }
         var rows = new ComparisonRow[pairs.Count];
@@ -55,6 +63,10 @@ internal static class ComparisonAnalysis
         var adjusted = HolmBonferroni.Adjust([.. rows.Select(r => r.PValue)]);
         return [.. rows.Select((r, k) => r with { PAdjusted = adjusted[k] })];
     }
+
+    /// <summary>Same prompt condition, or one of the two takes no prompt.</summary>
+    public static bool Comparable(EntryKey a, EntryKey b)
+        => (a.Variant == b.Variant && a.Naming == b.Naming) || (a.Variant is null && a.Naming is null) || (b.Variant is null && b.Naming is null);
 
     private static ComparisonRow Compare(ReportData data, LeaderboardRow a, LeaderboardRow b)
     {

@@ -10,7 +10,8 @@ internal static class ComparisonFiles
     public const double Alpha = 0.05;
 
     public static readonly string Method =
-        "Every pair of entries on the episodes both played. difference = mean over common episodes of (A's mean normalized score − B's), "
+        "Every pair of models on the episodes both played — under the same prompt variant and naming scheme (an agent without a prompt, "
+        + "such as a built-in reference, is compared with every entry; prompt conditions are compared in the ablation). difference = mean over common episodes of (A's mean normalized score − B's), "
         + "with a 95% paired-bootstrap interval (2,000 resamples of episodes, fixed seed). McNemar = exact two-sided test on optimal_action over "
         + "trial pairs (same episode, matched by epoch and run); p_adjusted = Holm–Bonferroni over all pairs. A is the entry ranked higher overall.";
 

@@ -67,3 +67,17 @@ public class ComparisonAnalysisTests
         Assert.False(row.Difference.IsDefined);
     }
 }
+
+public class ComparisonPairingTests
+{
+    [Fact]
+    public void Models_are_compared_within_a_prompt_condition_and_prompt_free_agents_with_everyone()
+    {
+        var model = Loaded.Model(Fixtures.Ablation(episodes: 3));
+
+        // 2 models under each of 12 conditions: 12 pairs; the built-in reference against all 24 prompted entries.
+        Assert.Equal(12 + 24, model.Comparisons.Count);
+        Assert.All(model.Comparisons, c => Assert.True(
+            (c.A.Variant, c.A.Naming) == (c.B.Variant, c.B.Naming) || c.A.Model == "builtin/expert" || c.B.Model == "builtin/expert"));
+    }
+}
