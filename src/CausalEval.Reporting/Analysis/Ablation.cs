@@ -109,37 +109,33 @@ internal static class AblationAnalysis
         }
         var models = prompted.Select(e => data.Entries[e].Model).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-        var byVariant = new List<AblationCell>();
-        var byNaming = new List<AblationCell>();
-        var cells = new List<AblationCell>();
+        // Every cell and effect is independent (intervals are seeded per resample): computed on all cores, listed in order.
+        var cellJobs = new List<(IReadOnlyList<int> Entries, string Model, string? Variant, string? Naming, int Table)>();
         foreach (var model in models)
         {
             foreach (var variant in variants)
             {
-                if (Cell(data, prompted.Where(e => data.Entries[e].Model == model && data.Entries[e].Variant == variant), model, variant, Pooled) is { } cell)
-                {
-                    byVariant.Add(cell);
-                }
+                cellJobs.Add(([.. prompted.Where(e => data.Entries[e].Model == model && data.Entries[e].Variant == variant)], model, variant, Pooled, 0));
             }
             foreach (var naming in namings)
             {
-                if (Cell(data, prompted.Where(e => data.Entries[e].Model == model && data.Entries[e].Naming == naming), model, Pooled, naming) is { } cell)
-                {
-                    byNaming.Add(cell);
-                }
+                cellJobs.Add(([.. prompted.Where(e => data.Entries[e].Model == model && data.Entries[e].Naming == naming)], model, Pooled, naming, 1));
             }
             foreach (var e in prompted.Where(e => data.Entries[e].Model == model)
                          .OrderBy(e => data.Entries[e].Variant is { } v ? variants.IndexOf(v) : -1)
                          .ThenBy(e => data.Entries[e].Naming is { } n ? namings.IndexOf(n) : -1))
             {
-                if (Cell(data, [e], model, data.Entries[e].Variant, data.Entries[e].Naming) is { } cell)
-                {
-                    cells.Add(cell);
-                }
+                cellJobs.Add(([e], model, data.Entries[e].Variant, data.Entries[e].Naming, 2));
             }
         }
+        var cellResults = new AblationCell?[cellJobs.Count];
+        Parallel.For(0, cellJobs.Count, k => cellResults[k] = Cell(data, cellJobs[k].Entries, cellJobs[k].Model, cellJobs[k].Variant, cellJobs[k].Naming));
+        List<AblationCell> Table(int table) => [.. cellJobs.Select((job, k) => (job, cell: cellResults[k])).Where(p => p.job.Table == table && p.cell is not null).Select(p => p.cell!)];
+        var byVariant = Table(0);
+        var byNaming = Table(1);
+        var cells = Table(2);
 
-        var effects = new List<AblationEffect>();
+        var effectJobs = new List<(string Factor, string On, string Off, string Scope, List<(string Model, int On, int Off)> Matches)>();
         foreach (var (factor, on, off) in Contrasts(variants, namings))
         {
             var isNames = factor == "names";
@@ -163,16 +159,19 @@ internal static class AblationAnalysis
             {
                 continue;
             }
-            effects.Add(Effect(data, factor, on, off, AllModels, matches));
+            effectJobs.Add((factor, on, off, AllModels, matches));
             foreach (var model in models)
             {
                 var mine = matches.Where(m => m.Model == model).ToList();
                 if (mine.Count > 0)
                 {
-                    effects.Add(Effect(data, factor, on, off, model, mine));
+                    effectJobs.Add((factor, on, off, model, mine));
                 }
             }
         }
+        var effectResults = new AblationEffect[effectJobs.Count];
+        Parallel.For(0, effectJobs.Count, k => effectResults[k] = Effect(data, effectJobs[k].Factor, effectJobs[k].On, effectJobs[k].Off, effectJobs[k].Scope, effectJobs[k].Matches));
+        var effects = effectResults.ToList();
         return new AblationResult(models, variants, namings, byVariant, byNaming, cells, effects);
     }
 

@@ -63,14 +63,11 @@ internal static class LeaderboardAnalysis
 
     public static List<LeaderboardRow> Build(ReportData data, int? task)
     {
-        var rows = new List<LeaderboardRow>();
-        for (var entry = 0; entry < data.Entries.Count; entry++)
-        {
-            if (Row(data, entry, task) is { } row)
-            {
-                rows.Add(row);
-            }
-        }
+        // Rows (and then ties) are independent, and every interval is seeded per resample: computing them on all
+        // cores gives the same numbers.
+        var computed = new LeaderboardRow?[data.Entries.Count];
+        Parallel.For(0, computed.Length, entry => computed[entry] = Row(data, entry, task));
+        var rows = computed.OfType<LeaderboardRow>().ToList();
         rows.Sort((x, y) =>
         {
             var byScore = Descending(x.Normalized.Estimate, y.Normalized.Estimate);
@@ -81,12 +78,9 @@ internal static class LeaderboardAnalysis
             var byOptimal = Descending(x.OptimalRate.Estimate, y.OptimalRate.Estimate);
             return byOptimal != 0 ? byOptimal : x.Entry.CompareTo(y.Entry);
         });
-        var ranked = new List<LeaderboardRow>(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            ranked.Add(rows[i] with { Rank = i + 1, TiedWithAbove = i == 0 ? TieRule.None : Tie(data, rows[i - 1], rows[i], task) });
-        }
-        return ranked;
+        var ranked = new LeaderboardRow[rows.Count];
+        Parallel.For(0, rows.Count, i => ranked[i] = rows[i] with { Rank = i + 1, TiedWithAbove = i == 0 ? TieRule.None : Tie(data, rows[i - 1], rows[i], task) });
+        return [.. ranked];
     }
 
     private static TieRule Tie(ReportData data, LeaderboardRow above, LeaderboardRow row, int? task)
