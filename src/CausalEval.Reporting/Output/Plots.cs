@@ -65,7 +65,7 @@ internal static class Plots
             values[i] = value;
             below[i] = row.Normalized.IsDefined ? value - row.Normalized.Lower : 0;
             above[i] = row.Normalized.IsDefined ? row.Normalized.Upper - value : 0;
-            ticks.Add(new Tick(y, $"{row.Rank}{(row.TiedWithAbove != TieRule.None ? " ≈" : "")}  {Shorten(row.Entry.Label, 48)}", isMajor: true));
+            ticks.Add(new Tick(y, $"{row.Rank}{(row.TiedWithAbove != TieRule.None ? " ≈" : "")}  {Shorten(row.Entry.Label, 72)}", isMajor: true));
         }
         plot.Add.Bars(bars);
         var whiskers = plot.Add.ErrorBar(values, ys, [.. below.Select(_ => 0.0)]);
@@ -84,7 +84,7 @@ internal static class Plots
         plot.Axes.SetLimits(low, 1.08, -0.6, n - 0.4);
         plot.Title("Mean normalized score, overall (95% CI; ≈ tied with the entry above)");
         plot.XLabel("normalized score (1 = optimal, 0 = random play)");
-        return Save(plot, "leaderboard", "Overall leaderboard: mean normalized score with 95% bootstrap intervals.", 1000, 140 + 34 * n);
+        return Save(plot, "leaderboard", "Overall leaderboard: mean normalized score with 95% bootstrap intervals.", 1200, 140 + 34 * n);
     }
 
     private static PlotFile ScoreByTask(ReportModel model)
@@ -125,7 +125,7 @@ internal static class Plots
                 above.Add(row.Normalized.Upper - row.Normalized.Estimate);
             }
             var barPlot = plot.Add.Bars(bars);
-            barPlot.LegendText = Shorten(entries[e].Entry.Label, 60);
+            barPlot.LegendText = Shorten(entries[e].Entry.Label, 72);
             if (xs.Count > 0)
             {
                 var whiskers = plot.Add.ErrorBar(xs, ys, [.. xs.Select(_ => 0.0)]);
@@ -142,7 +142,9 @@ internal static class Plots
             [.. tasks.Select((task, t) => new Tick(tasks.Count - 1 - t, task, isMajor: true))]);
         plot.Axes.Left.MajorTickStyle.Length = 0;
         plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
-        var low = Math.Min(-0.05, model.ByTask.SelectMany(t => t.Rows).Where(r => r.Normalized.IsDefined).Select(r => r.Normalized.Lower).DefaultIfEmpty(0).Min() - 0.05);
+        var shownEntries = entries.Select(e => e.Entry).ToHashSet();
+        var low = Math.Min(-0.05, model.ByTask.SelectMany(t => t.Rows)
+            .Where(r => r.Normalized.IsDefined && shownEntries.Contains(r.Entry)).Select(r => r.Normalized.Lower).DefaultIfEmpty(0).Min() - 0.05);
         plot.Axes.SetLimits(low, 1.08, -0.55, tasks.Count - 0.45);
         plot.ShowLegend(Edge.Right);
         var shown = entries.Count < model.Overall.Count ? $" (top {entries.Count} of {model.Overall.Count} entries)" : "";
