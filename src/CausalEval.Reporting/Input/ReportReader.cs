@@ -39,6 +39,10 @@ internal static class ReportReader
                 data.Add(trial, run.Index, task, episode, entry);
                 sampler.Offer(trial.Task, trial.Episode, entryKey, trial.Epoch, run.Index, line.Json.Span);
             }
+            if (run.Manifest.Status != "finished")
+            {
+                data.Warnings.Add($"run {run.Manifest.RunId} is {run.Manifest.Status} (run.json planned {run.Manifest.TrialsPlanned} trials): the report covers the trials written so far");
+            }
             if (duplicates > 0)
             {
                 data.Warnings.Add($"{run.TrialsPath}: {duplicates} trials repeat trial ids already read from an earlier run folder; each counts once");

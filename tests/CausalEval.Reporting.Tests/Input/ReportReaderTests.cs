@@ -57,6 +57,19 @@ public sealed class ReportReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_run_that_did_not_finish_is_reported_with_a_warning()
+    {
+        var run = SyntheticRun.Write(_temp.Sub("a"), [new TrialSpec { Task = "t", Episode = "e1", Model = "m" }]);
+        var manifest = CausalEval.Core.Running.RunManifest.Load(run);
+        (manifest with { Status = "interrupted", TrialsPlanned = 10 }).Save(run);
+
+        var (data, _) = ReportReader.Read(RunSet.Load([run]));
+
+        Assert.Equal(1, data.Trials);
+        Assert.Contains("run synthetic-run is interrupted (run.json planned 10 trials): the report covers the trials written so far", data.Warnings);
+    }
+
+    [Fact]
     public void A_malformed_line_is_bad_input_naming_file_line_and_field()
     {
         var run = SyntheticRun.Write(_temp.Sub("a"), [new TrialSpec { Task = "t", Episode = "e1", Model = "m" }, new TrialSpec { Task = "t", Episode = "e2", Model = "m" }]);
