@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using CausalEval.Cli;
 
-// Ctrl-C (or SIGTERM) stops scheduling new trials; trials in flight finish and are written, run.json records
-// "interrupted" and the resume command is printed. A second Ctrl-C ends the process at once.
+// Ctrl-C (or SIGTERM) stops scheduling new trials; trials in flight finish and are written (no paid answer is
+// thrown away), run.json records "interrupted" and the resume command is printed. A second Ctrl-C ends the
+// process at once.
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

@@ -24,7 +24,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
     private const int ReorderWindowPerWorker = 4;
 
     public static long CountTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
-        => tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Count * plan.PromptVariants.Count * plan.Epochs;
+        => tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Sum(m => (long)plan.VariantsFor(m).Count) * plan.Epochs;
 
     /// <summary>Every trial of the plan, lazily, in plan order: task, episode, model, prompt variant, epoch.</summary>
     public static IEnumerable<TrialSpec> PlanTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
@@ -43,11 +43,15 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     var environmentSeed = StableId.Seed("environment", task.Id, version, episode.Id, epochText, seedText) & ((1UL << 53) - 1);
                     foreach (var model in plan.Models)
                     {
-                        foreach (var variant in plan.PromptVariants)
+                        var naming = plan.NamingFor(model);
+                        foreach (var variant in plan.VariantsFor(model))
                         {
-                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText);
+                            // The naming scheme joins the id only when there is one, so ids of other models stay as they were.
+                            var trialId = naming is null
+                                ? StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText)
+                                : StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText, naming);
                             yield return new TrialSpec(index++, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
-                                epoch, environmentSeed, StableId.Seed("agent", trialId));
+                                epoch, environmentSeed, StableId.Seed("agent", trialId), naming, task);
                         }
                     }
                 }
@@ -55,10 +59,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         }
     }
 
+    /// <param name="stopScheduling">Cancelled: no new trial starts; trials already started finish and are written.</param>
     /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
+    /// <param name="abort">Cancelled: trials in flight are abandoned too (they are not written).</param>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
-        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken cancellationToken = default,
-        IReadOnlySet<string>? finished = null)
+        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken stopScheduling = default,
+        IReadOnlySet<string>? finished = null, CancellationToken abort = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
@@ -70,7 +76,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             SingleWriter = true,
         });
         using var workers = new SemaphoreSlim(plan.Concurrency);
-        using var stopScheduling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort);
 
         var producer = Task.Run(async () =>
         {
@@ -82,12 +88,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     {
                         continue;
                     }
-                    await workers.WaitAsync(stopScheduling.Token).ConfigureAwait(false);
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, cancellationToken);
-                    await inFlight.Writer.WriteAsync(trial, stopScheduling.Token).ConfigureAwait(false);
+                    await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, abort);
+                    await inFlight.Writer.WriteAsync(trial, scheduling.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stopScheduling.IsCancellationRequested)
+            catch (OperationCanceledException) when (scheduling.IsCancellationRequested)
             {
                 // Scheduling stopped; trials already started still finish and are written.
             }
@@ -109,7 +115,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             catch (OperationCanceledException)
             {
                 cancelled = true;
-                stopScheduling.Cancel();
+                await scheduling.CancelAsync().ConfigureAwait(false);
                 continue;
             }
             await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
@@ -122,7 +128,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             progress?.Report(written);
         }
         await producer.ConfigureAwait(false);
-        cancelled |= cancellationToken.IsCancellationRequested;
+        cancelled = (cancelled || scheduling.IsCancellationRequested) && written < planned;
         return new RunOutcome(planned, written, errors, cancelled);
     }
 
@@ -149,7 +155,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         var start = time.GetTimestamp();
         try
         {
-            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant));
+            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task));
             var transcript = await EpisodeEngine.RunAsync(spec.Episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
             var scores = EpisodeScoring.Score(new ScoringInput(spec.Episode, transcript));
             return new TrialRecord(spec, transcript, scores, transcript.Usage, 0, time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);

@@ -32,6 +32,7 @@ public sealed record TrialSummary(
         record.Scores, record.Transcript?.Steps.Length ?? 0, record.Usage, record.Cost, record.Error is not null)
     {
         Episode = record.Spec.Episode.Id,
+        Naming = record.Spec.Naming,
         LatencyMs = record.Latency.TotalMilliseconds,
     };
 }

@@ -41,7 +41,7 @@ internal static class ReportReader
             }
             if (run.Manifest.Status != "finished")
             {
-                data.Warnings.Add($"run {run.Manifest.RunId} is {run.Manifest.Status} (run.json planned {run.Manifest.TrialsPlanned} trials): the report covers the trials written so far");
+                data.Warnings.Add($"run {run.Manifest.RunId} has status \"{run.Manifest.Status}\" ({run.Manifest.TrialsWritten} of {run.Manifest.TrialsPlanned} planned trials written, {run.Manifest.TrialErrors} ended in an error): the report covers the trials in its trials.jsonl");
             }
             if (duplicates > 0)
             {

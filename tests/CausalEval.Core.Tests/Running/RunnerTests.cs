@@ -216,6 +216,41 @@ public class RunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_StoppingSchedulingLetsTrialsInFlightFinishAndBeWritten()
+    {
+        var tasks = SmallSuite();
+        var store = new StoppingStore(stopAfter: 3);
+
+        var outcome = await MakeRunner().RunAsync(Plan(tasks, ["test/slow"], concurrency: 4), tasks, store, new Leaderboard(),
+            null, store.Stop.Token);
+
+        Assert.True(outcome.Cancelled);
+        // Nothing already started is thrown away: every started trial is written, whole and scored.
+        Assert.InRange(outcome.Written, 3, 3 + 4 * 4);
+        Assert.Equal(outcome.Written, store.Records.Count);
+        Assert.All(store.Records, r => Assert.NotNull(r.Scores));
+        Assert.Equal(Enumerable.Range(0, store.Records.Count).Select(i => (long)i), store.Records.Select(r => r.Spec.Index));
+    }
+
+    /// <summary>Requests a stop once it has received a given number of trials.</summary>
+    private sealed class StoppingStore(int stopAfter) : IResultStore
+    {
+        public CancellationTokenSource Stop { get; } = new();
+
+        public List<TrialRecord> Records { get; } = [];
+
+        public ValueTask AppendAsync(TrialRecord record, CancellationToken cancellationToken)
+        {
+            Records.Add(record);
+            if (Records.Count == stopAfter)
+            {
+                Stop.Cancel();
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_ReportsProgress()
     {
         var tasks = SmallSuite();

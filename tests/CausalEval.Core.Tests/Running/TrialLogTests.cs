@@ -22,8 +22,8 @@ public sealed class TrialLogTests : IDisposable
         Assert.Equal(("t1", "explore-exploit", "test-0003", "builtin/expert", 2), (trial.TrialId, trial.Task, trial.Episode, trial.Model, trial.Epoch));
         Assert.Null(trial.PromptVariant);
         Assert.Null(trial.Naming);
-        Assert.Equal(0.5, trial.Scores!.Normalized);
-        Assert.Equal(1, trial.Scores.InvalidActions);
+        Assert.Equal(0.5, trial.Scores!.Value.Normalized);
+        Assert.Equal(1, trial.Scores.Value.InvalidActions);
         Assert.Equal(2, trial.Decisions);
         Assert.Equal((120L, 7L), (trial.Usage.InputTokens, trial.Usage.OutputTokens));
         Assert.Equal((0.25, 12.5), (trial.Cost, trial.LatencyMs));

@@ -61,12 +61,12 @@ public sealed class ReportReaderTests : IDisposable
     {
         var run = SyntheticRun.Write(_temp.Sub("a"), [new TrialSpec { Task = "t", Episode = "e1", Model = "m" }]);
         var manifest = CausalEval.Core.Running.RunManifest.Load(run);
-        (manifest with { Status = "interrupted", TrialsPlanned = 10 }).Save(run);
+        (manifest with { Status = "interrupted", TrialsPlanned = 10, TrialsWritten = 1 }).Save(run);
 
         var (data, _) = ReportReader.Read(RunSet.Load([run]));
 
         Assert.Equal(1, data.Trials);
-        Assert.Contains("run synthetic-run is interrupted (run.json planned 10 trials): the report covers the trials written so far", data.Warnings);
+        Assert.Contains("run synthetic-run has status \"interrupted\" (1 of 10 planned trials written, 0 ended in an error): the report covers the trials in its trials.jsonl", data.Warnings);
     }
 
     [Fact]

@@ -108,7 +108,7 @@
     return el("details", { "class": "prompt" }, el("summary", null, "prompt: " + items.length + " message" + (items.length === 1 ? "" : "s")), body);
   }
 
-  var known = ["index", "phase", "status", "action", "edges", "observation", "error", "raw_answer", "parse_error", "rationale", "usage", "messages", "prompt", "lenient_action", "latency_ms"];
+  var known = ["index", "phase", "status", "action", "edges", "observation", "error", "raw_answer", "parse_error", "rationale", "usage", "messages", "prompt", "lenient_action", "lenient_edges", "latency_ms"];
 
   function step(s) {
     var box = el("div", { "class": "step phase-" + s.phase + " status-" + s.status },
@@ -116,7 +116,8 @@
     [messages(s.messages), s.prompt ? field("prompt", el("pre", null, String(s.prompt))) : null,
       s.raw_answer !== undefined ? field("raw answer", el("pre", null, show(s.raw_answer))) : null,
       field("parsed action", s.phase === "structure" ? (s.edges ? s.edges.join(", ") || "(no edges)" : "—") : action(s.action), "action"),
-      s.lenient_action !== undefined ? field("lenient parse", s.lenient_action && s.lenient_action.variable !== undefined ? action(s.lenient_action) : JSON.stringify(s.lenient_action)) : null,
+      s.lenient_action !== undefined ? field("lenient parse", s.lenient_action && s.lenient_action.variable !== undefined ? action(s.lenient_action) : "—") : null,
+      s.lenient_edges !== undefined ? field("lenient parse", s.lenient_edges ? s.lenient_edges.join(", ") || "(no edges)" : "—") : null,
       s.observation ? field("observation", values(s.observation)) : null,
       s.error ? field("error", s.error, "error") : null,
       s.parse_error ? field("parse error", s.parse_error, "error") : null,
