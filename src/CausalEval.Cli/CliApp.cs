@@ -21,6 +21,7 @@ public static class CliApp
             DatasetsCommand.Create(console),
             ModelsCommand.Create(console),
             BenchCommand.Create(console),
+            BaselineCommand.Create(console, args),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using CausalEval.Baseline;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
@@ -14,7 +15,7 @@ internal static class RunCommand
     public static Command Create(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
-        var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent)" };
+        var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent and torch/default)" };
         var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each test split" };
         var epochs = new Option<int>("--epochs") { Description = "Times each episode is played", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed (environment noise and agent randomness)", DefaultValueFactory = _ => 0 };
@@ -46,6 +47,10 @@ internal static class RunCommand
         });
         return command;
     }
+
+    /// <summary>The default suite's models: every built-in agent, then the shipped baseline checkpoint.</summary>
+    internal static List<string> DefaultModels() =>
+        [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}"), TorchModelProvider.DefaultModelId];
 
     internal sealed record RunOptions(
         IReadOnlyList<string> Tasks,
@@ -82,7 +87,7 @@ internal static class RunCommand
             var task = tasks.Load(id);
             return new TaskEpisodes(task, [.. tasks.LoadTestSplit(id, options.Episodes)]);
         }).ToList();
-        var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}")];
+        var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : DefaultModels();
         foreach (var model in modelIds)
         {
             catalog.Resolve(model);
