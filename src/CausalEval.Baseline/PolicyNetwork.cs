@@ -15,6 +15,11 @@ internal sealed record NetworkShape(int Layers, int Heads, int Width, int Hidden
 /// A small decoder-only (causal) Transformer over decision tokens: input projection plus learned positions,
 /// pre-norm blocks of masked multi-head self-attention and an MLP, then two heads read every token — action logits
 /// (variable slot × value slot) and edge logits (variable slot × variable slot, for the structure question).
+/// The action head scores every variable with one shared bilinear form: the context vector h of the token gives,
+/// per value slot, a weight for each of the variable's own descriptors — its identity (one-hot), whether it is cued,
+/// whether it is the target, whether it exists — so <c>logit(v, s) = Σ_p (W_s h)_p · d_v,p</c>. The identity part alone
+/// is an ordinary linear head; the shared flag weights let a rule learned about "cued" variables on the training
+/// subsets apply to subsets never seen in training.
 /// </summary>
 internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edges)>
 {
@@ -33,7 +38,7 @@ internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edg
         position = Embedding(encoder.MaxTokens, network.Width);
         blocks = new ModuleList<Block>([.. Enumerable.Range(0, network.Layers).Select(_ => new Block(network))]);
         norm = LayerNorm(network.Width);
-        actions = Linear(network.Width, encoder.Classes);
+        actions = Linear(network.Width, encoder.MaxValues * Descriptors(encoder));
         edges = Linear(network.Width, encoder.MaxVariables * encoder.MaxVariables);
         RegisterComponents();
     }
@@ -56,9 +61,26 @@ internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edg
             x = block.forward(x);
         }
         x = norm.forward(x);
-        var a = actions.forward(x);
+        var a = ActionLogits(tokens, actions.forward(x));
         var e = edges.forward(x);
         return (a.MoveToOuterDisposeScope(), e.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Per variable: identity one-hot, then the cued, goal and exists flags.</summary>
+    private static int Descriptors(EncoderShape encoder) => encoder.MaxVariables + 3;
+
+    private Tensor ActionLogits(Tensor tokens, Tensor weights)
+    {
+        var (batch, length) = (tokens.shape[0], tokens.shape[1]);
+        var variables = Encoder.MaxVariables;
+        var flags = stack([
+            tokens.narrow(2, Encoder.Cued, variables),
+            tokens.narrow(2, Encoder.Goal, variables),
+            tokens.narrow(2, Encoder.Exists, variables)], dim: -1);
+        var identity = eye(variables).expand(batch, length, variables, variables);
+        var descriptors = cat([identity, flags], dim: -1);                                  // [batch, tokens, variables, descriptors]
+        var perSlot = weights.view(batch, length, Encoder.MaxValues, Descriptors(Encoder)); // [batch, tokens, slots, descriptors]
+        return descriptors.matmul(perSlot.transpose(-1, -2)).reshape(batch, length, Encoder.Classes);
     }
 
     private sealed class Block : Module<Tensor, Tensor>
