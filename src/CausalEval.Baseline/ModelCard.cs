@@ -93,8 +93,9 @@ internal sealed record CardTraining
     public required int Threads { get; init; }
     public required double Seconds { get; init; }
     public required double FinalLoss { get; init; }
-    public required double FinalExploreAccuracy { get; init; }
-    public required double FinalExploitAccuracy { get; init; }
+    /// <summary>On the last minibatch; null when the data has no such labels.</summary>
+    public required double? FinalExploreAccuracy { get; init; }
+    public required double? FinalExploitAccuracy { get; init; }
     public required string Command { get; init; }
     public string Library { get; init; } = "TorchSharp " + typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3);
 }

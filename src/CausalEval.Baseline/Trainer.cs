@@ -29,7 +29,8 @@ internal sealed record TrainingOptions
 }
 
 /// <summary>One progress report of a training run.</summary>
-internal sealed record TrainingProgress(int Step, int Steps, double Loss, double ExploreAccuracy, double ExploitAccuracy, TimeSpan Elapsed);
+/// <param name="ExploreAccuracy">Share of the batch's explore labels the network gets right; null when the data has none (the control).</param>
+internal sealed record TrainingProgress(int Step, int Steps, double Loss, double? ExploreAccuracy, double? ExploitAccuracy, TimeSpan Elapsed);
 
 /// <summary>What a training run returns: the network and its card without test scores yet.</summary>
 internal sealed record TrainingResult(PolicyNetwork Network, ModelCard Card);
@@ -66,7 +67,8 @@ internal static class Trainer
 
         var order = new Batches(data.Episodes, Math.Min(options.BatchSize, data.Episodes), options.Seed);
         var reportEvery = Math.Max(1, options.Steps / 10);
-        double loss = 0, exploreAccuracy = 0, exploitAccuracy = 0;
+        double loss = 0;
+        double? exploreAccuracy = null, exploitAccuracy = null;
         for (var step = 1; step <= options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -103,8 +105,8 @@ internal static class Trainer
                 using var noGrad = no_grad();
                 var correct = actionLogits.argmax(-1).eq(y).to_type(ScalarType.Float32);
                 loss = total.item<float>();
-                exploreAccuracy = MaskedMean(correct, explore).item<float>();
-                exploitAccuracy = MaskedMean(correct, exploit).item<float>();
+                exploreAccuracy = Accuracy(correct, explore);
+                exploitAccuracy = Accuracy(correct, exploit);
                 progress?.Report(new TrainingProgress(step, options.Steps, loss, exploreAccuracy, exploitAccuracy, watch.Elapsed));
             }
         }
@@ -133,8 +135,8 @@ internal static class Trainer
                 Threads = options.Threads,
                 Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
                 FinalLoss = Math.Round(loss, 4),
-                FinalExploreAccuracy = Math.Round(exploreAccuracy, 4),
-                FinalExploitAccuracy = Math.Round(exploitAccuracy, 4),
+                FinalExploreAccuracy = exploreAccuracy is { } e ? Math.Round(e, 4) : null,
+                FinalExploitAccuracy = exploitAccuracy is { } a ? Math.Round(a, 4) : null,
                 Command = command,
             },
         };
@@ -152,6 +154,9 @@ internal static class Trainer
         var progress = (double)(step - warmup) / Math.Max(1, options.Steps - warmup);
         return options.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
     }
+
+    private static double? Accuracy(Tensor correct, Tensor mask)
+        => mask.sum().item<float>() > 0 ? MaskedMean(correct, mask).item<float>() : null;
 
     private static Tensor MaskedMean(Tensor values, Tensor mask) => (values * mask).sum() / mask.sum().clamp_min(1);
 

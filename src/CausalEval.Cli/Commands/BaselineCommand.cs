@@ -84,7 +84,7 @@ internal static class BaselineCommand
             Log(string.Create(CultureInfo.InvariantCulture,
                 $"demonstrations: {set.Episodes} sequences of up to {set.Tokens} tokens ({options.Data.ToString().ToLowerInvariant()}), built in {(DateTime.UtcNow - started).TotalSeconds:0.0} s"));
             var progress = new SyncProgress<TrainingProgress>(p => Log(string.Create(CultureInfo.InvariantCulture,
-                $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} explore acc {p.ExploreAccuracy:0.000} exploit acc {p.ExploitAccuracy:0.000} ({p.Elapsed.TotalSeconds:0.0} s)")));
+                $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} explore acc {F(p.ExploreAccuracy)} exploit acc {F(p.ExploitAccuracy)} ({p.Elapsed.TotalSeconds:0.0} s)")));
             var result = Trainer.Train(set, options, string.Join(' ', ["causaleval", .. commandLine]), progress, cancellationToken);
             using var policy = new TorchPolicy(result.Network, result.Card);
             Log("evaluating on the test splits…");
