@@ -69,7 +69,7 @@ public class BaselineCommandTests
     [Theory]
     [InlineData("--task", "passive-exploit-observational", "single-turn")]
     [InlineData("--task", "no-such-task", "unknown task")]
-    [InlineData("--steps", "0", "must be at least 1")]
+    [InlineData("--batch-size", "0", "must be at least 1")]
     [InlineData("--data", "telepathic", "telepathic")]
     public async Task Bad_training_input_exits_2_and_writes_no_checkpoint(string option, string value, string problem)
     {
