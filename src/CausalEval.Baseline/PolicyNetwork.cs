@@ -30,7 +30,21 @@ internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edg
     private readonly Linear actions;
     private readonly Linear edges;
 
-    public PolicyNetwork(EncoderShape encoder, NetworkShape network) : base(nameof(PolicyNetwork))
+    // Initial weights come from libtorch's process-wide generator: seeding it and drawing from it must not interleave
+    // with another thread building a network, or the same seed would give different weights.
+    private static readonly Lock InitialWeights = new();
+
+    /// <summary>A network with initial weights drawn after <c>torch.manual_seed(seed)</c>.</summary>
+    public static PolicyNetwork Create(EncoderShape encoder, NetworkShape network, ulong seed)
+    {
+        lock (InitialWeights)
+        {
+            manual_seed((long)(seed & long.MaxValue));
+            return new PolicyNetwork(encoder, network);
+        }
+    }
+
+    private PolicyNetwork(EncoderShape encoder, NetworkShape network) : base(nameof(PolicyNetwork))
     {
         Encoder = encoder;
         Network = network;

@@ -57,7 +57,7 @@ internal sealed class TorchPolicy : IDisposable
             throw new InputException(cardPath, "format", $"'{card.Format}' is not {ModelCard.CurrentFormat}");
         }
         TorchRuntime.EnsureCpu();
-        var network = new PolicyNetwork(card.Architecture.Encoder(), card.Architecture.Network());
+        var network = PolicyNetwork.Create(card.Architecture.Encoder(), card.Architecture.Network(), 0); // weights loaded next
         try
         {
             network.load(weightsPath);

@@ -51,10 +51,9 @@ internal static class Trainer
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         TorchRuntime.EnsureCpu();
         torch.set_num_threads(options.Threads);
-        torch.manual_seed((long)(options.Seed & long.MaxValue));
         var watch = Stopwatch.StartNew();
 
-        var network = new PolicyNetwork(data.Shape, options.Network);
+        var network = PolicyNetwork.Create(data.Shape, options.Network, options.Seed);
         network.train();
         var shape = data.Shape;
         var edgeWidth = shape.MaxVariables * shape.MaxVariables;
