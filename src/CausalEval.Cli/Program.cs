@@ -1,3 +1,18 @@
+using System.Runtime.InteropServices;
 using CausalEval.Cli;
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error);
+// Ctrl-C (or SIGTERM) stops scheduling new trials; trials in flight finish and are written (no paid answer is
+// thrown away), run.json records "interrupted" and the resume command is printed. A second Ctrl-C ends the
+// process at once.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = !stop.IsCancellationRequested;
+    stop.Cancel();
+};
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+return await CliApp.RunAsync(args, Console.Out, Console.Error, stop.Token);

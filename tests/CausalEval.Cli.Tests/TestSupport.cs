@@ -18,8 +18,22 @@ internal static class Cli
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    /// <summary>Starts the built <c>causaleval</c> executable, as a user would.</summary>
+    /// <summary>Starts the built <c>causaleval</c> executable, as a user would, and waits for it.</summary>
     public static (int ExitCode, string Out, string Error) RunProcess(string workingDirectory, params string[] args)
+    {
+        using var process = StartProcess(workingDirectory, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"causaleval {string.Join(' ', args)} did not finish");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts the built <c>causaleval</c> executable without waiting (its output is redirected).</summary>
+    public static Process StartProcess(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -34,15 +48,7 @@ internal static class Cli
         {
             start.ArgumentList.Add(arg);
         }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"causaleval {string.Join(' ', args)} did not finish");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(start)!;
     }
 
     private static string FindRepoRoot()

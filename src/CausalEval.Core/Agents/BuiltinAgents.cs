@@ -16,7 +16,7 @@ public static class BuiltinAgents
         new Dictionary<string, (string, AgentFactory)>
         {
             ["optimal"] = ("knows the world; explores every variable, then plays an optimal action (the upper bound)",
-                c => new OptimalAgent(c.Episode.World, c.Episode.Solution)),
+                c => new OptimalAgent(c.Episode.Solution, c.Episode.ObservableEdges)),
             ["expert"] = ("intervenes on each allowed variable once, then exploits the effects it observed",
                 _ => new ExpertAgent()),
             ["random"] = ("uniformly random allowed actions",
@@ -62,11 +62,6 @@ public static class BuiltinAgents
         return best ?? throw new InvalidOperationException("the episode offers no exploit action");
     }
 
-    internal static ImmutableArray<DirectedLink> ObservableEdges(World world, DirectedLink? without = null) =>
-        [.. world.Edges
-            .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
-            .Select(e => new DirectedLink(e.From, e.To))
-            .Where(l => l != without)];
 }
 
 internal sealed class ExpertAgent : IAgent
@@ -167,7 +162,7 @@ internal sealed class RandomAgent(ulong seed) : IAgent
 }
 
 /// <summary>Plays a known world perfectly: systematic exploration, an optimal exploit, the true graph.</summary>
-internal sealed class OptimalAgent(World world, Solution solution, DirectedLink? unknownLink = null) : IAgent
+internal sealed class OptimalAgent(Solution solution, ImmutableArray<DirectedLink> edges) : IAgent
 {
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
@@ -175,7 +170,7 @@ internal sealed class OptimalAgent(World world, Solution solution, DirectedLink?
         {
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
             Phase.Exploit => new(AgentDecision.Act(solution.Optimal[0].Action)),
-            _ => new(AgentDecision.Answer(BuiltinAgents.ObservableEdges(world, unknownLink))),
+            _ => new(AgentDecision.Answer(edges)),
         };
     }
 }
@@ -187,10 +182,10 @@ internal static class TrainingSupportAgent
     {
         if (episode.Options.HeldoutLink is not { } link || !episode.World.IsObservable(link.From) || episode.World.IndexOf(link.To) < 0)
         {
-            return new OptimalAgent(episode.World, episode.Solution);
+            return new OptimalAgent(episode.Solution, episode.ObservableEdges);
         }
         var supported = episode.World.WithoutEdge(link.From, link.To);
         var solution = ExploitOracle.Solve(supported, episode.Target, episode.ExploitVariables, episode.Options.AllowedValues);
-        return new OptimalAgent(episode.World, solution, link);
+        return new OptimalAgent(solution, episode.ObservableEdges.Remove(link));
     }
 }

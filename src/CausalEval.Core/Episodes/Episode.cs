@@ -38,8 +38,14 @@ public sealed class Episode
         ExploitVariables = [.. ExploreVariables.Where(v => v != target)];
         Solution = ExploitOracle.Solve(world, target, ExploitVariables, options.AllowedValues);
         ObservableIndex = [.. world.Observable.Select(world.IndexOf)];
+        ObservableEdges = [.. world.Edges
+            .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
+            .Select(e => new DirectedLink(e.From, e.To))];
         Brief = EpisodeBrief.From(this);
     }
+
+    /// <summary>The true direct edges between observable variables (what the structure question asks for).</summary>
+    public ImmutableArray<DirectedLink> ObservableEdges { get; }
 
     /// <summary>What an agent may see of this episode.</summary>
     public EpisodeBrief Brief { get; }

@@ -87,6 +87,7 @@ public sealed record EpisodeTranscript(ImmutableArray<StepRecord> Steps)
 /// <summary>
 /// What an agent may see when it decides: never the world, only the visible options, the history of its own
 /// steps (with observations), the passive evidence and — once revealed — the goal.
+/// <see cref="History"/> is a read-only view of the episode's live list: copy it to keep a snapshot.
 /// </summary>
 public sealed record EpisodeView(
     EpisodeBrief Brief,

@@ -12,6 +12,19 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
     public string Path { get; } = path;
     public JsonElement Element { get; } = element;
 
+    /// <summary>Reads a whole file, reporting an unreadable one as bad input.</summary>
+    public static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, "$", $"cannot read the file ({ex.Message})");
+        }
+    }
+
     public static JsonRead Parse(string source, string json)
     {
         try
@@ -72,6 +85,15 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
             throw Error($"expected a whole number, found {Describe(Element)}");
         }
         return value >= min && value <= max ? value : throw Error($"{value} is out of range [{min}, {max}]");
+    }
+
+    public long Long(long min = long.MinValue)
+    {
+        if (Element.ValueKind != JsonValueKind.Number || !Element.TryGetInt64(out var value))
+        {
+            throw Error($"expected a whole number, found {Describe(Element)}");
+        }
+        return value >= min ? value : throw Error($"{value} is below {min}");
     }
 
     public ulong UInt64()

@@ -14,13 +14,14 @@ public sealed class Leaderboard
     private readonly Dictionary<(string Model, string? Variant), Tally> _overall = [];
     private readonly object _gate = new();
 
-    public void Add(TrialRecord record)
+    public void Add(TrialRecord record) => Add(TrialSummary.From(record));
+
+    public void Add(TrialSummary trial)
     {
         lock (_gate)
         {
-            var spec = record.Spec;
-            TallyFor(_byTask, (spec.Model, spec.PromptVariant, spec.TaskId)).Add(record);
-            TallyFor(_overall, (spec.Model, spec.PromptVariant)).Add(record);
+            TallyFor(_byTask, (trial.Model, trial.PromptVariant, trial.Task)).Add(trial);
+            TallyFor(_overall, (trial.Model, trial.PromptVariant)).Add(trial);
         }
     }
 
@@ -104,10 +105,10 @@ public sealed class Leaderboard
         private long _trials, _scored, _errors, _coverageCount, _decisions, _bad;
         private double _normalized, _optimal, _regret, _coverage;
 
-        public void Add(TrialRecord record)
+        public void Add(TrialSummary trial)
         {
             _trials++;
-            if (record.Scores is not { } s)
+            if (trial.Scores is not { } s)
             {
                 _errors++;
                 return;
@@ -121,7 +122,7 @@ public sealed class Leaderboard
                 _coverage += c;
                 _coverageCount++;
             }
-            _decisions += record.Transcript?.Steps.Length ?? 0;
+            _decisions += trial.Decisions;
             _bad += s.InvalidActions + s.ParseFailures;
         }
 

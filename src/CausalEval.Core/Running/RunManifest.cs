@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CausalEval.Core.Json;
 
 namespace CausalEval.Core.Running;
 
@@ -30,6 +31,37 @@ public sealed record RunManifest
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>Reads <c>run.json</c> back (for <c>--resume</c>); problems are bad input naming the file and field.</summary>
+    public static RunManifest Load(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new InputException(path, "$", "no run manifest here: is this a run folder?");
+        }
+        var root = JsonRead.Parse(path, JsonRead.ReadFile(path)).Object();
+        return new RunManifest
+        {
+            RunId = root.Required("run_id").String(),
+            Status = root.Required("status").String(),
+            CommandLine = [.. root.Required("command_line").Array().Select(a => a.String())],
+            ToolVersion = root.Required("tool_version").String(),
+            GitRevision = root.Required("git_revision").String(),
+            Tasks = [.. root.Required("tasks").Array().Select(t => new ManifestTask(
+                t.Required("id").String(), t.Required("version").Int(1), t.Required("split").String(),
+                t.Required("episodes").Int(1), t.Required("dataset_sha256").String()))],
+            Models = [.. root.Required("models").Array().Select(m => m.String())],
+            PromptVariants = [.. root.Required("prompt_variants").Array().Select(v => v.Element.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.String())],
+            Seed = root.Required("seed").UInt64(),
+            Epochs = root.Required("epochs").Int(1),
+            Concurrency = root.Required("concurrency").Int(1),
+            TrialsPlanned = root.Required("trials_planned").Long(0),
+            TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
+            TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
+            StartedAt = DateTimeOffset.Parse(root.Required("started_at").String(), System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>Writes the manifest atomically (temp file, then rename), so a reader never sees half of it.</summary>
     public void Save(string runDirectory)
     {
@@ -41,12 +73,7 @@ public sealed record RunManifest
             writer.WriteStartObject();
             writer.WriteString("run_id", RunId);
             writer.WriteString("status", Status);
-            writer.WriteStartArray("command_line");
-            foreach (var arg in CommandLine)
-            {
-                writer.WriteStringValue(arg);
-            }
-            writer.WriteEndArray();
+            writer.WriteStrings("command_line", CommandLine);
             writer.WriteString("tool_version", ToolVersion);
             writer.WriteString("git_revision", GitRevision);
             writer.WriteStartArray("tasks");
@@ -61,25 +88,8 @@ public sealed record RunManifest
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            writer.WriteStartArray("models");
-            foreach (var model in Models)
-            {
-                writer.WriteStringValue(model);
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("prompt_variants");
-            foreach (var variant in PromptVariants)
-            {
-                if (variant is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    writer.WriteStringValue(variant);
-                }
-            }
-            writer.WriteEndArray();
+            writer.WriteStrings("models", Models);
+            writer.WriteStrings("prompt_variants", PromptVariants);
             writer.WriteNumber("seed", Seed);
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);
@@ -87,14 +97,7 @@ public sealed record RunManifest
             writer.WriteNumber("trials_written", TrialsWritten);
             writer.WriteNumber("trial_errors", TrialErrors);
             writer.WriteString("started_at", StartedAt);
-            if (FinishedAt is { } finished)
-            {
-                writer.WriteString("finished_at", finished);
-            }
-            else
-            {
-                writer.WriteNull("finished_at");
-            }
+            writer.WriteStringOrNull("finished_at", FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteEndObject();
         }
         File.Move(temp, path, overwrite: true);

@@ -45,7 +45,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     {
                         foreach (var variant in plan.PromptVariants)
                         {
-                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant ?? "", epochText, seedText);
+                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText);
                             yield return new TrialSpec(index++, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
                                 epoch, environmentSeed, StableId.Seed("agent", trialId));
                         }
@@ -55,20 +55,24 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         }
     }
 
+    /// <param name="stopScheduling">Cancelled: no new trial starts; trials already started finish and are written.</param>
+    /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
+    /// <param name="abort">Cancelled: trials in flight are abandoned too (they are not written).</param>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
-        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken stopScheduling = default,
+        IReadOnlySet<string>? finished = null, CancellationToken abort = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
         var factories = plan.Models.Distinct().ToDictionary(m => m, models.Resolve, StringComparer.Ordinal);
-        var planned = CountTrials(plan, tasks);
+        var planned = CountTrials(plan, tasks) - (finished?.Count ?? 0);
         var inFlight = Channel.CreateBounded<Task<TrialRecord>>(new BoundedChannelOptions(plan.Concurrency * ReorderWindowPerWorker)
         {
             SingleReader = true,
             SingleWriter = true,
         });
         using var workers = new SemaphoreSlim(plan.Concurrency);
-        using var stopScheduling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort);
 
         var producer = Task.Run(async () =>
         {
@@ -76,12 +80,16 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             {
                 foreach (var spec in PlanTrials(plan, tasks))
                 {
-                    await workers.WaitAsync(stopScheduling.Token).ConfigureAwait(false);
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, cancellationToken);
-                    await inFlight.Writer.WriteAsync(trial, stopScheduling.Token).ConfigureAwait(false);
+                    if (finished?.Contains(spec.TrialId) == true)
+                    {
+                        continue;
+                    }
+                    await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, abort);
+                    await inFlight.Writer.WriteAsync(trial, scheduling.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stopScheduling.IsCancellationRequested)
+            catch (OperationCanceledException) when (scheduling.IsCancellationRequested)
             {
                 // Scheduling stopped; trials already started still finish and are written.
             }
@@ -103,7 +111,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             catch (OperationCanceledException)
             {
                 cancelled = true;
-                stopScheduling.Cancel();
+                await scheduling.CancelAsync().ConfigureAwait(false);
                 continue;
             }
             await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
@@ -116,7 +124,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
             progress?.Report(written);
         }
         await producer.ConfigureAwait(false);
-        cancelled |= cancellationToken.IsCancellationRequested;
+        cancelled = (cancelled || scheduling.IsCancellationRequested) && written < planned;
         return new RunOutcome(planned, written, errors, cancelled);
     }
 

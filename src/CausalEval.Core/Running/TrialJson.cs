@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CausalEval.Core.Episodes;
+using CausalEval.Core.Json;
 using CausalEval.Core.Scoring;
 
 namespace CausalEval.Core.Running;
@@ -18,7 +19,7 @@ public static class TrialJson
         writer.WriteString("split", spec.Split);
         writer.WriteString("episode", episode.Id);
         writer.WriteString("model", spec.Model);
-        WriteStringOrNull(writer, "prompt_variant", spec.PromptVariant);
+        writer.WriteStringOrNull("prompt_variant", spec.PromptVariant);
         writer.WriteNumber("epoch", spec.Epoch);
         writer.WriteNumber("seed", spec.EnvironmentSeed);
         writer.WriteString("target", episode.Target);
@@ -36,10 +37,7 @@ public static class TrialJson
         {
             writer.WriteNull("scores");
         }
-        writer.WriteStartObject("usage");
-        writer.WriteNumber("input_tokens", record.Usage.InputTokens);
-        writer.WriteNumber("output_tokens", record.Usage.OutputTokens);
-        writer.WriteEndObject();
+        writer.WriteUsage("usage", record.Usage);
         writer.WriteNumber("cost", record.Cost);
         writer.WriteNumber("latency_ms", Math.Round(record.Latency.TotalMilliseconds, 3));
         writer.WriteString("started_at", record.StartedAt);
@@ -65,17 +63,7 @@ public static class TrialJson
         writer.WriteNumber("index", step.Index);
         writer.WriteString("phase", step.Phase switch { Phase.Explore => "explore", Phase.Exploit => "exploit", _ => "structure" });
         writer.WriteString("status", step.Status switch { StepStatus.Valid => "valid", StepStatus.Invalid => "invalid", _ => "parse_failure" });
-        if (decision.Action is { } action)
-        {
-            writer.WriteStartObject("action");
-            writer.WriteString("variable", action.Variable);
-            writer.WriteNumber("value", action.Value);
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteNull("action");
-        }
+        writer.WriteIntervention("action", decision.Action);
         if (step.Phase == Phase.Structure)
         {
             if (decision.Edges is { } edges)
@@ -100,7 +88,7 @@ public static class TrialJson
         {
             Tasks.EpisodeJson.WriteValues(writer, "observation", episode.World.Observable, step.Observation);
         }
-        WriteStringOrNull(writer, "error", step.Error);
+        writer.WriteStringOrNull("error", step.Error);
         // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
         if (decision.RawAnswer is not null)
         {
@@ -116,10 +104,7 @@ public static class TrialJson
         }
         if (decision.Usage != default)
         {
-            writer.WriteStartObject("usage");
-            writer.WriteNumber("input_tokens", decision.Usage.InputTokens);
-            writer.WriteNumber("output_tokens", decision.Usage.OutputTokens);
-            writer.WriteEndObject();
+            writer.WriteUsage("usage", decision.Usage);
         }
         writer.WriteEndObject();
     }
@@ -127,41 +112,19 @@ public static class TrialJson
     private static void WriteScores(Utf8JsonWriter writer, Scores scores)
     {
         writer.WriteStartObject("scores");
-        WriteNumberOrNull(writer, "exploit_value", scores.ExploitValue);
+        writer.WriteNumberOrNull("exploit_value", scores.ExploitValue);
         writer.WriteNumber("optimal_value", scores.OptimalValue);
-        WriteNumberOrNull(writer, "normalized", scores.Normalized);
+        writer.WriteNumberOrNull("normalized", scores.Normalized);
         writer.WriteNumber("optimal_action", scores.OptimalAction);
-        WriteNumberOrNull(writer, "regret", scores.Regret);
-        WriteNumberOrNull(writer, "explore_coverage", scores.ExploreCoverage);
-        WriteNumberOrNull(writer, "subset_adherence", scores.SubsetAdherence);
-        WriteNumberOrNull(writer, "structure_f1", scores.StructureF1);
-        WriteNumberOrNull(writer, "shd", scores.Shd);
+        writer.WriteNumberOrNull("regret", scores.Regret);
+        writer.WriteNumberOrNull("explore_coverage", scores.ExploreCoverage);
+        writer.WriteNumberOrNull("subset_adherence", scores.SubsetAdherence);
+        writer.WriteNumberOrNull("structure_f1", scores.StructureF1);
+        writer.WriteNumberOrNull("shd", scores.Shd);
         writer.WriteNumber("invalid_actions", scores.InvalidActions);
         writer.WriteNumber("parse_failures", scores.ParseFailures);
         writer.WriteEndObject();
     }
 
-    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            writer.WriteNumber(name, v);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
-    }
 
-    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, value);
-        }
-    }
 }

@@ -18,7 +18,8 @@ public sealed class ExploitScorer : IScorer
         return scores with
         {
             ExploitValue = value,
-            Normalized = optimal != 0 ? value / optimal : null,
+            // Only a positive optimum gives a scale where 1 is best; datasets reject goals without one.
+            Normalized = optimal > 0 ? value / optimal : null,
             Regret = optimal - value,
             OptimalAction = solution.IsOptimal(action) ? 1 : 0,
         };
@@ -35,15 +36,18 @@ public sealed class ExploreCoverageScorer : IScorer
         {
             return scores with { ExploreCoverage = null };
         }
-        var touched = 0UL; // bit i: cued variable i was intervened on (at most 64 variables)
+        Span<bool> touched = cued.Length <= 256 ? stackalloc bool[cued.Length] : new bool[cued.Length];
+        var distinct = 0;
         foreach (var step in input.Transcript.Steps)
         {
-            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action } && cued.IndexOf(action.Variable) is >= 0 and var i)
+            if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action }
+                && cued.IndexOf(action.Variable) is >= 0 and var i && !touched[i])
             {
-                touched |= 1UL << i;
+                touched[i] = true;
+                distinct++;
             }
         }
-        return scores with { ExploreCoverage = (double)ulong.PopCount(touched) / cued.Length };
+        return scores with { ExploreCoverage = (double)distinct / cued.Length };
     }
 }
 
@@ -82,69 +86,84 @@ public sealed class StructureScorer : IScorer
         {
             return scores with { StructureF1 = null, Shd = null };
         }
-        var world = input.Episode.World;
-        var truth = new List<DirectedLink>(world.Edges.Length);
-        foreach (var edge in world.Edges)
-        {
-            if (world.IsObservable(edge.From) && world.IsObservable(edge.To))
-            {
-                truth.Add(new DirectedLink(edge.From, edge.To));
-            }
-        }
-        var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges }
-            ? edges.Distinct().ToList()
-            : [];
-        return scores with { StructureF1 = F1(truth, claimed), Shd = StructuralHammingDistance(world.Observable, truth, claimed) };
+        var episode = input.Episode;
+        var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges } ? edges : [];
+        return Compare(episode.World.Observable, episode.ObservableEdges, claimed, out var f1, out var shd)
+            ? scores with { StructureF1 = f1, Shd = shd }
+            : scores with { StructureF1 = 0, Shd = null };
     }
 
-    /// <summary>Harmonic mean of precision and recall over directed edges; 1 when both graphs are empty.</summary>
-    /// <remarks>Both lists hold distinct edges; graphs here are small, so a linear scan beats hashing.</remarks>
-    public static double F1(IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
-    {
-        if (truth.Count == 0 && claimed.Count == 0)
-        {
-            return 1;
-        }
-        var hits = 0;
-        foreach (var edge in claimed)
-        {
-            if (Contains(truth, edge))
-            {
-                hits++;
-            }
-        }
-        return hits == 0 ? 0 : 2.0 * hits / (truth.Count + claimed.Count);
-    }
+    /// <summary>Harmonic mean of precision and recall over distinct directed edges; 1 when both graphs are empty.</summary>
+    public static double F1(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
+        => Compare(variables, truth, claimed, out var f1, out _) ? f1 : 0;
 
     /// <summary>Pairs of variables whose relation (none, one way, the other way, both) differs between the graphs.</summary>
     public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
+        => Compare(variables, truth, claimed, out _, out var shd) ? shd : throw new ArgumentException("an edge names an unknown variable", nameof(claimed));
+
+    /// <summary>Both scores from adjacency matrices over <paramref name="variables"/>; false when an edge names another variable.</summary>
+    private static bool Compare(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed,
+        out double f1, out int shd)
     {
-        var distance = 0;
-        for (var i = 0; i < variables.Count; i++)
+        var n = variables.Count;
+        Span<bool> isTrue = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
+        Span<bool> isClaimed = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
+        f1 = 0;
+        shd = 0;
+        if (!Fill(variables, truth, isTrue, out var truthCount) || !Fill(variables, claimed, isClaimed, out var claimedCount))
         {
-            for (var j = i + 1; j < variables.Count; j++)
+            return false;
+        }
+        var hits = 0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
             {
-                var forward = new DirectedLink(variables[i], variables[j]);
-                var backward = new DirectedLink(variables[j], variables[i]);
-                if (Contains(truth, forward) != Contains(claimed, forward) || Contains(truth, backward) != Contains(claimed, backward))
+                if (isTrue[i * n + j] && isClaimed[i * n + j])
                 {
-                    distance++;
+                    hits++;
+                }
+                if (j > i && (isTrue[i * n + j] != isClaimed[i * n + j] || isTrue[j * n + i] != isClaimed[j * n + i]))
+                {
+                    shd++;
                 }
             }
         }
-        return distance;
+        f1 = truthCount == 0 && claimedCount == 0 ? 1 : 2.0 * hits / (truthCount + claimedCount);
+        return true;
     }
 
-    private static bool Contains(IReadOnlyList<DirectedLink> edges, DirectedLink edge)
+    private static bool Fill(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> edges, Span<bool> adjacency, out int distinct)
     {
-        for (var i = 0; i < edges.Count; i++)
+        var n = variables.Count;
+        distinct = 0;
+        foreach (var edge in edges)
         {
-            if (edges[i] == edge)
+            var from = IndexOf(variables, edge.From);
+            var to = IndexOf(variables, edge.To);
+            if (from < 0 || to < 0)
             {
-                return true;
+                return false;
+            }
+            if (!adjacency[from * n + to])
+            {
+                adjacency[from * n + to] = true;
+                distinct++;
             }
         }
-        return false;
+        return true;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> variables, string name)
+    {
+        for (var i = 0; i < variables.Count; i++)
+        {
+            if (string.Equals(variables[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }
 

@@ -39,24 +39,10 @@ public static class EpisodeJson
         }
         else
         {
-            WriteStrings(writer, "subset", options.Subset);
+            writer.WriteStrings("subset", options.Subset);
         }
-        if (options.HeldoutLink is { } link)
-        {
-            writer.WriteString("heldout_link", link.ToString());
-        }
-        else
-        {
-            writer.WriteNull("heldout_link");
-        }
-        if (options.ExploreSteps is { } steps)
-        {
-            writer.WriteNumber("explore_steps", steps);
-        }
-        else
-        {
-            writer.WriteNull("explore_steps");
-        }
+        writer.WriteStringOrNull("heldout_link", options.HeldoutLink?.ToString());
+        writer.WriteNumberOrNull("explore_steps", options.ExploreSteps);
         writer.WriteBoolean("goal_first", options.GoalFirst);
         writer.WriteBoolean("ask_structure", options.AskStructure);
         writer.WriteStartArray("allowed_values");
@@ -73,17 +59,7 @@ public static class EpisodeJson
             foreach (var sample in evidence.Samples)
             {
                 writer.WriteStartObject();
-                if (sample.Intervention is { } i)
-                {
-                    writer.WriteStartObject("do");
-                    writer.WriteString("variable", i.Variable);
-                    writer.WriteNumber("value", i.Value);
-                    writer.WriteEndObject();
-                }
-                else
-                {
-                    writer.WriteNull("do");
-                }
+                writer.WriteIntervention("do", sample.Intervention);
                 WriteValues(writer, "values", episode.World.Observable, sample.Values);
                 writer.WriteEndObject();
             }
@@ -108,15 +84,6 @@ public static class EpisodeJson
         writer.WriteEndObject();
     }
 
-    private static void WriteStrings(Utf8JsonWriter writer, string property, IEnumerable<string> items)
-    {
-        writer.WriteStartArray(property);
-        foreach (var item in items)
-        {
-            writer.WriteStringValue(item);
-        }
-        writer.WriteEndArray();
-    }
 
     /// <summary>Parses one line; <paramref name="source"/> names file and line for error messages.</summary>
     public static (Episode Episode, string Split) Parse(string line, string source)
@@ -178,6 +145,10 @@ public static class EpisodeJson
         if (episode.Solution.Actions.Length == 0)
         {
             throw targetField.Error("the goal leaves no variable to set (every allowed variable is the target)");
+        }
+        if (!(episode.Solution.OptimalValue > 0))
+        {
+            throw targetField.Error($"no allowed action raises '{target}' (best expected value {episode.Solution.OptimalValue}), so the score has no scale");
         }
         return (episode, split);
     }

@@ -8,19 +8,7 @@ namespace CausalEval.Core.Tasks;
 /// <summary>Reads <c>task.json</c> with a clear message for every problem.</summary>
 public static class TaskJson
 {
-    public static TaskDefinition Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException(path, "$", $"cannot read the file ({ex.Message})");
-        }
-        return Parse(text, path);
-    }
+    public static TaskDefinition Load(string path) => Parse(JsonRead.ReadFile(path), path);
 
     public static TaskDefinition Parse(string json, string source)
     {

@@ -6,19 +6,7 @@ namespace CausalEval.Core.Worlds;
 /// <summary>The world file format of DESIGN §1.1.</summary>
 public static class WorldJson
 {
-    public static World Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException(path, "$", $"cannot read the file ({ex.Message})");
-        }
-        return Parse(text, path);
-    }
+    public static World Load(string path) => Parse(JsonRead.ReadFile(path), path);
 
     public static World Parse(string json, string source) => Read(JsonRead.Parse(source, json));
 
@@ -49,12 +37,7 @@ public static class WorldJson
     public static void Write(Utf8JsonWriter writer, World world)
     {
         writer.WriteStartObject();
-        writer.WriteStartArray("variables");
-        foreach (var v in world.Variables)
-        {
-            writer.WriteStringValue(v);
-        }
-        writer.WriteEndArray();
+        writer.WriteStrings("variables", world.Variables);
         writer.WriteStartArray("edges");
         foreach (var e in world.Edges)
         {
@@ -66,12 +49,7 @@ public static class WorldJson
         }
         writer.WriteEndArray();
         writer.WriteNumber("noise_sd", world.NoiseSd);
-        writer.WriteStartArray("hidden");
-        foreach (var h in world.Hidden)
-        {
-            writer.WriteStringValue(h);
-        }
-        writer.WriteEndArray();
+        writer.WriteStrings("hidden", world.Hidden);
         writer.WriteEndObject();
     }
 }

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Json;
+
+/// <summary>The small shapes every file we write shares.</summary>
+internal static class JsonWrite
+{
+    public static void WriteStringOrNull(this Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    public static void WriteNumberOrNull(this Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    /// <summary><c>{"variable": …, "value": …}</c>, or null.</summary>
+    public static void WriteIntervention(this Utf8JsonWriter writer, string name, Intervention? intervention)
+    {
+        if (intervention is not { } action)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+        writer.WriteStartObject(name);
+        writer.WriteString("variable", action.Variable);
+        writer.WriteNumber("value", action.Value);
+        writer.WriteEndObject();
+    }
+
+    public static void WriteUsage(this Utf8JsonWriter writer, string name, Usage usage)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("input_tokens", usage.InputTokens);
+        writer.WriteNumber("output_tokens", usage.OutputTokens);
+        writer.WriteEndObject();
+    }
+
+    public static void WriteStrings(this Utf8JsonWriter writer, string name, IEnumerable<string?> items)
+    {
+        writer.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            if (item is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteStringValue(item);
+            }
+        }
+        writer.WriteEndArray();
+    }
+}

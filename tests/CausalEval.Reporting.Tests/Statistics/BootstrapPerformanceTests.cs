@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Reflection;
+using CausalEval.Reporting.Statistics;
+using Xunit.Abstractions;
+
+namespace CausalEval.Reporting.Tests.Statistics;
+
+/// <summary>Timings mean little while other tests compete for the cores, so these run alone.</summary>
+[CollectionDefinition(nameof(BootstrapPerformanceTests), DisableParallelization = true)]
+public class BootstrapPerformanceCollection;
+
+[Collection(nameof(BootstrapPerformanceTests))]
+public class BootstrapPerformanceTests(ITestOutputHelper output)
+{
+    private const int Observations = 100_000;
+
+    [Fact]
+    [Trait("Category", "Performance")]
+    public void One_hundred_thousand_observations_resample_in_well_under_a_second_per_interval()
+    {
+        // Unoptimized (Debug) builds run this code about ten times slower, so they check a tenth
+        // of the resamples against the same budget; `dotnet test -c Release` measures the real size.
+        int resamples = LibraryIsOptimized ? Bootstrap.DefaultResamples : Bootstrap.DefaultResamples / 10;
+        var random = new Xoshiro256StarStar(5);
+        double[] values = Enumerable.Range(0, Observations).Select(_ => random.NextDouble()).ToArray();
+        int[] episodes = Enumerable.Range(0, Observations).Select(i => i / 4).ToArray(); // 25,000 episodes × 4 epochs
+        double[] other = values.Select(v => 1 - v * v).ToArray();
+
+        Bootstrap.MeanInterval(values.AsSpan(0, 1000)); // JIT warm-up
+
+        var (independent, independentCpu) = Time(() => Bootstrap.MeanInterval(values, resamples: resamples));
+        var (clustered, clusteredCpu) = Time(() => Bootstrap.ClusteredMeanInterval(values, episodes, resamples: resamples));
+        var (paired, pairedCpu) = Time(() => Bootstrap.PairedMeanDifferenceInterval(values, other, episodes, resamples: resamples));
+
+        // CPU time is reported too because wall time swings widely on a shared machine.
+        output.WriteLine($"{(LibraryIsOptimized ? "optimized" : "unoptimized")} build, {Observations:N0} observations, B = {resamples}:");
+        output.WriteLine($"  independent observations:     {independent.TotalMilliseconds,6:F0} ms wall, {independentCpu.TotalMilliseconds,6:F0} ms CPU");
+        output.WriteLine($"  25,000 episode clusters:      {clustered.TotalMilliseconds,6:F0} ms wall, {clusteredCpu.TotalMilliseconds,6:F0} ms CPU");
+        output.WriteLine($"  paired difference, clustered: {paired.TotalMilliseconds,6:F0} ms wall, {pairedCpu.TotalMilliseconds,6:F0} ms CPU");
+
+        // Generous for slow, shared CI machines; a per-resample copy of the data would still fail it.
+        var budget = TimeSpan.FromSeconds(5);
+        Assert.True(independent < budget, $"independent took {independent}");
+        Assert.True(clustered < budget, $"clustered took {clustered}");
+        Assert.True(paired < budget, $"paired took {paired}");
+    }
+
+    private static bool LibraryIsOptimized =>
+        typeof(Bootstrap).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
+
+    private static (TimeSpan Wall, TimeSpan Cpu) Time(Action action)
+    {
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
+        var timer = Stopwatch.StartNew();
+        action();
+        timer.Stop();
+        process.Refresh();
+        return (timer.Elapsed, process.TotalProcessorTime - cpuBefore);
+    }
+}
