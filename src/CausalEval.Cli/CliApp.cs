@@ -20,6 +20,7 @@ public static class CliApp
             SolveCommand.Create(console),
             DatasetsCommand.Create(console),
             ModelsCommand.Create(console),
+            PromptsCommand.Create(console),
             BenchCommand.Create(console),
             BaselineCommand.Create(console, args),
         };

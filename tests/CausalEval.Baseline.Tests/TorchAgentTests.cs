@@ -31,7 +31,7 @@ public sealed class TorchAgentTests
         Assert.All(store.Records.Where(r => r.Spec.TaskId.StartsWith("explore-exploit", StringComparison.Ordinal)),
             r => Assert.Equal(StepStatus.Valid, r.Transcript!.Exploit!.Status));
         // The structure question of explore-exploit gets an answer too.
-        Assert.All(store.Records.Where(r => r.Spec.TaskId == "explore-exploit"), r => Assert.NotNull(r.Scores!.StructureF1));
+        Assert.All(store.Records.Where(r => r.Spec.TaskId == "explore-exploit"), r => Assert.NotNull(r.Scores!.Value.StructureF1));
     }
 
     [Fact]

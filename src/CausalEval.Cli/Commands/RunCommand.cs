@@ -6,6 +6,8 @@ using CausalEval.Core;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
+using CausalEval.Prompts.Naming;
+using CausalEval.Prompts.Templates;
 
 namespace CausalEval.Cli.Commands;
 
@@ -27,16 +29,24 @@ internal static class RunCommand
         var resume = new Option<string?>("--resume") { Description = "Finish an interrupted run in this folder: same plan (from its run.json), no trial played twice" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var datasets = CommonOptions.Datasets();
+        var prompts = new Option<string[]>("--prompt")
+        {
+            Description = $"Prompt variant for chat models (repeatable: one trial per episode × variant; default {PromptLibrary.DefaultVariant})",
+        };
+        var names = new Option<string>("--names")
+        {
+            Description = $"Variable names chat models see: {string.Join(" | ", NamingSchemes.All)}", DefaultValueFactory = _ => NamingSchemes.Default,
+        };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
-            tasks, models, episodes, epochs, seed, concurrency, output, resume, quiet, datasets,
+            tasks, models, episodes, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, epochs, seed, output];
+                Option[] planOptions = [tasks, models, episodes, epochs, seed, output, prompts, names];
                 if (planOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
@@ -53,7 +63,11 @@ internal static class RunCommand
                 parse.GetValue(resume),
                 parse.GetValue(datasets),
                 parse.GetValue(quiet),
-                ["causaleval", .. commandLine]);
+                ["causaleval", .. commandLine])
+            {
+                Prompts = parse.GetValue(prompts) ?? [],
+                Naming = parse.GetValue(names) ?? NamingSchemes.Default,
+            };
             return await ExecuteAsync(options, console, ModelsCommand.Catalog(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -74,7 +88,14 @@ internal static class RunCommand
         string? Resume,
         string? Datasets,
         bool Quiet,
-        IReadOnlyList<string> CommandLine);
+        IReadOnlyList<string> CommandLine)
+    {
+        /// <summary>Prompt variants for chat models (empty: the default variant).</summary>
+        public IReadOnlyList<string> Prompts { get; init; } = [];
+
+        /// <summary>Naming scheme for chat models.</summary>
+        public string Naming { get; init; } = NamingSchemes.Default;
+    }
 
     /// <summary>A run ready to start: its folder, manifest, plan, episodes, and what an earlier attempt finished.</summary>
     private sealed record PreparedRun(
@@ -144,6 +165,21 @@ internal static class RunCommand
         var taskIds = options.Tasks.Count > 0 ? options.Tasks.Distinct().ToList() : datasets.TaskIds();
         var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadTestSplit(id, options.Episodes)])).ToList();
         var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : DefaultModels();
+        if (!NamingSchemes.All.Contains(options.Naming))
+        {
+            throw new InputException("--names", options.Naming, $"unknown naming scheme (known: {string.Join(", ", NamingSchemes.All)})");
+        }
+        // Chat models play every --prompt variant (default: the default variant) under the --names scheme; other models once.
+        var promptModels = modelIds.Where(catalog.TakesPrompts).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<string?> variants = [null];
+        if (promptModels.Count > 0)
+        {
+            var library = PromptLibrary.Locate();
+            var wanted = options.Prompts.Count > 0 ? options.Prompts.Distinct().ToList() : [PromptLibrary.DefaultVariant];
+            library.Check(wanted, selected.Select(t => t.Task.Family));
+            library.Names(options.Naming);
+            variants = wanted;
+        }
         foreach (var model in modelIds)
         {
             catalog.Resolve(model);
@@ -152,6 +188,9 @@ internal static class RunCommand
         {
             Tasks = [.. selected.Select(t => t.Task)],
             Models = modelIds,
+            PromptModels = promptModels,
+            PromptVariants = variants,
+            Naming = promptModels.Count > 0 ? options.Naming : null,
             Epochs = options.Epochs,
             Seed = options.Seed,
             Concurrency = options.Concurrency ?? Environment.ProcessorCount,
@@ -176,6 +215,7 @@ internal static class RunCommand
                 TaskCatalog.Sha256(datasets.TestSplitPath(t.Task.Id))))],
             Models = modelIds,
             PromptVariants = plan.PromptVariants,
+            Naming = plan.Naming,
             Seed = plan.Seed,
             Epochs = plan.Epochs,
             Concurrency = plan.Concurrency,
@@ -218,7 +258,9 @@ internal static class RunCommand
         {
             Tasks = [.. selected.Select(t => t.Task)],
             Models = manifest.Models,
+            PromptModels = manifest.Models.Where(catalog.TakesPrompts).ToHashSet(StringComparer.Ordinal),
             PromptVariants = manifest.PromptVariants,
+            Naming = manifest.Naming,
             Epochs = manifest.Epochs,
             Seed = manifest.Seed,
             Concurrency = options.Concurrency ?? manifest.Concurrency,

@@ -7,6 +7,9 @@ public interface IModelProvider
 
     /// <summary>Returns the factory for <paramref name="name"/>, or throws <see cref="InputException"/> naming the model id.</summary>
     AgentFactory Resolve(string name, string modelId);
+
+    /// <summary>True when this provider's agents are prompted models: runs play them once per prompt variant.</summary>
+    bool TakesPrompts => false;
 }
 
 /// <summary>Resolves model ids to agent factories through the registered providers.</summary>
@@ -15,6 +18,13 @@ public sealed class ModelCatalog(IEnumerable<IModelProvider> providers)
     private readonly Dictionary<string, IModelProvider> _providers = providers.ToDictionary(p => p.Prefix, StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Prefixes => _providers.Keys;
+
+    /// <summary>True when <paramref name="modelId"/>'s provider plays prompt variants (an unknown provider: false).</summary>
+    public bool TakesPrompts(string modelId)
+    {
+        var slash = modelId.IndexOf('/');
+        return slash > 0 && _providers.TryGetValue(modelId[..slash], out var provider) && provider.TakesPrompts;
+    }
 
     public AgentFactory Resolve(string modelId)
     {

@@ -28,6 +28,9 @@ public readonly record struct Usage(long InputTokens, long OutputTokens)
     public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens);
 }
 
+/// <summary>One chat message sent to a model: role (system, user, assistant) and text.</summary>
+public sealed record PromptMessage(string Role, string Content);
+
 /// <summary>What an agent answered at one step.</summary>
 public sealed record AgentDecision
 {
@@ -45,6 +48,24 @@ public sealed record AgentDecision
     public string? Rationale { get; init; }
 
     public Usage Usage { get; init; }
+
+    /// <summary>
+    /// Model agents: what a lenient reading of <see cref="RawAnswer"/> found (recorded next to the strict
+    /// <see cref="Action"/>, which is the one that scores); null when the lenient reading found none either.
+    /// </summary>
+    public Intervention? LenientAction { get; init; }
+
+    /// <summary>Model agents: the lenient reading of a structure answer (the strict one is <see cref="Edges"/>).</summary>
+    public ImmutableArray<DirectedLink>? LenientEdges { get; init; }
+
+    /// <summary>
+    /// Model agents: the messages new at this step (the whole prompt at the first step, then the feedback and the
+    /// next question); the conversation is every earlier step's messages and raw answer, in order. Default: none.
+    /// </summary>
+    public ImmutableArray<PromptMessage> Messages { get; init; }
+
+    /// <summary>Model agents: wall time of the model call(s) of this step.</summary>
+    public TimeSpan? Latency { get; init; }
 
     public static AgentDecision Act(Intervention action) => new() { Action = action };
 

@@ -18,6 +18,9 @@ public sealed record RunManifest
     public required IReadOnlyList<ManifestTask> Tasks { get; init; }
     public required IReadOnlyList<string> Models { get; init; }
     public required IReadOnlyList<string?> PromptVariants { get; init; }
+
+    /// <summary>Variable naming scheme of the prompted models; null when the run has none.</summary>
+    public string? Naming { get; init; }
     public required ulong Seed { get; init; }
     public required int Epochs { get; init; }
     public required int Concurrency { get; init; }
@@ -52,6 +55,7 @@ public sealed record RunManifest
                 t.Required("episodes").Int(1), t.Required("dataset_sha256").String()))],
             Models = [.. root.Required("models").Array().Select(m => m.String())],
             PromptVariants = [.. root.Required("prompt_variants").Array().Select(v => v.Element.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.String())],
+            Naming = root.Optional("naming")?.String(),
             Seed = root.Required("seed").UInt64(),
             Epochs = root.Required("epochs").Int(1),
             Concurrency = root.Required("concurrency").Int(1),
@@ -90,6 +94,7 @@ public sealed record RunManifest
             writer.WriteEndArray();
             writer.WriteStrings("models", Models);
             writer.WriteStrings("prompt_variants", PromptVariants);
+            writer.WriteStringOrNull("naming", Naming);
             writer.WriteNumber("seed", Seed);
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);

@@ -11,6 +11,21 @@ public sealed record RunPlan
     /// <summary>Prompt variants for LLM agents; a single null entry for runs of non-LLM agents.</summary>
     public IReadOnlyList<string?> PromptVariants { get; init; } = [null];
 
+    /// <summary>
+    /// Models played once per prompt variant (prompted models); every other model is played once, with no variant.
+    /// Null: every model plays every variant.
+    /// </summary>
+    public IReadOnlySet<string>? PromptModels { get; init; }
+
+    /// <summary>Variable naming scheme shown to prompted models (letters, semantic, nonsense); null for none.</summary>
+    public string? Naming { get; init; }
+
+    /// <summary>The prompt variants <paramref name="model"/> is played with.</summary>
+    public IReadOnlyList<string?> VariantsFor(string model) => PromptModels is null || PromptModels.Contains(model) ? PromptVariants : [null];
+
+    /// <summary>The naming scheme <paramref name="model"/> is played with (null for models that take no prompts).</summary>
+    public string? NamingFor(string model) => PromptModels is null || PromptModels.Contains(model) ? Naming : null;
+
     public int Epochs { get; init; } = 1;
     public ulong Seed { get; init; }
     public int Concurrency { get; init; } = Environment.ProcessorCount;

@@ -24,7 +24,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
     private const int ReorderWindowPerWorker = 4;
 
     public static long CountTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
-        => tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Count * plan.PromptVariants.Count * plan.Epochs;
+        => tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Sum(m => (long)plan.VariantsFor(m).Count) * plan.Epochs;
 
     /// <summary>Every trial of the plan, lazily, in plan order: task, episode, model, prompt variant, epoch.</summary>
     public static IEnumerable<TrialSpec> PlanTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
@@ -43,11 +43,15 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
                     var environmentSeed = StableId.Seed("environment", task.Id, version, episode.Id, epochText, seedText) & ((1UL << 53) - 1);
                     foreach (var model in plan.Models)
                     {
-                        foreach (var variant in plan.PromptVariants)
+                        var naming = plan.NamingFor(model);
+                        foreach (var variant in plan.VariantsFor(model))
                         {
-                            var trialId = StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText);
+                            // The naming scheme joins the id only when there is one, so ids of other models stay as they were.
+                            var trialId = naming is null
+                                ? StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText)
+                                : StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText, naming);
                             yield return new TrialSpec(index++, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
-                                epoch, environmentSeed, StableId.Seed("agent", trialId));
+                                epoch, environmentSeed, StableId.Seed("agent", trialId), naming, task);
                         }
                     }
                 }
@@ -151,7 +155,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time)
         var start = time.GetTimestamp();
         try
         {
-            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant));
+            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task));
             var transcript = await EpisodeEngine.RunAsync(spec.Episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
             var scores = EpisodeScoring.Score(new ScoringInput(spec.Episode, transcript));
             return new TrialRecord(spec, transcript, scores, transcript.Usage, 0, time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);

@@ -20,6 +20,7 @@ public static class TrialJson
         writer.WriteString("episode", episode.Id);
         writer.WriteString("model", spec.Model);
         writer.WriteStringOrNull("prompt_variant", spec.PromptVariant);
+        writer.WriteStringOrNull("naming", spec.Naming);
         writer.WriteNumber("epoch", spec.Epoch);
         writer.WriteNumber("seed", spec.EnvironmentSeed);
         writer.WriteString("target", episode.Target);
@@ -66,19 +67,7 @@ public static class TrialJson
         writer.WriteIntervention("action", decision.Action);
         if (step.Phase == Phase.Structure)
         {
-            if (decision.Edges is { } edges)
-            {
-                writer.WriteStartArray("edges");
-                foreach (var edge in edges)
-                {
-                    writer.WriteStringValue(edge.ToString());
-                }
-                writer.WriteEndArray();
-            }
-            else
-            {
-                writer.WriteNull("edges");
-            }
+            WriteEdges(writer, "edges", decision.Edges);
         }
         if (step.Observation.IsDefault)
         {
@@ -90,9 +79,30 @@ public static class TrialJson
         }
         writer.WriteStringOrNull("error", step.Error);
         // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
+        if (!decision.Messages.IsDefault)
+        {
+            writer.WriteStartArray("messages");
+            foreach (var message in decision.Messages)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("role", message.Role);
+                writer.WriteString("content", message.Content);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
         if (decision.RawAnswer is not null)
         {
             writer.WriteString("raw_answer", decision.RawAnswer);
+            // The lenient reading sits next to the strict one (action/edges above), which is the one that scores.
+            if (step.Phase == Phase.Structure)
+            {
+                WriteEdges(writer, "lenient_edges", decision.LenientEdges);
+            }
+            else
+            {
+                writer.WriteIntervention("lenient_action", decision.LenientAction);
+            }
         }
         if (decision.ParseError is not null)
         {
@@ -106,7 +116,28 @@ public static class TrialJson
         {
             writer.WriteUsage("usage", decision.Usage);
         }
+        if (decision.Latency is { } latency)
+        {
+            writer.WriteNumber("latency_ms", Math.Round(latency.TotalMilliseconds, 3));
+        }
         writer.WriteEndObject();
+    }
+
+    private static void WriteEdges(Utf8JsonWriter writer, string name, System.Collections.Immutable.ImmutableArray<Worlds.DirectedLink>? edges)
+    {
+        if (edges is { } list)
+        {
+            writer.WriteStartArray(name);
+            foreach (var edge in list)
+            {
+                writer.WriteStringValue(edge.ToString());
+            }
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
     }
 
     private static void WriteScores(Utf8JsonWriter writer, Scores scores)

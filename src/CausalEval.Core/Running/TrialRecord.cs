@@ -3,7 +3,9 @@ using CausalEval.Core.Scoring;
 
 namespace CausalEval.Core.Running;
 
-/// <summary>Identity of one trial: a task's episode played by a model under a prompt variant in one epoch.</summary>
+/// <summary>
+/// Identity of one trial: a task's episode played by a model under a prompt variant (and naming scheme) in one epoch.
+/// </summary>
 public sealed record TrialSpec(
     long Index,
     string TrialId,
@@ -15,7 +17,9 @@ public sealed record TrialSpec(
     string? PromptVariant,
     int Epoch,
     ulong EnvironmentSeed,
-    ulong AgentSeed);
+    ulong AgentSeed,
+    string? Naming = null,
+    Tasks.TaskDefinition? Task = null);
 
 /// <summary>Why a trial ended without scores.</summary>
 public sealed record TrialError(string Kind, string Message);

@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Agents;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Tasks;
+using CausalEval.Prompts.FewShot;
+using CausalEval.Prompts.Naming;
+using CausalEval.Prompts.Parsing;
+using CausalEval.Prompts.Templates;
+using Microsoft.Extensions.AI;
+using Microsoft.SemanticKernel;
+
+namespace CausalEval.Prompts.Agents;
+
+/// <summary>What every LLM agent of a run shares: the prompt folder, the few-shot examples, the clock.</summary>
+internal sealed record LlmAgentSetup(PromptLibrary Prompts, ExpertExamples Examples, TimeProvider Time)
+{
+    public static LlmAgentSetup Create(PromptLibrary prompts) => new(prompts, new ExpertExamples(), TimeProvider.System);
+}
+
+/// <summary>
+/// A chat model playing one episode (DESIGN §1.5): the prompt template renders the episode as the agent may see it, the model
+/// answers, the parsers read the answer. One conversation per episode: each step's feedback (an experiment's result, or
+/// what was wrong with the answer) and the next question come as the next user message; a passive task is one turn.
+/// Each step records the messages new at that step, the raw answer, both readings, usage as the provider billed it and
+/// the call's latency.
+/// </summary>
+internal sealed class LlmAgent : IAgent
+{
+    private static readonly Kernel Kernel = new();
+
+    private readonly IChatClient _client;
+    private readonly LlmAgentSetup _setup;
+    private readonly ModelSettings _settings;
+    private readonly TrialContext _context;
+    private readonly List<PromptMessage> _conversation = [];
+    private readonly List<string> _answers = [];
+    private PromptTemplateEntry? _template;
+    private NameMap? _names;
+    private ImmutableArray<ShownExample> _examples = [];
+
+    public LlmAgent(IChatClient client, LlmAgentSetup setup, ModelSettings settings, TrialContext context)
+    {
+        _client = client;
+        _setup = setup;
+        _settings = settings;
+        _context = context;
+    }
+
+    public static AgentFactory Factory(IChatClient client, LlmAgentSetup setup, ModelSettings settings) =>
+        context => new LlmAgent(client, setup, settings, context);
+
+    /// <summary>The task family whose templates an episode uses.</summary>
+    public static string FamilyOf(TrialContext context) =>
+        context.Task?.Family ?? (context.Episode.Options.Evidence is null ? TaskDefinition.ExploreExploitFamily : TaskDefinition.PassiveExploitFamily);
+
+    public async ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        if (_template is null)
+        {
+            await StartAsync(view).ConfigureAwait(false);
+        }
+        var template = _template!;
+        var names = _names!;
+        var fresh = await NewMessagesAsync(view, cancellationToken).ConfigureAwait(false);
+
+        var options = new ChatOptions
+        {
+            Temperature = _settings.Temperature is { } t ? (float)t : null,
+            MaxOutputTokens = _settings.MaxOutputTokens ?? (template.DefaultSetting("max_tokens") is { } m ? (int)m : null),
+            Seed = _settings.Seed ?? (_settings.SeedFromTrial ? (long)(_context.Seed & int.MaxValue) : null),
+        };
+        var start = _setup.Time.GetTimestamp();
+        var response = await _client.GetResponseAsync(
+            [.. _conversation.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content))], options, cancellationToken).ConfigureAwait(false);
+        var latency = _setup.Time.GetElapsedTime(start);
+        var raw = response.Text ?? "";
+        _answers.Add(raw);
+        // The conversation carries the answer as the template re-renders it (whitespace tidied), so every turn extends the last.
+        _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
+        var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+
+        var decision = new AgentDecision { RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency };
+        if (view.Phase == Phase.Structure)
+        {
+            var edges = AnswerParser.ParseEdges(raw, names);
+            return decision with { Edges = edges.Strict.Value, ParseError = edges.Strict.Error, LenientEdges = edges.Lenient.Value };
+        }
+        var action = AnswerParser.ParseAction(raw, names);
+        return decision with { Action = action.Strict.Value, ParseError = action.Strict.Error, LenientAction = action.Lenient.Value };
+    }
+
+    private async Task StartAsync(EpisodeView view)
+    {
+        var family = FamilyOf(_context);
+        var variant = _context.PromptVariant ?? PromptLibrary.DefaultVariant;
+        _template = _setup.Prompts.Get(family, variant);
+        var scheme = _context.Naming ?? NamingSchemes.Default;
+        var list = _setup.Prompts.Names(scheme);
+        var taskKey = _context.Task?.Id ?? "";
+        _names = NamingSchemes.For(scheme, view.Brief.Variables, list, $"{taskKey}/{view.Brief.EpisodeId}");
+        if (_template.Config.InputVariables.Any(v => v.Name == "examples"))
+        {
+            var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
+            var examples = await _setup.Examples.ForAsync(task, _context.Episode).ConfigureAwait(false);
+            _examples = [.. examples.Select(e => new ShownExample(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))];
+        }
+    }
+
+    /// <summary>Renders the whole conversation so far and returns the messages it adds; a template may only append.</summary>
+    private async Task<ImmutableArray<PromptMessage>> NewMessagesAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        var template = _template!;
+        var arguments = PromptArguments.Build(template.Family, view, _names!, _examples, _answers);
+        var rendered = ChatMarkup.Parse(await template.Template.RenderAsync(Kernel, arguments, cancellationToken).ConfigureAwait(false), template.Path);
+        for (var i = 0; i < _conversation.Count; i++)
+        {
+            if (i >= rendered.Length || rendered[i] != _conversation[i])
+            {
+                throw new InvalidOperationException(
+                    $"{template.Path}: message {i + 1} differs from what the model was sent before; a template may only append to the conversation (each answer as its own assistant message)");
+            }
+        }
+        var fresh = rendered[_conversation.Count..];
+        if (fresh.IsEmpty || fresh[^1].Role != "user")
+        {
+            throw new InvalidOperationException($"{template.Path}: the rendered conversation must end with a user message asking for the {PhaseName(view.Phase)} answer");
+        }
+        _conversation.AddRange(fresh);
+        return fresh;
+    }
+
+    private static string PhaseName(Phase phase) => phase.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using CausalEval.Core.Episodes;
+
+namespace CausalEval.Prompts.Templates;
+
+/// <summary>
+/// Semantic Kernel's chat-prompt convention: a rendered prompt is a sequence of
+/// <c>&lt;message role="system|user|assistant"&gt;…&lt;/message&gt;</c> blocks (a prompt without any is one user message).
+/// Values inserted by <c>{{…}}</c> are XML/HTML-escaped by the template engine, so text a model or a dataset supplies can
+/// never open or close a message; entities are decoded here. Each message is trimmed, its lines' trailing spaces dropped
+/// and runs of blank lines collapsed to one, so templates can be laid out freely.
+/// </summary>
+internal static partial class ChatMarkup
+{
+    public static readonly ImmutableArray<string> Roles = ["system", "user", "assistant"];
+
+    [GeneratedRegex("""<message\s+role\s*=\s*"(?<role>[^"]*)"\s*>(?<content>.*?)</message>""", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex Message();
+
+    [GeneratedRegex(@"\n{3,}")]
+    private static partial Regex BlankLines();
+
+    public static ImmutableArray<PromptMessage> Parse(string rendered, string source)
+    {
+        var messages = ImmutableArray.CreateBuilder<PromptMessage>();
+        var position = 0;
+        foreach (Match match in Message().Matches(rendered))
+        {
+            RequireBlank(rendered[position..match.Index], source);
+            var role = match.Groups["role"].Value;
+            if (!Roles.Contains(role))
+            {
+                throw new FormatException($"{source}: message role '{role}' is not one of {string.Join(", ", Roles)}");
+            }
+            messages.Add(new PromptMessage(role, Clean(match.Groups["content"].Value)));
+            position = match.Index + match.Length;
+        }
+        if (messages.Count == 0)
+        {
+            return [new PromptMessage("user", Clean(rendered))];
+        }
+        RequireBlank(rendered[position..], source);
+        return messages.ToImmutable();
+    }
+
+    private static void RequireBlank(string between, string source)
+    {
+        if (!string.IsNullOrWhiteSpace(between))
+        {
+            var text = between.Trim();
+            throw new FormatException($"{source}: text outside any <message> block: \"{(text.Length > 60 ? text[..60] + "…" : text)}\"");
+        }
+    }
+
+    internal static string Clean(string content)
+    {
+        var decoded = WebUtility.HtmlDecode(content).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var builder = new StringBuilder(decoded.Length);
+        foreach (var line in decoded.Split('\n'))
+        {
+            builder.Append(line.TrimEnd()).Append('\n');
+        }
+        return BlankLines().Replace(builder.ToString(), "\n\n").Trim('\n', ' ');
+    }
+}

@@ -1,0 +1,78 @@
+namespace CausalEval.Models.Tests;
+
+/// <summary>The CLI's side of chat models, run as a process with a controlled environment.</summary>
+public class CliTests
+{
+    [Fact]
+    public void A_missing_key_is_bad_input_naming_the_variable_and_leaves_no_run_folder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-nokey-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        try
+        {
+            var (code, _, stderr) = Cli.Run(folder, new Dictionary<string, string>(),
+                "run", "--datasets", Repo.Datasets, "--model", "openai/gpt-4o-mini", "--episodes", "1", "--out", run, "--quiet");
+
+            Assert.Equal(2, code);
+            Assert.Contains("error: --model: openai/gpt-4o-mini: OPENAI_API_KEY is not set", stderr);
+            Assert.False(Directory.Exists(run));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Models_lists_every_provider_and_says_whether_each_variable_is_set_never_its_value()
+    {
+        var canary = "sk-CANARY-" + Guid.NewGuid().ToString("N");
+        var (code, stdout, stderr) = Cli.Run(Path.GetTempPath(), new Dictionary<string, string> { ["OPENAI_API_KEY"] = canary }, "models");
+
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain(canary, stdout);
+        Assert.Matches(@"OPENAI_API_KEY\s+required\s+set\s", stdout);
+        Assert.Matches(@"AZURE_OPENAI_ENDPOINT\s+required\s+not set", stdout);
+        foreach (var syntax in new[] { "openai/<model>", "azure/<deployment>", "ollama/<model>", "openai-compatible/<model>@<base-url>", "builtin/expert" })
+        {
+            Assert.Contains(syntax, stdout);
+        }
+    }
+
+    [Fact]
+    public void Resume_replays_only_the_missing_chat_trials_with_the_same_variants_and_names()
+    {
+        using var fake = FakeProvider.OpenAi("k", (turn, _) => "ACTION: do(A = 5)");
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-resume-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        var environment = new Dictionary<string, string> { ["OPENAI_COMPATIBLE_API_KEY"] = "k" };
+        try
+        {
+            var first = Cli.Run(folder, environment, "run", "--datasets", Repo.Datasets, "--task", "passive-exploit-interventional",
+                "--model", $"openai-compatible/m@{fake.Url}/v1", "--model", "builtin/expert", "--prompt", "zero-shot", "--prompt", "few-shot",
+                "--names", "nonsense", "--episodes", "2", "--out", run, "--quiet");
+            Assert.True(first.Code == 0, first.Error);
+            var trials = Path.Combine(run, "trials.jsonl");
+            var lines = File.ReadAllLines(trials);
+            Assert.Equal(2 * (2 + 1), lines.Length);
+            Assert.Contains("\"naming\": \"nonsense\"", File.ReadAllText(Path.Combine(run, "run.json")));
+            File.WriteAllLines(trials, lines.Take(2)); // as if the run had stopped after two trials
+            var calls = fake.Bills.Count;
+
+            var resumed = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet");
+
+            Assert.True(resumed.Code == 0, resumed.Error);
+            var after = File.ReadAllLines(trials);
+            Assert.Equal(lines.Select(TrialId).Order(), after.Select(TrialId).Order());
+            Assert.Equal(2, fake.Bills.Count - calls); // episode 1's two chat trials (one call each); built-ins need none
+            Assert.All(after.Skip(2).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!), t =>
+                Assert.Equal(t["model"]!.GetValue<string>() == "builtin/expert" ? null : "nonsense", t["naming"]?.GetValue<string>()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string TrialId(string line) => System.Text.Json.Nodes.JsonNode.Parse(line)!["trial_id"]!.GetValue<string>();
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using CausalEval.Core.Agents;
+using CausalEval.Core.Running;
+using CausalEval.Core.Tasks;
+using CausalEval.Prompts.Agents;
+using CausalEval.Prompts.Templates;
+
+namespace CausalEval.Models.Tests;
+
+internal static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Datasets => Path.Combine(Root, "datasets");
+
+    public static TaskCatalog Tasks { get; } = new(Datasets);
+
+    public static LlmAgentSetup Setup { get; } = LlmAgentSetup.Create(new PromptLibrary(Path.Combine(Root, "prompts")));
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CausalEval.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("repository root not found");
+    }
+}
+
+/// <summary>Plays trials through the real Runner and result store, and reads back the trial lines.</summary>
+internal static class Trials
+{
+    public static async Task<List<JsonObject>> RunAsync(IReadOnlyDictionary<string, string> environment, string model, string taskId,
+        int episodes = 1, IReadOnlyList<string>? variants = null, string naming = "letters")
+    {
+        var catalog = new ModelCatalog([new BuiltinModelProvider(), .. ChatProviders.Create(new ProviderEnvironment(environment.GetValueOrDefault), () => Repo.Setup)]);
+        var task = Repo.Tasks.Load(taskId);
+        var plan = new RunPlan
+        {
+            Tasks = [task],
+            Models = [model],
+            PromptModels = new HashSet<string> { model },
+            PromptVariants = [.. variants ?? [PromptLibrary.DefaultVariant]],
+            Naming = naming,
+            Concurrency = 1,
+            Episodes = episodes,
+        };
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-models-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await using (var store = new JsonlResultStore(folder))
+            {
+                await new Runner(catalog, TimeProvider.System).RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(taskId, episodes)])],
+                    store, new Leaderboard());
+            }
+            return [.. File.ReadAllLines(Path.Combine(folder, JsonlResultStore.FileName)).Select(l => JsonNode.Parse(l)!.AsObject())];
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
+
+/// <summary>Runs the built causaleval executable as a process with exactly the provider variables given (none of the caller's).</summary>
+internal static class Cli
+{
+    public static (int Code, string Out, string Error) Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        Directory.CreateDirectory(workingDirectory);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        // Only the canaries: no key the developer's own environment may hold.
+        foreach (var name in new[] { "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST" })
+        {
+            start.Environment.Remove(name);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "causaleval.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("causaleval did not finish");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
