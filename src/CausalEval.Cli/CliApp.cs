@@ -22,6 +22,7 @@ public static class CliApp
             ModelsCommand.Create(console),
             PromptsCommand.Create(console),
             BenchCommand.Create(console),
+            BaselineCommand.Create(console, args),
             ReportCommand.Create(console),
         };
         var parsed = root.Parse(args);
