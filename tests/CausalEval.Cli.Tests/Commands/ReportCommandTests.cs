@@ -22,15 +22,16 @@ public class ReportCommandTests
         var (code, stdout, stderr) = await Cli.RunAsync("report", run);
 
         Assert.True(code == 0, stderr);
+        var models = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["models"]!.AsArray().Count; // the default suite
         foreach (var file in new[] { "leaderboard.md", "leaderboard.csv", "comparisons.csv", "report.html", "plots/leaderboard.png", "plots/leaderboard.svg", "plots/score_by_task.png" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
         }
         Assert.False(File.Exists(Path.Combine(run, "ablation.md"))); // one prompt condition: no ablation
         Assert.Contains("| 1 | builtin/optimal | 1.000 [1.000, 1.000] |", stdout, StringComparison.Ordinal);
-        Assert.Contains($"report: {Path.Combine(run, "report.html")} (160 trials", stdout, StringComparison.Ordinal);
-        Assert.Equal(1 + 5 * 3, File.ReadAllLines(Path.Combine(run, "leaderboard.csv")).Length);
-        Assert.Equal(1 + 10, File.ReadAllLines(Path.Combine(run, "comparisons.csv")).Length);
+        Assert.Contains($"report: {Path.Combine(run, "report.html")} ({2 * 8 * 2 * models} trials", stdout, StringComparison.Ordinal);
+        Assert.Equal(1 + models * 3, File.ReadAllLines(Path.Combine(run, "leaderboard.csv")).Length); // overall + 2 tasks
+        Assert.Equal(1 + models * (models - 1) / 2, File.ReadAllLines(Path.Combine(run, "comparisons.csv")).Length);
     }
 
     [Fact]
