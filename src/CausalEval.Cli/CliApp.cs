@@ -23,6 +23,8 @@ public static class CliApp
             PromptsCommand.Create(console),
             BenchCommand.Create(console),
             CacheCommand.Create(console),
+            BaselineCommand.Create(console, args),
+            ReportCommand.Create(console),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CausalEval.Baseline;
 using CausalEval.Core.Agents;
 using CausalEval.Models;
 using CausalEval.Prompts.Agents;
@@ -19,6 +20,11 @@ internal static class ModelsCommand
             {
                 console.Out.WriteLine($"  builtin/{name,-18} {entry.Description}");
             }
+            console.Out.WriteLine();
+            console.Out.WriteLine("torch/<name-or-path> — the TorchSharp imitation baseline, offline, no settings needed:");
+            console.Out.WriteLine($"  {TorchModelProvider.DefaultModelId,-26} the committed checkpoint (models/torch/default, copied next to the executable)");
+            console.Out.WriteLine($"  {"torch/<name>",-26} a checkpoint folder named <name> under ${TorchModelProvider.EnvironmentVariable}, ./models/torch or next to the executable");
+            console.Out.WriteLine($"  {"torch/<path>",-26} a checkpoint folder (model.bin + model.json) made by `causaleval baseline train`");
             WriteChatProviders(console.Out, ProviderEnvironment.Process);
             return CliApp.Ok;
         });
@@ -49,5 +55,6 @@ internal static class ModelsCommand
 
     /// <summary>Every provider; chat models get the run's middlewares (response cache, resilience, limits) from <paramref name="calls"/>.</summary>
     public static ModelCatalog Catalog(ModelCalls? calls = null) =>
-        new([new BuiltinModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, () => LlmAgentSetup.Create(PromptLibrary.Locate()), calls is null ? null : calls.Configure)]);
+        new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, () => LlmAgentSetup.Create(PromptLibrary.Locate()),
+            calls is null ? null : calls.Configure)]);
 }

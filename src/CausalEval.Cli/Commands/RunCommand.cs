@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using CausalEval.Baseline;
 using CausalEval.Cli.Plans;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
@@ -19,7 +20,7 @@ internal static class RunCommand
     public static Command Create(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
-        var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent)" };
+        var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent and torch/default)" };
         var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each test split" };
         var epochs = new Option<int>("--epochs") { Description = "Times each episode is played", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed (environment noise and agent randomness)", DefaultValueFactory = _ => 0 };
@@ -106,6 +107,10 @@ internal static class RunCommand
             NamingSchemes.All,
             id => models.Resolve(id));
     }
+
+    /// <summary>The default suite's models: every built-in agent, then the shipped baseline checkpoint.</summary>
+    internal static List<string> DefaultModels() =>
+        [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}"), TorchModelProvider.DefaultModelId];
 
     internal sealed record RunOptions(
         IReadOnlyList<string> Tasks,
@@ -313,7 +318,7 @@ internal static class RunCommand
         var datasets = TaskCatalog.Locate(options.Datasets);
         var taskIds = options.Tasks.Count > 0 ? options.Tasks.Distinct().ToList() : datasets.TaskIds();
         var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadTestSplit(id, options.Episodes)])).ToList();
-        var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}")];
+        var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : DefaultModels();
         if (!NamingSchemes.All.Contains(options.Naming))
         {
             throw new InputException("--names", options.Naming, $"unknown naming scheme (known: {string.Join(", ", NamingSchemes.All)})");

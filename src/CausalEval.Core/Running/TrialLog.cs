@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using System.Text.Json;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Scoring;
@@ -18,10 +18,30 @@ public sealed record TrialSummary(
     double Cost,
     bool Failed)
 {
+    /// <summary>The episode's id within its task (<c>episode</c>).</summary>
+    public string Episode { get; init; } = "";
+
+    /// <summary>The variable-naming scheme (<c>naming</c>: letters, semantic, nonsense), null when the line has none.</summary>
+    public string? Naming { get; init; }
+
+    /// <summary>Wall time of the trial in milliseconds (<c>latency_ms</c>); NaN when the line has none.</summary>
+    public double LatencyMs { get; init; } = double.NaN;
+
     public static TrialSummary From(TrialRecord record) => new(
         record.Spec.TrialId, record.Spec.TaskId, record.Spec.Model, record.Spec.PromptVariant, record.Spec.Epoch,
-        record.Scores, record.Transcript?.Steps.Length ?? 0, record.Usage, record.Cost, record.Error is not null);
+        record.Scores, record.Transcript?.Steps.Length ?? 0, record.Usage, record.Cost, record.Error is not null)
+    {
+        Episode = record.Spec.Episode.Id,
+        Naming = record.Spec.Naming,
+        LatencyMs = record.Latency.TotalMilliseconds,
+    };
 }
+
+/// <summary>
+/// One whole line of <c>trials.jsonl</c>: its 1-based number, its summary, and its UTF-8 bytes. <see cref="Json"/> is a
+/// view into a buffer that the reader reuses: it is valid until the next line is read, so copy what you keep.
+/// </summary>
+public readonly record struct TrialLine(long LineNumber, TrialSummary Summary, ReadOnlyMemory<byte> Json);
 
 /// <summary>
 /// Reads <c>trials.jsonl</c> back. Lines are written whole and flushed one at a time, so after a crash only the
@@ -57,66 +77,339 @@ public static class TrialLog
         return length - end;
     }
 
-    /// <summary>Streams the summaries of every whole line; a malformed whole line is bad input naming file and line.</summary>
+    /// <summary>Streams the summaries of every whole line; a malformed whole line is bad input naming file, line and field.</summary>
     public static IEnumerable<TrialSummary> Read(string path)
     {
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        foreach (var line in ReadLines(path))
         {
-            lineNumber++;
-            if (line.Length == 0)
-            {
-                continue;
-            }
-            TrialSummary summary;
-            try
-            {
-                summary = Parse(line);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
-            {
-                throw new InputException($"{path}:{lineNumber}", "$", $"not a trial record ({ex.Message})");
-            }
-            yield return summary;
+            yield return line.Summary;
         }
     }
 
-    private static TrialSummary Parse(string line)
+    /// <summary>
+    /// Streams every line with its bytes, reading UTF-8 straight from the file (constant memory whatever the file's
+    /// size). A malformed line is bad input naming file, line and field. A last line without its newline that does
+    /// not parse is a torn tail (the writer crashed mid-line): with <paramref name="onTornTail"/> it is skipped and
+    /// reported there (line number, bytes), otherwise it is bad input like any other.
+    /// </summary>
+    public static IEnumerable<TrialLine> ReadLines(string path, Action<long, int>? onTornTail = null)
     {
-        using var document = JsonDocument.Parse(line);
-        var root = document.RootElement;
-        var scores = root.GetProperty("scores");
-        var usage = root.GetProperty("usage");
-        return new TrialSummary(
-            root.GetProperty("trial_id").GetString()!,
-            root.GetProperty("task").GetString()!,
-            root.GetProperty("model").GetString()!,
-            root.GetProperty("prompt_variant").GetString(),
-            root.GetProperty("epoch").GetInt32(),
-            scores.ValueKind == JsonValueKind.Null ? null : ReadScores(scores),
-            root.GetProperty("steps").GetArrayLength(),
-            new Usage(usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64(),
-                usage.TryGetProperty("cached_input_tokens", out var cachedIn) ? cachedIn.GetInt64() : 0,
-                usage.TryGetProperty("cached_output_tokens", out var cachedOut) ? cachedOut.GetInt64() : 0),
-            root.GetProperty("cost").GetDouble(),
-            root.GetProperty("error").ValueKind != JsonValueKind.Null);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int start = 0, end = 0;
+            long lineNumber = 0;
+            var atEnd = false;
+            while (true)
+            {
+                var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                if (newline < 0 && !atEnd)
+                {
+                    // Move the partial line to the front (growing the buffer for a long line) and read more.
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
+                    }
+                    if (end == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        Buffer.BlockCopy(buffer, 0, larger, 0, end);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    var read = stream.Read(buffer, end, buffer.Length - end);
+                    atEnd = read == 0;
+                    end += read;
+                    continue;
+                }
+                if (newline < 0 && start == end)
+                {
+                    yield break;
+                }
+                var length = newline < 0 ? end - start : newline;
+                var json = buffer.AsMemory(start, length);
+                start += newline < 0 ? length : length + 1;
+                lineNumber++;
+                if (lineNumber == 1 && json.Span.StartsWith("\uFEFF"u8))
+                {
+                    json = json[3..];
+                }
+                if (json.Span.Trim((byte)'\r').IsEmpty)
+                {
+                    continue;
+                }
+                TrialSummary summary;
+                try
+                {
+                    summary = Parse(json, path, lineNumber);
+                }
+                catch (InputException) when (newline < 0 && onTornTail is not null)
+                {
+                    onTornTail(lineNumber, length);
+                    yield break;
+                }
+                yield return new TrialLine(lineNumber, summary, json);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private static Scores ReadScores(JsonElement s) => new()
+    /// <summary>
+    /// Parses one line in a single forward pass (no document is built: reports read 100,000s of lines); fields it does not
+    /// know are skipped, so newer writers can add fields. Every problem is bad input naming <c>file:line</c> and the field.
+    /// </summary>
+    public static TrialSummary Parse(ReadOnlyMemory<byte> json, string path, long lineNumber)
     {
-        ExploitValue = NullableDouble(s, "exploit_value"),
-        OptimalValue = s.GetProperty("optimal_value").GetDouble(),
-        Normalized = NullableDouble(s, "normalized"),
-        OptimalAction = s.GetProperty("optimal_action").GetInt32(),
-        Regret = NullableDouble(s, "regret"),
-        ExploreCoverage = NullableDouble(s, "explore_coverage"),
-        SubsetAdherence = NullableDouble(s, "subset_adherence"),
-        StructureF1 = NullableDouble(s, "structure_f1"),
-        Shd = s.GetProperty("shd") is { ValueKind: JsonValueKind.Number } shd ? shd.GetInt32() : null,
-        InvalidActions = s.GetProperty("invalid_actions").GetInt32(),
-        ParseFailures = s.GetProperty("parse_failures").GetInt32(),
-    };
+        var line = new Line(path, lineNumber);
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw line.Error("$", "expected a trial object");
+            }
+            string? trialId = null, task = null, model = null, episode = null, variant = null, naming = null;
+            int? epoch = null, steps = null;
+            double? cost = null, latency = null;
+            (bool Seen, Scores? Value) scores = default;
+            Usage? usage = null;
+            bool? failed = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("trial_id"u8)) { trialId = line.String(ref reader, "trial_id"); }
+                else if (reader.ValueTextEquals("task"u8)) { task = line.String(ref reader, "task"); }
+                else if (reader.ValueTextEquals("episode"u8)) { episode = line.String(ref reader, "episode"); }
+                else if (reader.ValueTextEquals("model"u8)) { model = line.String(ref reader, "model"); }
+                else if (reader.ValueTextEquals("prompt_variant"u8)) { variant = line.OptionalString(ref reader, "prompt_variant"); }
+                else if (reader.ValueTextEquals("naming"u8)) { naming = line.OptionalString(ref reader, "naming"); }
+                else if (reader.ValueTextEquals("epoch"u8)) { epoch = line.Int(ref reader, "epoch"); }
+                else if (reader.ValueTextEquals("steps"u8)) { steps = line.CountArray(ref reader, "steps"); }
+                else if (reader.ValueTextEquals("scores"u8)) { scores = (true, ReadScores(line, ref reader)); }
+                else if (reader.ValueTextEquals("usage"u8)) { usage = ReadUsage(line, ref reader); }
+                else if (reader.ValueTextEquals("cost"u8)) { cost = line.Number(ref reader, "cost"); }
+                else if (reader.ValueTextEquals("latency_ms"u8)) { latency = line.OptionalNumber(ref reader, "latency_ms"); }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    failed = reader.TokenType switch
+                    {
+                        JsonTokenType.Null => false,
+                        JsonTokenType.StartObject => true,
+                        _ => throw line.Expected("error", "an object or null", ref reader),
+                    };
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            while (reader.Read())
+            {
+                // Anything after the object makes the reader throw.
+            }
+            return new TrialSummary(
+                trialId ?? throw line.Missing("trial_id"),
+                task ?? throw line.Missing("task"),
+                model ?? throw line.Missing("model"),
+                variant,
+                epoch ?? throw line.Missing("epoch"),
+                scores.Seen ? scores.Value : throw line.Missing("scores"),
+                steps ?? throw line.Missing("steps"),
+                usage ?? throw line.Missing("usage"),
+                cost ?? throw line.Missing("cost"),
+                failed ?? throw line.Missing("error"))
+            {
+                Episode = episode ?? throw line.Missing("episode"),
+                Naming = naming,
+                LatencyMs = latency ?? double.NaN,
+            };
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException($"{path}:{lineNumber}", $"byte {(ex.BytePositionInLine ?? 0) + 1}", "not a JSON object (a malformed or incomplete line)");
+        }
+    }
 
-    private static double? NullableDouble(JsonElement element, string name)
-        => element.GetProperty(name) is { ValueKind: JsonValueKind.Number } value ? value.GetDouble() : null;
+    private static Scores? ReadScores(Line line, ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw line.Expected("scores", "an object or null", ref reader);
+        }
+        double? exploit = null, optimalValue = null, normalized = null, regret = null, coverage = null, adherence = null, f1 = null, shd = null;
+        int? optimal = null, invalid = null, parse = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("exploit_value"u8)) { exploit = line.OptionalNumber(ref reader, "scores.exploit_value"); }
+            else if (reader.ValueTextEquals("optimal_value"u8)) { optimalValue = line.Number(ref reader, "scores.optimal_value"); }
+            else if (reader.ValueTextEquals("normalized"u8)) { normalized = line.OptionalNumber(ref reader, "scores.normalized"); }
+            else if (reader.ValueTextEquals("optimal_action"u8)) { optimal = ZeroOrOne(line, line.Int(ref reader, "scores.optimal_action"), "scores.optimal_action"); }
+            else if (reader.ValueTextEquals("regret"u8)) { regret = line.OptionalNumber(ref reader, "scores.regret"); }
+            else if (reader.ValueTextEquals("explore_coverage"u8)) { coverage = line.OptionalNumber(ref reader, "scores.explore_coverage"); }
+            else if (reader.ValueTextEquals("subset_adherence"u8)) { adherence = line.OptionalNumber(ref reader, "scores.subset_adherence"); }
+            else if (reader.ValueTextEquals("structure_f1"u8)) { f1 = line.OptionalNumber(ref reader, "scores.structure_f1"); }
+            else if (reader.ValueTextEquals("shd"u8)) { shd = line.OptionalNumber(ref reader, "scores.shd"); }
+            else if (reader.ValueTextEquals("invalid_actions"u8)) { invalid = line.Int(ref reader, "scores.invalid_actions"); }
+            else if (reader.ValueTextEquals("parse_failures"u8)) { parse = line.Int(ref reader, "scores.parse_failures"); }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return new Scores
+        {
+            ExploitValue = exploit,
+            OptimalValue = optimalValue ?? throw line.Missing("scores.optimal_value"),
+            Normalized = normalized,
+            OptimalAction = optimal ?? throw line.Missing("scores.optimal_action"),
+            Regret = regret,
+            ExploreCoverage = coverage,
+            SubsetAdherence = adherence,
+            StructureF1 = f1,
+            Shd = shd is { } d ? (int)d : null,
+            InvalidActions = invalid ?? throw line.Missing("scores.invalid_actions"),
+            ParseFailures = parse ?? throw line.Missing("scores.parse_failures"),
+        };
+    }
+
+    private static Usage ReadUsage(Line line, ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw line.Expected("usage", "an object", ref reader);
+        }
+        long? input = null, output = null;
+        long cachedInput = 0, cachedOutput = 0; // tokens answered from the response cache (absent in older lines)
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input_tokens"u8)) { input = line.Long(ref reader, "usage.input_tokens"); }
+            else if (reader.ValueTextEquals("output_tokens"u8)) { output = line.Long(ref reader, "usage.output_tokens"); }
+            else if (reader.ValueTextEquals("cached_input_tokens"u8)) { cachedInput = line.Long(ref reader, "usage.cached_input_tokens"); }
+            else if (reader.ValueTextEquals("cached_output_tokens"u8)) { cachedOutput = line.Long(ref reader, "usage.cached_output_tokens"); }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return new Usage(input ?? throw line.Missing("usage.input_tokens"), output ?? throw line.Missing("usage.output_tokens"), cachedInput, cachedOutput);
+    }
+
+    private static int ZeroOrOne(Line line, int value, string field)
+        => value is 0 or 1 ? value : throw line.Error(field, $"expected 0 or 1, found {value}");
+
+    /// <summary>Reads the value after a property name and names file, line and field when it has the wrong shape.</summary>
+    private readonly struct Line(string path, long number)
+    {
+        public InputException Error(string field, string problem) => new($"{path}:{number}", field, problem);
+
+        public InputException Missing(string field) => Error(field, "required field is missing");
+
+        public string String(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString()!,
+                JsonTokenType.Null => throw Error(field, "must not be null"),
+                _ => throw Expected(field, "a string", ref reader),
+            };
+        }
+
+        public string? OptionalString(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString(),
+                JsonTokenType.Null => null,
+                _ => throw Expected(field, "a string or null", ref reader),
+            };
+        }
+
+        public double Number(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.Number => reader.GetDouble(),
+                JsonTokenType.Null => throw Error(field, "must not be null"),
+                _ => throw Expected(field, "a number", ref reader),
+            };
+        }
+
+        public double? OptionalNumber(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType switch
+            {
+                JsonTokenType.Number => reader.GetDouble(),
+                JsonTokenType.Null => null,
+                _ => throw Expected(field, "a number or null", ref reader),
+            };
+        }
+
+        public int Int(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value)
+                ? value
+                : reader.TokenType == JsonTokenType.Null ? throw Error(field, "must not be null") : throw Expected(field, "a whole number", ref reader);
+        }
+
+        public long Long(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value)
+                ? value
+                : reader.TokenType == JsonTokenType.Null ? throw Error(field, "must not be null") : throw Expected(field, "a whole number", ref reader);
+        }
+
+        /// <summary>The length of the array that follows, skipping its items.</summary>
+        public int CountArray(ref Utf8JsonReader reader, string field)
+        {
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw reader.TokenType == JsonTokenType.Null ? Error(field, "must not be null") : Expected(field, "an array", ref reader);
+            }
+            var count = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                reader.Skip();
+                count++;
+            }
+            return count;
+        }
+
+        /// <summary>"expected …, found …" with the offending value (shortened).</summary>
+        public InputException Expected(string field, string what, ref Utf8JsonReader reader)
+        {
+            string found = reader.TokenType switch
+            {
+                JsonTokenType.StartObject => "an object",
+                JsonTokenType.StartArray => "an array",
+                JsonTokenType.String => "\"" + Shorten(reader.GetString()!) + "\"",
+                _ => Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan)),
+            };
+            return Error(field, $"expected {what}, found {found}");
+        }
+
+        private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    }
 }

@@ -6,7 +6,7 @@ namespace CausalEval.Core.Scoring;
 /// The per-episode scores of DESIGN §1.3. A score that does not apply to the episode (no cued subset,
 /// no structure question, no valid exploit action) is null rather than a silent 0.
 /// </summary>
-public sealed record Scores
+public readonly record struct Scores
 {
     /// <summary><c>v·TE[X→T]</c> of the chosen exploit action under the true world; null without a valid exploit action.</summary>
     public double? ExploitValue { get; init; }

@@ -1,3 +1,5 @@
+using CausalEval.Core.Randomness;
+
 namespace CausalEval.Reporting.Statistics;
 
 /// <summary>
@@ -13,7 +15,8 @@ namespace CausalEval.Reporting.Statistics;
 /// of the resampled means; the estimate is the observed mean, not the resamples' average.
 /// </para>
 /// <para>
-/// Reproducible: resample b draws from its own stream <see cref="Xoshiro256StarStar.ForStream"/>(seed, b),
+/// Reproducible: resample b draws from its own generator, Core's <see cref="SeededRandom"/> seeded with
+/// <see cref="SplitMix64.Derive"/>(seed, b) (the run's generator: one RNG for the whole harness),
 /// so the same inputs and seed give bit-identical intervals, and would however the resamples were split up.
 /// Clusters are put in id order (and unclustered values in value order) before resampling, so the
 /// order in which trials were recorded does not change the interval either.
@@ -138,7 +141,7 @@ internal static class Bootstrap
     /// <param name="clusterSizes">Null when every entry of <paramref name="clusterSums"/> counts as one.</param>
     private static double ResampledMean(double[] clusterSums, int[]? clusterSizes, ulong seed, int resample)
     {
-        var random = Xoshiro256StarStar.ForStream(seed, (ulong)resample);
+        var random = ForResample(seed, resample);
         int clusters = clusterSums.Length;
         double sum = 0;
         if (clusterSizes is null)
@@ -157,6 +160,9 @@ internal static class Bootstrap
 
         return sum / count;
     }
+
+    /// <summary>The generator of resample <paramref name="resample"/>: its own stream of <paramref name="seed"/>.</summary>
+    internal static SeededRandom ForResample(ulong seed, int resample) => new(SplitMix64.Derive(seed, (ulong)resample));
 
     private static (double[] Sums, int[] Sizes) TotalsByCluster(ReadOnlySpan<double> values, ReadOnlySpan<int> clusterIds)
     {

@@ -5,6 +5,10 @@ namespace CausalEval.Cli.Tests.Commands;
 
 public class ResumeTests
 {
+    // The built-in agents are fast enough to play tens of thousands of trials in seconds, so a run can be stopped mid-way.
+    private static readonly string[] BuiltinModels =
+        ["--model", "builtin/optimal", "--model", "builtin/expert", "--model", "builtin/random", "--model", "builtin/correlational", "--model", "builtin/training-support"];
+
     [Fact]
     public async Task Resume_after_a_torn_write_completes_the_run_with_every_trial_exactly_once()
     {
@@ -95,8 +99,9 @@ public class ResumeTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        // 5 tasks × 200 episodes × 5 agents × 12 epochs = 60,000 trials: long enough to be killed mid-run.
-        var start = Cli.StartProcess(dir.Path, "run", "--epochs", "12", "--concurrency", "2", "--quiet", "--out", run);
+        // 5 tasks × 200 episodes × 5 built-in agents × 12 epochs = 60,000 trials:
+        // long enough to be killed mid-run.
+        var start = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--concurrency", "2", "--quiet", "--out", run]);
         var trials = Path.Combine(run, "trials.jsonl");
         var watch = Stopwatch.StartNew();
         while (!(File.Exists(trials) && new FileInfo(trials).Length > 2_000_000) && !start.HasExited && watch.Elapsed < TimeSpan.FromMinutes(2))
@@ -123,7 +128,7 @@ public class ResumeTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        using var process = Cli.StartProcess(dir.Path, "run", "--epochs", "12", "--quiet", "--out", run);
+        using var process = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--quiet", "--out", run]);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var trials = Path.Combine(run, "trials.jsonl");

@@ -1,3 +1,4 @@
+using CausalEval.Core.Randomness;
 using System.Diagnostics;
 using System.Reflection;
 using CausalEval.Reporting.Statistics;
@@ -21,7 +22,7 @@ public class BootstrapPerformanceTests(ITestOutputHelper output)
         // Unoptimized (Debug) builds run this code about ten times slower, so they check a tenth
         // of the resamples against the same budget; `dotnet test -c Release` measures the real size.
         int resamples = LibraryIsOptimized ? Bootstrap.DefaultResamples : Bootstrap.DefaultResamples / 10;
-        var random = new Xoshiro256StarStar(5);
+        var random = new SeededRandom(5);
         double[] values = Enumerable.Range(0, Observations).Select(_ => random.NextDouble()).ToArray();
         int[] episodes = Enumerable.Range(0, Observations).Select(i => i / 4).ToArray(); // 25,000 episodes × 4 epochs
         double[] other = values.Select(v => 1 - v * v).ToArray();

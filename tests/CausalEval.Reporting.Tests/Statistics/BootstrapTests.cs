@@ -1,3 +1,4 @@
+using CausalEval.Core.Randomness;
 using CausalEval.Reporting.Statistics;
 using Xunit.Abstractions;
 
@@ -36,11 +37,11 @@ public class BootstrapTests(ITestOutputHelper output)
         // so the naive interval is about half as wide as it should be and covers about 70%).
         // B = 1000 keeps this fast; the resample count is not what is under test here.
         const int Datasets = 300, Episodes = 30, Epochs = 4, Resamples = 1000;
-        var random = new Xoshiro256StarStar(13);
+        var random = new SeededRandom(13);
         int clusteredCovers = 0, naiveCovers = 0;
         for (int d = 0; d < Datasets; d++)
         {
-            var (values, episodeIds) = CorrelatedEpochs(ref random, Episodes, Epochs, episodeSd: 1.0, epochSd: 0.3);
+            var (values, episodeIds) = CorrelatedEpochs(random, Episodes, Epochs, episodeSd: 1.0, epochSd: 0.3);
             ulong seed = (ulong)d;
 
             if (Bootstrap.ClusteredMeanInterval(values, episodeIds, resamples: Resamples, seed: seed).Contains(0)) clusteredCovers++;
@@ -57,8 +58,8 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void Cluster_bootstrap_widens_the_interval_when_clusters_are_correlated()
     {
-        var random = new Xoshiro256StarStar(14);
-        var (values, episodeIds) = CorrelatedEpochs(ref random, episodes: 100, epochs: 5, episodeSd: 1.0, epochSd: 0.2);
+        var random = new SeededRandom(14);
+        var (values, episodeIds) = CorrelatedEpochs(random, episodes: 100, epochs: 5, episodeSd: 1.0, epochSd: 0.2);
 
         var clustered = Bootstrap.ClusteredMeanInterval(values, episodeIds);
         var naive = Bootstrap.MeanInterval(values);
@@ -72,8 +73,8 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void Cluster_bootstrap_does_not_widen_the_interval_when_clusters_are_independent()
     {
-        var random = new Xoshiro256StarStar(15);
-        var (values, episodeIds) = CorrelatedEpochs(ref random, episodes: 100, epochs: 5, episodeSd: 0.0, epochSd: 1.0);
+        var random = new SeededRandom(15);
+        var (values, episodeIds) = CorrelatedEpochs(random, episodes: 100, epochs: 5, episodeSd: 0.0, epochSd: 1.0);
 
         double ratio = Bootstrap.ClusteredMeanInterval(values, episodeIds).Width / Bootstrap.MeanInterval(values).Width;
 
@@ -83,8 +84,8 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void Width_matches_the_normal_theory_interval_for_a_large_sample()
     {
-        var random = new Xoshiro256StarStar(16);
-        double[] values = Enumerable.Range(0, 400).Select(_ => StandardNormal(ref random)).ToArray();
+        var random = new SeededRandom(16);
+        double[] values = Enumerable.Range(0, 400).Select(_ => StandardNormal(random)).ToArray();
         double mean = values.Average();
         double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
 
@@ -98,7 +99,7 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void The_same_seed_gives_bit_identical_intervals_and_another_seed_does_not()
     {
-        var random = new Xoshiro256StarStar(17);
+        var random = new SeededRandom(17);
         double[] values = Enumerable.Range(0, 200).Select(_ => random.NextDouble()).ToArray();
         int[] episodeIds = Enumerable.Range(0, 200).Select(i => i % 37).ToArray();
 
@@ -111,7 +112,7 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void Matches_the_documented_algorithm_written_out_plainly()
     {
-        var random = new Xoshiro256StarStar(18);
+        var random = new SeededRandom(18);
         double[] values = Enumerable.Range(0, 300).Select(_ => random.NextDouble()).ToArray();
 
         Assert.Equal(PlainReference(values, Bootstrap.DefaultResamples, seed: 3), Bootstrap.MeanInterval(values, seed: 3));
@@ -120,7 +121,7 @@ public class BootstrapTests(ITestOutputHelper output)
     [Fact]
     public void Row_order_does_not_change_the_interval()
     {
-        var random = new Xoshiro256StarStar(19);
+        var random = new SeededRandom(19);
         double[] values = Enumerable.Range(0, 120).Select(_ => (double)random.NextInt(3) - 1).ToArray();
         int[] episodeIds = Enumerable.Range(0, 120).Select(i => 1000 + i / 3).ToArray();
         int[] reversed = Enumerable.Range(0, 120).Reverse().ToArray();
@@ -151,10 +152,10 @@ public class BootstrapTests(ITestOutputHelper output)
     {
         // Both models see the same 60 episodes, whose difficulty varies far more than the gap
         // between the models (a true difference of 0.1).
-        var random = new Xoshiro256StarStar(20);
-        var difficulty = Enumerable.Range(0, 60).Select(_ => StandardNormal(ref random)).ToArray();
-        double[] first = difficulty.Select(d => d + 0.1 + 0.05 * StandardNormal(ref random)).ToArray();
-        double[] second = difficulty.Select(d => d + 0.05 * StandardNormal(ref random)).ToArray();
+        var random = new SeededRandom(20);
+        var difficulty = Enumerable.Range(0, 60).Select(_ => StandardNormal(random)).ToArray();
+        double[] first = difficulty.Select(d => d + 0.1 + 0.05 * StandardNormal(random)).ToArray();
+        double[] second = difficulty.Select(d => d + 0.05 * StandardNormal(random)).ToArray();
 
         var paired = Bootstrap.PairedMeanDifferenceInterval(first, second, []);
         var firstAlone = Bootstrap.MeanInterval(first);
@@ -209,7 +210,7 @@ public class BootstrapTests(ITestOutputHelper output)
 
     private static double SimulatedCoverage(Population population, double confidence, int datasets, int size, ulong seed)
     {
-        var random = new Xoshiro256StarStar(seed);
+        var random = new SeededRandom(seed);
         double trueMean = population == Population.StandardNormal ? 0 : ScoreLikeMean;
         int covered = 0;
         var values = new double[size];
@@ -217,7 +218,7 @@ public class BootstrapTests(ITestOutputHelper output)
         {
             for (int i = 0; i < size; i++)
             {
-                values[i] = population == Population.StandardNormal ? StandardNormal(ref random) : ScoreLike(ref random);
+                values[i] = population == Population.StandardNormal ? StandardNormal(random) : ScoreLike(random);
             }
 
             if (Bootstrap.MeanInterval(values, confidence, seed: (ulong)d).Contains(trueMean)) covered++;
@@ -227,7 +228,7 @@ public class BootstrapTests(ITestOutputHelper output)
     }
 
     /// <summary>Like normalized scores: −1 (worst action) 20%, 0 (no effect) 30%, 1 (optimal) 50%.</summary>
-    private static double ScoreLike(ref Xoshiro256StarStar random)
+    private static double ScoreLike(SeededRandom random)
     {
         double u = random.NextDouble();
         return u < 0.2 ? -1 : u < 0.5 ? 0 : 1;
@@ -236,16 +237,16 @@ public class BootstrapTests(ITestOutputHelper output)
     private const double ScoreLikeMean = -0.2 + 0.5;
 
     private static (double[] Values, int[] EpisodeIds) CorrelatedEpochs(
-        ref Xoshiro256StarStar random, int episodes, int epochs, double episodeSd, double epochSd)
+        SeededRandom random, int episodes, int epochs, double episodeSd, double epochSd)
     {
         var values = new double[episodes * epochs];
         var episodeIds = new int[values.Length];
         for (int e = 0; e < episodes; e++)
         {
-            double episodeEffect = episodeSd * StandardNormal(ref random);
+            double episodeEffect = episodeSd * StandardNormal(random);
             for (int k = 0; k < epochs; k++)
             {
-                values[e * epochs + k] = episodeEffect + epochSd * StandardNormal(ref random);
+                values[e * epochs + k] = episodeEffect + epochSd * StandardNormal(random);
                 episodeIds[e * epochs + k] = e;
             }
         }
@@ -254,7 +255,7 @@ public class BootstrapTests(ITestOutputHelper output)
     }
 
     /// <summary>Box–Muller; one of the pair is discarded for simplicity.</summary>
-    private static double StandardNormal(ref Xoshiro256StarStar random)
+    private static double StandardNormal(SeededRandom random)
     {
         double u1 = 1 - random.NextDouble(); // (0, 1], so the log is finite
         double u2 = random.NextDouble();
@@ -268,7 +269,7 @@ public class BootstrapTests(ITestOutputHelper output)
         var means = new double[resamples];
         for (int b = 0; b < resamples; b++)
         {
-            var random = Xoshiro256StarStar.ForStream(seed, (ulong)b);
+            var random = new SeededRandom(SplitMix64.Derive(seed, (ulong)b));
             double sum = 0;
             for (int i = 0; i < sorted.Length; i++) sum += sorted[random.NextInt(sorted.Length)];
             means[b] = sum / sorted.Length;

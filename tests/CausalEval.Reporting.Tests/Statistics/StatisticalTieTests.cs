@@ -1,3 +1,4 @@
+using CausalEval.Core.Randomness;
 using CausalEval.Reporting.Statistics;
 
 namespace CausalEval.Reporting.Tests.Statistics;
@@ -45,7 +46,7 @@ public class StatisticalTieTests
     {
         // Two models on the same 80 episodes: episode difficulty varies a lot, the second model
         // is better by 0.1 on every episode, with a little noise of its own.
-        var random = new Xoshiro256StarStar(21);
+        var random = new SeededRandom(21);
         double[] difficulty = Enumerable.Range(0, 80).Select(_ => 2 * random.NextDouble() - 1).ToArray();
         double[] first = difficulty.Select(d => d + 0.05 * (random.NextDouble() - 0.5)).ToArray();
         double[] second = difficulty.Select(d => d + 0.1 + 0.05 * (random.NextDouble() - 0.5)).ToArray();

@@ -1,0 +1,116 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CausalEval.Baseline;
+
+/// <summary>
+/// <c>model.json</c> beside a checkpoint's weights: what the network is, what it learned from, how it was trained,
+/// and what it scores on the test splits. The architecture fields are what loading needs.
+/// </summary>
+internal sealed record ModelCard
+{
+    public const string FileName = "model.json";
+    public const string WeightsFileName = "model.bin";
+    public const string CurrentFormat = "causaleval-torch-baseline/1";
+
+    public string Format { get; init; } = CurrentFormat;
+    public required CardArchitecture Architecture { get; init; }
+    public required CardData Data { get; init; }
+    public required CardTraining Training { get; init; }
+    public IReadOnlyList<TaskScores> TestScores { get; init; } = [];
+    public string? WeightsSha256 { get; init; }
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        // A card is read by people: keep "D->B" and apostrophes as they are.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    public static ModelCard Parse(string json) => JsonSerializer.Deserialize<ModelCard>(json, Json)
+        ?? throw new JsonException("the model card is empty");
+}
+
+internal sealed record CardArchitecture
+{
+    public string Kind { get; init; } = "causal-transformer";
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    public required int Width { get; init; }
+    public required int HiddenWidth { get; init; }
+    public required int MaxVariables { get; init; }
+    public required int MaxValues { get; init; }
+    public required int MaxTokens { get; init; }
+    public required int Features { get; init; }
+    public required long Parameters { get; init; }
+    public string Tokens { get; init; } =
+        "one token per decision: previous action (variable one-hot, value/scale, flag), observed values/scale, observed values/intervention value, " +
+        "flag, phase one-hot, goal target one-hot, cued-variable mask, variable mask, allowed values/scale; learned positions";
+    public string Outputs { get; init; } = "action logits (variable x value slot) and edge logits (variable x variable) on every token";
+
+    public EncoderShape Encoder() => new(MaxVariables, MaxValues, MaxTokens);
+
+    public NetworkShape Network() => new(Layers, Heads, Width, HiddenWidth);
+
+    public static CardArchitecture From(PolicyNetwork network) => new()
+    {
+        Layers = network.Network.Layers,
+        Heads = network.Network.Heads,
+        Width = network.Network.Width,
+        HiddenWidth = network.Network.HiddenWidth,
+        MaxVariables = network.Encoder.MaxVariables,
+        MaxValues = network.Encoder.MaxValues,
+        MaxTokens = network.Encoder.MaxTokens,
+        Features = network.Encoder.Features,
+        Parameters = network.ParameterCount,
+    };
+}
+
+internal sealed record CardData
+{
+    public required DataCondition Condition { get; init; }
+    public string Teacher { get; init; } = "builtin/expert";
+    public required IReadOnlyList<DemonstrationSource> Sources { get; init; }
+    public required int Episodes { get; init; }
+    public required int Tokens { get; init; }
+    public required string Labels { get; init; }
+}
+
+internal sealed record CardTraining
+{
+    public required ulong Seed { get; init; }
+    public required int Steps { get; init; }
+    public required int BatchSize { get; init; }
+    public required double LearningRate { get; init; }
+    public string Optimizer { get; init; } = "AdamW (weight decay 0.01), linear warm-up then cosine decay, gradient norm clipped at 1";
+    public string Loss { get; init; } = "mean cross-entropy on explore tokens + on exploit tokens + binary cross-entropy on structure edges";
+    public required int Threads { get; init; }
+    public required double Seconds { get; init; }
+    public required double FinalLoss { get; init; }
+    /// <summary>On the last minibatch; null when the data has no such labels.</summary>
+    public required double? FinalExploreAccuracy { get; init; }
+    public required double? FinalExploitAccuracy { get; init; }
+    public required string Command { get; init; }
+    public string Library { get; init; } = "TorchSharp " + typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3);
+}
+
+/// <summary>Scores of one task's test split, as <c>causaleval run --seed 0</c> would get them.</summary>
+internal sealed record TaskScores
+{
+    public required string Task { get; init; }
+    public required int Version { get; init; }
+    public required int Episodes { get; init; }
+    public required double Normalized { get; init; }
+    public required double OptimalAction { get; init; }
+    public double? ExploreCoverage { get; init; }
+    public double? SubsetAdherence { get; init; }
+    public double? StructureF1 { get; init; }
+    public required double InvalidRate { get; init; }
+    public required int Errors { get; init; }
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using CausalEval.Core.Randomness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CausalEval.Baseline;
+
+/// <summary>How to train. The defaults produce the committed <c>torch/default</c> checkpoint.</summary>
+internal sealed record TrainingOptions
+{
+    public static readonly IReadOnlyList<string> DefaultTasks = ["explore-exploit", "explore-exploit-heldout-link", "explore-exploit-heldout-subset"];
+
+    public IReadOnlyList<string> Tasks { get; init; } = DefaultTasks;
+    public int EpisodesPerTask { get; init; } = 3000;
+    public int Steps { get; init; } = 2000;
+    public int BatchSize { get; init; } = 128;
+    public double LearningRate { get; init; } = 3e-3;
+    public ulong Seed { get; init; }
+    public DataCondition Data { get; init; } = DataCondition.Interventional;
+
+    /// <summary>
+    /// libtorch intra-op threads while training (results are reproducible for a given count). One is the default: the
+    /// matrices are tiny, and on a shared 2-core machine two OpenMP threads wait on each other (10× slower here).
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
+    public NetworkShape Network { get; init; } = NetworkShape.Default;
+    public EncoderShape Encoder { get; init; } = EncoderShape.Default;
+}
+
+/// <summary>One progress report of a training run.</summary>
+/// <param name="ExploreAccuracy">Share of the batch's explore labels the network gets right; null when the data has none (the control).</param>
+internal sealed record TrainingProgress(int Step, int Steps, double Loss, double? ExploreAccuracy, double? ExploitAccuracy, TimeSpan Elapsed);
+
+/// <summary>What a training run returns: the network and its card without test scores yet.</summary>
+internal sealed record TrainingResult(PolicyNetwork Network, ModelCard Card);
+
+/// <summary>
+/// Behavioural cloning: maximise the likelihood of the expert's explore and exploit actions (and its structure answer)
+/// given everything the expert had seen at each decision. Seeded and deterministic on CPU: weights from
+/// <c>torch.manual_seed(seed)</c>, minibatches in a fixed order from the same seed, a fixed thread count.
+/// </summary>
+internal static class Trainer
+{
+    private const int WarmupSteps = 100;
+
+    public static TrainingResult Train(DemonstrationSet data, TrainingOptions options, string command, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        TorchRuntime.EnsureCpu();
+        torch.set_num_threads(options.Threads);
+        var watch = Stopwatch.StartNew();
+
+        var network = PolicyNetwork.Create(data.Shape, options.Network, options.Seed);
+        network.train();
+        var shape = data.Shape;
+        var edgeWidth = shape.MaxVariables * shape.MaxVariables;
+        using var features = tensor(data.Features, [data.Episodes, data.Tokens, shape.Features]);
+        using var actions = tensor(data.Actions, [data.Episodes, data.Tokens]);
+        using var kinds = tensor(data.Kinds, [data.Episodes, data.Tokens]);
+        using var edgeTargets = tensor(data.EdgeTargets, [data.Episodes, data.Tokens, edgeWidth]);
+        using var edgeMask = tensor(data.EdgeMask, [data.Episodes, data.Tokens, edgeWidth]);
+        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: 0.01);
+
+        var order = new Batches(data.Episodes, Math.Min(options.BatchSize, data.Episodes), options.Seed);
+        var reportEvery = Math.Max(1, options.Steps / 10);
+        double loss = 0;
+        double? exploreAccuracy = null, exploitAccuracy = null;
+        for (var step = 1; step <= options.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var group in optimizer.ParamGroups)
+            {
+                group.LearningRate = LearningRate(options, step);
+            }
+            using var scope = NewDisposeScope();
+            using var index = tensor(order.Next(), dtype: ScalarType.Int64);
+            var x = features.index_select(0, index);
+            var y = actions.index_select(0, index);
+            var kind = kinds.index_select(0, index);
+            var (actionLogits, edgeLogits) = network.forward(x);
+
+            var perToken = nn.functional.cross_entropy(actionLogits.reshape(-1, shape.Classes), y.reshape(-1), reduction: nn.Reduction.None)
+                .reshape(y.shape);
+            var explore = kind.eq((byte)LabelKind.Explore).to_type(ScalarType.Float32);
+            var exploit = kind.eq((byte)LabelKind.Exploit).to_type(ScalarType.Float32);
+            var total = MaskedMean(perToken, explore) + MaskedMean(perToken, exploit);
+            var mask = edgeMask.index_select(0, index);
+            if (mask.sum().item<float>() > 0)
+            {
+                var edgeLoss = nn.functional.binary_cross_entropy_with_logits(edgeLogits, edgeTargets.index_select(0, index), reduction: nn.Reduction.None);
+                total += MaskedMean(edgeLoss, mask);
+            }
+
+            optimizer.zero_grad();
+            total.backward();
+            nn.utils.clip_grad_norm_(network.parameters(), 1.0);
+            optimizer.step();
+
+            if (step % reportEvery == 0 || step == options.Steps)
+            {
+                using var noGrad = no_grad();
+                var correct = actionLogits.argmax(-1).eq(y).to_type(ScalarType.Float32);
+                loss = total.item<float>();
+                exploreAccuracy = Accuracy(correct, explore);
+                exploitAccuracy = Accuracy(correct, exploit);
+                progress?.Report(new TrainingProgress(step, options.Steps, loss, exploreAccuracy, exploitAccuracy, watch.Elapsed));
+            }
+        }
+        network.eval();
+        watch.Stop();
+
+        var card = new ModelCard
+        {
+            Architecture = CardArchitecture.From(network),
+            Data = new CardData
+            {
+                Condition = options.Data,
+                Sources = data.Sources,
+                Episodes = data.Episodes,
+                Tokens = data.Tokens,
+                Labels = options.Data == DataCondition.Interventional
+                    ? "the expert's next action (variable x value class) at every explore and exploit token; its edge list at the structure token"
+                    : "the expert's exploit action at the exploit token only (the trajectory shows no experiments to imitate)",
+            },
+            Training = new CardTraining
+            {
+                Seed = options.Seed,
+                Steps = options.Steps,
+                BatchSize = options.BatchSize,
+                LearningRate = options.LearningRate,
+                Threads = options.Threads,
+                Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
+                FinalLoss = Math.Round(loss, 4),
+                FinalExploreAccuracy = exploreAccuracy is { } e ? Math.Round(e, 4) : null,
+                FinalExploitAccuracy = exploitAccuracy is { } a ? Math.Round(a, 4) : null,
+                Command = command,
+            },
+        };
+        return new TrainingResult(network, card);
+    }
+
+    /// <summary>Linear warm-up, then cosine decay to a tenth.</summary>
+    internal static double LearningRate(TrainingOptions options, int step)
+    {
+        var warmup = Math.Min(WarmupSteps, Math.Max(1, options.Steps / 10));
+        if (step <= warmup)
+        {
+            return options.LearningRate * step / warmup;
+        }
+        var progress = (double)(step - warmup) / Math.Max(1, options.Steps - warmup);
+        return options.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    private static double? Accuracy(Tensor correct, Tensor mask)
+        => mask.sum().item<float>() > 0 ? MaskedMean(correct, mask).item<float>() : null;
+
+    private static Tensor MaskedMean(Tensor values, Tensor mask) => (values * mask).sum() / mask.sum().clamp_min(1);
+
+    /// <summary>Minibatches of a seeded reshuffle of the episodes each epoch (xoshiro256**, not libtorch's generator).</summary>
+    private sealed class Batches(int episodes, int batchSize, ulong seed)
+    {
+        private readonly SeededRandom _random = new(SplitMix64.Derive(seed, 0xBA7C4));
+        private readonly long[] _order = [.. Enumerable.Range(0, episodes).Select(i => (long)i)];
+        private int _next = episodes;
+
+        public long[] Next()
+        {
+            if (_next + batchSize > _order.Length)
+            {
+                _random.Shuffle(_order.AsSpan());
+                _next = 0;
+            }
+            var batch = _order.AsSpan(_next, batchSize).ToArray();
+            _next += batchSize;
+            return batch;
+        }
+    }
+}

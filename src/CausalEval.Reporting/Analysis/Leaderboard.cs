@@ -1,0 +1,180 @@
+using CausalEval.Reporting.Input;
+using CausalEval.Reporting.Statistics;
+
+namespace CausalEval.Reporting.Analysis;
+
+/// <summary>How an entry's tie with the entry ranked just above it was decided.</summary>
+internal enum TieRule
+{
+    /// <summary>First in its table, or separated from the entry above.</summary>
+    None,
+
+    /// <summary>The 95% interval of the mean paired difference on the episodes both played contains 0.</summary>
+    Paired,
+
+    /// <summary>No episodes in common (fewer than two): the two entries' own 95% intervals overlap.</summary>
+    Overlap,
+}
+
+/// <summary>One leaderboard line: an entry on one task, or overall (<see cref="Task"/> null).</summary>
+internal sealed record LeaderboardRow
+{
+    public required EntryKey Entry { get; init; }
+    public required int EntryIndex { get; init; }
+    public string? Task { get; init; }
+    public int Rank { get; init; }
+
+    /// <summary>Statistically tied with the entry ranked just above (see <see cref="TieRule"/>).</summary>
+    public TieRule TiedWithAbove { get; init; }
+
+    public long Trials { get; init; }
+    public long Errors { get; init; }
+    public long Scored { get; init; }
+    public int Episodes { get; init; }
+
+    /// <summary>At least one episode was scored more than once (epochs or runs): the interval resamples whole episodes.</summary>
+    public bool Clustered { get; init; }
+
+    public ConfidenceInterval Normalized { get; init; } = ConfidenceInterval.Undefined;
+    public ConfidenceInterval OptimalRate { get; init; } = ConfidenceInterval.Undefined;
+    public double? Regret { get; init; }
+    public double? Coverage { get; init; }
+    public double? StructureF1 { get; init; }
+    public double? Shd { get; init; }
+    public double? ParseFailureRate { get; init; }
+    public double? InvalidActionRate { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public double Cost { get; init; }
+    public double? LatencyP50Ms { get; init; }
+    public double? LatencyP95Ms { get; init; }
+}
+
+/// <summary>
+/// Ranks entries by mean normalized score (then optimal-action rate, then name) and marks each entry that is
+/// statistically tied with its neighbour above. The tie rule: when the two share at least two scored episodes, they
+/// are tied if the 95% paired-bootstrap interval of their mean per-episode difference contains 0
+/// (<see cref="StatisticalTie.ByPairedDifference"/>); otherwise if their own 95% intervals overlap
+/// (<see cref="StatisticalTie.ByIntervalOverlap"/>, conservative).
+/// </summary>
+internal static class LeaderboardAnalysis
+{
+    public const int MinCommonEpisodesForPairing = 2;
+
+    public static List<LeaderboardRow> Build(ReportData data, int? task)
+    {
+        // Rows (and then ties) are independent, and every interval is seeded per resample: computing them on all
+        // cores gives the same numbers.
+        var computed = new LeaderboardRow?[data.Entries.Count];
+        Parallel.For(0, computed.Length, entry => computed[entry] = Row(data, entry, task));
+        var rows = computed.OfType<LeaderboardRow>().ToList();
+        rows.Sort((x, y) =>
+        {
+            var byScore = Descending(x.Normalized.Estimate, y.Normalized.Estimate);
+            if (byScore != 0)
+            {
+                return byScore;
+            }
+            var byOptimal = Descending(x.OptimalRate.Estimate, y.OptimalRate.Estimate);
+            return byOptimal != 0 ? byOptimal : x.Entry.CompareTo(y.Entry);
+        });
+        var ranked = new LeaderboardRow[rows.Count];
+        Parallel.For(0, rows.Count, i => ranked[i] = rows[i] with { Rank = i + 1, TiedWithAbove = i == 0 ? TieRule.None : Tie(data, rows[i - 1], rows[i], task) });
+        return [.. ranked];
+    }
+
+    private static TieRule Tie(ReportData data, LeaderboardRow above, LeaderboardRow row, int? task)
+    {
+        var (first, second) = Pairing.EpisodeMeans(data, above.EntryIndex, row.EntryIndex, task);
+        if (first.Length >= MinCommonEpisodesForPairing)
+        {
+            return StatisticalTie.ByPairedDifference(Pairing.Difference(first, second)) ? TieRule.Paired : TieRule.None;
+        }
+        return StatisticalTie.ByIntervalOverlap(above.Normalized, row.Normalized) ? TieRule.Overlap : TieRule.None;
+    }
+
+    /// <summary>NaN sorts last.</summary>
+    private static int Descending(double x, double y) => (double.IsNaN(x), double.IsNaN(y)) switch
+    {
+        (true, true) => 0,
+        (true, false) => 1,
+        (false, true) => -1,
+        _ => y.CompareTo(x),
+    };
+
+    private static LeaderboardRow? Row(ReportData data, int entry, int? task)
+    {
+        var byTask = data.ByEntry[entry];
+        long trials = 0, errors = 0, scored = 0, optimal = 0, invalid = 0, parse = 0, decisions = 0, input = 0, output = 0;
+        int coverageCount = 0, f1Count = 0, shdCount = 0, episodes = 0;
+        double regret = 0, coverage = 0, f1 = 0, shd = 0, cost = 0;
+        var clustered = false;
+        var latencies = new List<double>();
+        foreach (var (t, entryTask) in byTask)
+        {
+            if (task is { } only && t != only)
+            {
+                continue;
+            }
+            latencies.AddRange(entryTask.LatenciesMs);
+            foreach (var cell in entryTask.Cells.Values)
+            {
+                trials += cell.Trials;
+                errors += cell.Errors;
+                input += cell.InputTokens;
+                output += cell.OutputTokens;
+                cost += cell.Cost;
+                if (cell.Scored == 0)
+                {
+                    continue;
+                }
+                episodes++;
+                clustered |= cell.Scored > 1;
+                scored += cell.Scored;
+                optimal += cell.OptimalSum;
+                regret += cell.RegretSum;
+                coverage += cell.CoverageSum;
+                coverageCount += cell.CoverageCount;
+                f1 += cell.StructureF1Sum;
+                f1Count += cell.StructureF1Count;
+                shd += cell.ShdSum;
+                shdCount += cell.ShdCount;
+                invalid += cell.InvalidActions;
+                parse += cell.ParseFailures;
+                decisions += cell.Decisions;
+            }
+        }
+        if (trials == 0)
+        {
+            return null;
+        }
+        var cells = data.ScoredCells(entry, task);
+        var normalized = Bootstrap.FromClusterTotals(
+            [.. cells.Select(c => c.Cell.NormalizedSum)], [.. cells.Select(c => c.Cell.Scored)]);
+        latencies.Sort();
+        return new LeaderboardRow
+        {
+            Entry = data.Entries[entry],
+            EntryIndex = entry,
+            Task = task is { } index ? data.TaskIds[index] : null,
+            Trials = trials,
+            Errors = errors,
+            Scored = scored,
+            Episodes = episodes,
+            Clustered = clustered,
+            Normalized = normalized,
+            OptimalRate = scored > 0 ? WilsonInterval.Compute(optimal, scored) : ConfidenceInterval.Undefined,
+            Regret = scored > 0 ? regret / scored : null,
+            Coverage = coverageCount > 0 ? coverage / coverageCount : null,
+            StructureF1 = f1Count > 0 ? f1 / f1Count : null,
+            Shd = shdCount > 0 ? shd / shdCount : null,
+            ParseFailureRate = decisions > 0 ? (double)parse / decisions : null,
+            InvalidActionRate = decisions > 0 ? (double)invalid / decisions : null,
+            InputTokens = input,
+            OutputTokens = output,
+            Cost = cost,
+            LatencyP50Ms = latencies.Count > 0 ? Percentile.OfSorted(latencies.ToArray(), 0.5) : null,
+            LatencyP95Ms = latencies.Count > 0 ? Percentile.OfSorted(latencies.ToArray(), 0.95) : null,
+        };
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using CausalEval.Reporting.Analysis;
+
+namespace CausalEval.Reporting.Output;
+
+/// <summary><c>leaderboard.md</c> and <c>leaderboard.csv</c>.</summary>
+internal static class LeaderboardFiles
+{
+    public const string TieMark = "≈";
+
+    public static readonly string Method =
+        "normalized = mean of exploit value ÷ optimal value (1 = optimal, 0 = random play), with a 95% percentile-bootstrap interval "
+        + $"(2,000 resamples of episodes, fixed seed; when an episode was played more than once — epochs or runs — its trials are resampled together). "
+        + "optimal = share of trials whose exploit action is a maximiser (ties count), with a 95% Wilson interval over trials. "
+        + "regret = mean optimal value − exploit value; coverage = mean share of cued variables explored; structure F1 = directed-edge F1. "
+        + "parse fail / invalid = share of the agent's answers that could not be read / were not allowed. "
+        + "A trial without a valid exploit action counts as normalized 0 (regret = optimal value); trials that ended in an error have no scores and are "
+        + "counted in trials but not in the means. Latency is per trial, p50 / p95.";
+
+    public static readonly string TieRuleText =
+        $"Ranked by normalized score. {TieMark} after a rank: statistically tied with the entry just above — on the episodes both played (at least "
+        + $"{LeaderboardAnalysis.MinCommonEpisodesForPairing}), the 95% paired-bootstrap interval of the mean per-episode difference contains 0; "
+        + $"entries without common episodes are tied when their own 95% intervals overlap ({TieMark}* marks that weaker rule).";
+
+    public static string Markdown(ReportModel model, string title)
+    {
+        var text = new StringBuilder();
+        text.Append("# ").Append(title).Append("\n\n");
+        text.Append(RunsLine(model)).Append("\n\n");
+        text.Append(TieRuleText).Append("\n\n").Append(Method).Append("\n\n");
+        text.Append("## Overall\n\n");
+        Table(text, model, model.Overall);
+        text.Append("\n## By task\n");
+        foreach (var (task, rows) in model.ByTask)
+        {
+            text.Append("\n### ").Append(task).Append("\n\n");
+            Table(text, model, rows);
+        }
+        return text.ToString();
+    }
+
+    public static string RunsLine(ReportModel model)
+    {
+        var runs = model.Data.Runs.Runs;
+        var parts = runs.Select(r => $"{r.Manifest.RunId} ({r.Manifest.Status}, seed {r.Manifest.Seed}, {r.Manifest.Epochs} epoch{(r.Manifest.Epochs == 1 ? "" : "s")})");
+        return $"{(runs.Count == 1 ? "Run" : $"{runs.Count} runs merged")}: {string.Join("; ", parts)}. "
+            + $"{Format.Count(model.Data.Trials)} trials, {model.Overall.Count} entries, {model.ByTask.Count} tasks.";
+    }
+
+    public static string Rank(LeaderboardRow row) => row.TiedWithAbove switch
+    {
+        TieRule.Paired => $"{row.Rank} {TieMark}",
+        TieRule.Overlap => $"{row.Rank} {TieMark}*",
+        _ => row.Rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public static (List<string> Header, List<bool> Right, Func<LeaderboardRow, List<string>> Cells) Columns(ReportModel model)
+    {
+        var header = new List<string> { "rank", "model" };
+        var right = new List<bool> { false, false };
+        if (model.HasVariants)
+        {
+            header.Add("prompt");
+            right.Add(false);
+        }
+        if (model.HasNamings)
+        {
+            header.Add("naming");
+            right.Add(false);
+        }
+        string[] numeric = ["normalized [95% CI]", "optimal [95% CI]", "regret", "coverage"];
+        header.AddRange(numeric);
+        right.AddRange(numeric.Select(_ => true));
+        if (model.HasStructure)
+        {
+            header.Add("structure F1");
+            right.Add(true);
+        }
+        string[] rest = ["parse fail", "invalid", "trials", "errors", "tokens in / out", "cost", "latency p50 / p95"];
+        header.AddRange(rest);
+        right.AddRange(rest.Select(_ => true));
+        List<string> Cells(LeaderboardRow row)
+        {
+            var cells = new List<string> { Rank(row), row.Entry.Model };
+            if (model.HasVariants)
+            {
+                cells.Add(row.Entry.Variant ?? Format.Missing);
+            }
+            if (model.HasNamings)
+            {
+                cells.Add(row.Entry.Naming ?? Format.Missing);
+            }
+            cells.AddRange([Format.Interval(row.Normalized), Format.Interval(row.OptimalRate), Format.Score(row.Regret), Format.Score(row.Coverage)]);
+            if (model.HasStructure)
+            {
+                cells.Add(Format.Score(row.StructureF1));
+            }
+            cells.AddRange([
+                Format.Percent(row.ParseFailureRate), Format.Percent(row.InvalidActionRate), Format.Count(row.Trials), Format.Count(row.Errors),
+                Format.Tokens(row.InputTokens, row.OutputTokens), Format.Cost(row.Cost), Format.Latency(row.LatencyP50Ms, row.LatencyP95Ms),
+            ]);
+            return cells;
+        }
+        return (header, right, Cells);
+    }
+
+    private static void Table(StringBuilder text, ReportModel model, IReadOnlyList<LeaderboardRow> rows)
+    {
+        var (header, right, cells) = Columns(model);
+        Format.MarkdownTable(text, header, right, rows.Select(cells));
+    }
+
+    public static readonly string[] CsvHeader =
+    [
+        "scope", "rank", "tied_with_above", "model", "prompt_variant", "naming", "trials", "errors", "scored", "episodes",
+        "normalized", "normalized_ci_lower", "normalized_ci_upper", "optimal_rate", "optimal_ci_lower", "optimal_ci_upper",
+        "regret", "explore_coverage", "structure_f1", "shd", "parse_failure_rate", "invalid_action_rate",
+        "input_tokens", "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms",
+    ];
+
+    /// <summary>One row per entry overall (scope <c>overall</c>) and per task (scope = task id). tied_with_above: paired, overlap or empty.</summary>
+    public static string Csv(ReportModel model)
+    {
+        var rows = model.Overall.Select(r => CsvRow("overall", r))
+            .Concat(model.ByTask.SelectMany(t => t.Rows.Select(r => CsvRow(t.Task, r))));
+        return Format.ToCsv(CsvHeader, rows);
+    }
+
+    private static List<string> CsvRow(string scope, LeaderboardRow r) =>
+    [
+        scope, r.Rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        r.TiedWithAbove switch { TieRule.Paired => "paired", TieRule.Overlap => "overlap", _ => "" },
+        r.Entry.Model, r.Entry.Variant ?? "", r.Entry.Naming ?? "",
+        Long(r.Trials), Long(r.Errors), Long(r.Scored), Long(r.Episodes),
+        Format.Csv(r.Normalized.Estimate), Format.Csv(r.Normalized.Lower), Format.Csv(r.Normalized.Upper),
+        Format.Csv(r.OptimalRate.Estimate), Format.Csv(r.OptimalRate.Lower), Format.Csv(r.OptimalRate.Upper),
+        Format.Csv(r.Regret), Format.Csv(r.Coverage), Format.Csv(r.StructureF1), Format.Csv(r.Shd),
+        Format.Csv(r.ParseFailureRate), Format.Csv(r.InvalidActionRate),
+        Long(r.InputTokens), Long(r.OutputTokens), Format.Csv(r.Cost), Format.Csv(r.LatencyP50Ms), Format.Csv(r.LatencyP95Ms),
+    ];
+
+    private static string Long(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text;
+using CausalEval.Reporting.Analysis;
+using CausalEval.Reporting.Input;
+using CausalEval.Reporting.Output;
+
+namespace CausalEval.Reporting;
+
+/// <summary>What <c>causaleval report</c> reads and where it writes.</summary>
+/// <param name="RunDirectories">Run folders (each with run.json and trials.jsonl); several merge into one report.</param>
+/// <param name="OutputDirectory">Where the report goes; null: the first run folder.</param>
+public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string? OutputDirectory = null);
+
+/// <summary>What a report wrote.</summary>
+public sealed record ReportResult(
+    string OutputDirectory, IReadOnlyList<string> Files, IReadOnlyList<string> Warnings, long Trials, string OverallMarkdown, TimeSpan Elapsed)
+{
+    /// <summary>Wall time of each phase (read, analyse, plots, write), for the benchmark figures.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Elapsed)> Phases { get; init; } = [];
+}
+
+/// <summary>
+/// Builds the report from result files only (it never calls a model): streams every trials.jsonl once, then writes
+/// leaderboard.md/.csv, comparisons.csv, ablation.md/.csv (when the runs hold an ablation), plots/ and report.html.
+/// Bad input (a missing or malformed file, runs that do not merge) is an <see cref="Core.InputException"/>, raised
+/// before anything is written.
+/// </summary>
+public static class ReportGenerator
+{
+    public static ReportResult Generate(ReportOptions options)
+    {
+        var watch = Stopwatch.StartNew();
+        var phases = new List<(string, TimeSpan)>();
+        var lap = watch.Elapsed;
+        void Lap(string phase)
+        {
+            phases.Add((phase, watch.Elapsed - lap));
+            lap = watch.Elapsed;
+        }
+        var runs = RunSet.Load(options.RunDirectories);
+        var (data, transcripts) = ReportReader.Read(runs);
+        Lap("read");
+        var model = ReportModel.Build(data, transcripts);
+        Lap("statistics");
+        var output = options.OutputDirectory ?? runs.Runs[0].Directory;
+        Directory.CreateDirectory(output);
+
+        var files = new List<string>();
+        void Write(string name, string text) => files.Add(WriteAtomically(output, name, Encoding.UTF8.GetBytes(text)));
+
+        var title = runs.Runs.Count == 1 ? $"Leaderboard — run {runs.Runs[0].Manifest.RunId}" : $"Leaderboard — {runs.Runs.Count} runs";
+        var leaderboard = LeaderboardFiles.Markdown(model, title);
+        Write("leaderboard.md", leaderboard);
+        Write("leaderboard.csv", LeaderboardFiles.Csv(model));
+        Write("comparisons.csv", ComparisonFiles.Csv(model));
+        if (model.Ablation is { } ablation)
+        {
+            Write("ablation.md", AblationFiles.Markdown(model, ablation));
+            Write("ablation.csv", AblationFiles.Csv(ablation));
+        }
+        var plots = Plots.Render(model);
+        Lap("plots");
+        foreach (var plot in plots)
+        {
+            files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".png"), plot.Png));
+            files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
+        }
+        Write("report.html", HtmlReport.Render(model, title, plots));
+        Lap("write");
+
+        var overall = new StringBuilder();
+        var (header, right, cells) = LeaderboardFiles.Columns(model);
+        Format.MarkdownTable(overall, header, right, model.Overall.Select(cells));
+        return new ReportResult(output, files, data.Warnings, data.Trials, overall.ToString(), watch.Elapsed) { Phases = phases };
+    }
+
+    private static string WriteAtomically(string directory, string name, byte[] bytes)
+    {
+        var path = Path.Combine(directory, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+}
