@@ -96,6 +96,13 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                         continue;
                     }
                     await workers.WaitAsync(scheduling.Token).ConfigureAwait(false);
+                    // A slot released just after a stop (Ctrl-C, the budget) can still be granted to this waiter:
+                    // look again, so no trial starts once scheduling has stopped.
+                    if (scheduling.IsCancellationRequested)
+                    {
+                        workers.Release();
+                        break;
+                    }
                     var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, abort);
                     // Not cancellable: a trial that has started is always awaited and written (its calls are paid for).
                     await inFlight.Writer.WriteAsync(trial, CancellationToken.None).ConfigureAwait(false);
