@@ -5,7 +5,6 @@ using CausalEval.Baseline;
 using CausalEval.Cli.Plans;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
-using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Models;

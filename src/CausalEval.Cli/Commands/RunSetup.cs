@@ -1,8 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using CausalEval.Baseline;
-using CausalEval.Cli.Plans;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
