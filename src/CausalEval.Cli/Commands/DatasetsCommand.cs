@@ -58,11 +58,11 @@ internal static class DatasetsCommand
     private static Command Generate(CliConsole console)
     {
         var id = new Argument<string>("id") { Description = "Task id" };
-        var split = new Option<string>("--split") { Description = "test or train", DefaultValueFactory = _ => "test" };
-        split.AcceptOnlyFromAmong("test", "train");
+        var split = new Option<string>("--split") { Description = "test, validation or train", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong(TaskDefinition.TestSplit, TaskDefinition.ValidationSplit, TaskDefinition.TrainSplit);
         var count = new Option<int?>("--count") { Description = "Episodes (default: the split's size from task.json)" };
         var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output" };
-        var write = new Option<bool>("--write") { Description = "Write the test split and its README into the task's folder" };
+        var write = new Option<bool>("--write") { Description = "Write the committed splits (test, and validation when task.json has one) and the README into the task's folder" };
         var datasets = CommonOptions.Datasets();
         var command = new Command("generate", "Generate a split deterministically (the test split reproduces the committed file byte for byte)")
         {
@@ -79,10 +79,15 @@ internal static class DatasetsCommand
             }
             if (parse.GetValue(write))
             {
-                var path = catalog.TestSplitPath(task.Id);
-                WriteAtomically(path, stream => TaskCatalog.WriteSplit(task, "test", null, stream));
+                var written = new List<string>();
+                foreach (var committed in CommittedSplits(task))
+                {
+                    var path = catalog.SplitPath(task.Id, committed);
+                    WriteAtomically(path, stream => TaskCatalog.WriteSplit(task, committed, null, stream));
+                    written.Add(path);
+                }
                 File.WriteAllText(Path.Combine(catalog.Root, task.Id, "README.md"), Readme(catalog, task), new UTF8Encoding(false));
-                console.Error.WriteLine($"wrote {path} and its README.md");
+                console.Error.WriteLine($"wrote {string.Join(", ", written)} and README.md");
                 return CliApp.Ok;
             }
             if (parse.GetValue(output) is { } file)
@@ -99,6 +104,10 @@ internal static class DatasetsCommand
         return command;
     }
 
+    /// <summary>The splits committed for a task: test, then validation when task.json defines one.</summary>
+    internal static IEnumerable<string> CommittedSplits(TaskDefinition task) =>
+        task.Validation is null ? [TaskDefinition.TestSplit] : [TaskDefinition.TestSplit, TaskDefinition.ValidationSplit];
+
     private static void WriteAtomically(string path, Action<Stream> write)
     {
         var temp = path + ".tmp";
@@ -113,20 +122,23 @@ internal static class DatasetsCommand
     internal static string Describe(TaskCatalog catalog, TaskDefinition task)
     {
         var text = new StringBuilder();
-        var path = catalog.TestSplitPath(task.Id);
-        var episodes = catalog.LoadTestSplit(task.Id).ToList();
         text.Append(CultureInfo.InvariantCulture, $"{task.Id} (version {task.Version}, {task.Family})\n");
         text.Append(task.Description).Append('\n');
-        text.Append(CultureInfo.InvariantCulture, $"test split: {path}\n");
-        text.Append(CultureInfo.InvariantCulture, $"episodes: {episodes.Count}, sha256 {TaskCatalog.Sha256(path)}\n");
-        using (var fresh = new MemoryStream())
+        foreach (var split in CommittedSplits(task))
         {
-            TaskCatalog.WriteSplit(task, "test", null, fresh);
-            text.Append("matches `datasets generate`: ").Append(fresh.ToArray().AsSpan().SequenceEqual(File.ReadAllBytes(path)) ? "yes" : "NO").Append('\n');
-        }
-        foreach (var (name, value) in Statistics(episodes))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");
+            var path = catalog.SplitPath(task.Id, split);
+            var episodes = catalog.LoadSplit(task.Id, split).ToList();
+            text.Append(CultureInfo.InvariantCulture, $"{split} split: {path}\n");
+            text.Append(CultureInfo.InvariantCulture, $"episodes: {episodes.Count}, sha256 {TaskCatalog.Sha256(path)}\n");
+            using (var fresh = new MemoryStream())
+            {
+                TaskCatalog.WriteSplit(task, split, null, fresh);
+                text.Append("matches `datasets generate`: ").Append(fresh.ToArray().AsSpan().SequenceEqual(File.ReadAllBytes(path)) ? "yes" : "NO").Append('\n');
+            }
+            foreach (var (name, value) in Statistics(episodes))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");
+            }
         }
         return text.ToString();
     }
@@ -168,19 +180,25 @@ internal static class DatasetsCommand
 
     private static string Readme(TaskCatalog catalog, TaskDefinition task)
     {
-        var path = catalog.TestSplitPath(task.Id);
-        var episodes = catalog.LoadTestSplit(task.Id).ToList();
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"# {task.Id} — test split (version {task.Version})\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"# {task.Id} — committed splits (version {task.Version})\n\n");
         text.Append(task.Description).Append("\n\n");
-        text.Append("Generated deterministically from `task.json` (generator, split seed, episode options) by:\n\n");
+        text.Append("Generated deterministically from `task.json` (generator, split seeds, episode options) by:\n\n");
         text.Append(CultureInfo.InvariantCulture, $"```\ncausaleval datasets generate {task.Id} --write\n```\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"`causaleval datasets generate {task.Id}` prints the same bytes; a test checks that they match this file.\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"- file: `{TaskCatalog.TestFileName}`, {episodes.Count} episodes, one JSON object per line\n");
-        text.Append(CultureInfo.InvariantCulture, $"- sha256: `{TaskCatalog.Sha256(path)}`\n");
-        foreach (var (name, value) in Statistics(episodes))
+        text.Append(CultureInfo.InvariantCulture, $"`causaleval datasets generate {task.Id} [--split validation]` prints the same bytes; a test checks that they match these files.\n");
+        text.Append("The validation split follows the test split's rules (held-out link, held-out subsets) with its own seed and never repeats a test episode (world, target, subset); ");
+        text.Append("train episodes repeat neither. Choose anything (prompts, recipes, checkpoints) on validation; report test.\n");
+        foreach (var split in CommittedSplits(task))
         {
-            text.Append(CultureInfo.InvariantCulture, $"- {name}: {value}\n");
+            var path = catalog.SplitPath(task.Id, split);
+            var episodes = catalog.LoadSplit(task.Id, split).ToList();
+            text.Append(CultureInfo.InvariantCulture, $"\n## {split}\n\n");
+            text.Append(CultureInfo.InvariantCulture, $"- file: `{Path.GetFileName(path)}`, {episodes.Count} episodes, one JSON object per line\n");
+            text.Append(CultureInfo.InvariantCulture, $"- sha256: `{TaskCatalog.Sha256(path)}`\n");
+            foreach (var (name, value) in Statistics(episodes))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"- {name}: {value}\n");
+            }
         }
         text.Append("\nChange the generator or the episode options only with a new `version` in `task.json`, then regenerate.\n");
         return text.ToString();

@@ -20,7 +20,9 @@ internal static class RunCommand
     {
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
         var models = new Option<string[]>("--model") { Description = "Model id (repeatable; default: every built-in agent and torch/default)" };
-        var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each test split" };
+        var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each split" };
+        var split = new Option<string?>("--split") { Description = "Committed split to play: test (default) or validation (choose prompts, recipes and checkpoints on validation)" };
+        split.AcceptOnlyFromAmong([.. TaskDefinition.CommittedSplits]);
         var epochs = new Option<int>("--epochs") { Description = "Times each episode is played", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Run seed (environment noise and agent randomness)", DefaultValueFactory = _ => 0 };
         var concurrency = new Option<int>("--concurrency")
@@ -49,7 +51,7 @@ internal static class RunCommand
         var prices = new Option<string?>("--prices") { Description = "Price file (JSON, USD per million tokens) over the defaults in prompts/prices.json" };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
-            tasks, models, episodes, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
+            tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +59,7 @@ internal static class RunCommand
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, epochs, seed, output, prompts, names, plan, prices];
+                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices];
                 if (planOptions.FirstOrDefault(Given) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
@@ -87,6 +89,7 @@ internal static class RunCommand
                 CacheDirectory = parse.GetValue(cacheDir) ?? file?.CacheDirectory,
                 NoCache = parse.GetValue(noCache) || file?.CacheEnabled == false,
                 PricesFile = parse.GetValue(prices) ?? file?.PricesFile,
+                Split = parse.GetValue(split) ?? file?.Split ?? TaskDefinition.TestSplit,
             };
             return await ExecuteAsync(options, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
@@ -142,6 +145,9 @@ internal static class RunCommand
 
         /// <summary>A price file over the committed defaults (<c>--prices</c>).</summary>
         public string? PricesFile { get; init; }
+
+        /// <summary>The committed split played: test or validation (<c>--split</c>).</summary>
+        public string Split { get; init; } = TaskDefinition.TestSplit;
     }
 
     internal static async Task<int> ExecuteAsync(RunOptions options, CliConsole console, TimeProvider time, CancellationToken cancellationToken)

@@ -107,7 +107,7 @@ internal static class RunSetup
         }
         var datasets = TaskCatalog.Locate(options.Datasets);
         var taskIds = options.Tasks.Count > 0 ? options.Tasks.Distinct().ToList() : datasets.TaskIds();
-        var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadTestSplit(id, options.Episodes)])).ToList();
+        var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadSplit(id, options.Split, options.Episodes)])).ToList();
         var modelIds = options.Models.Count > 0 ? options.Models.Distinct().ToList() : RunCommand.DefaultModels();
         if (!NamingSchemes.All.Contains(options.Naming))
         {
@@ -140,6 +140,7 @@ internal static class RunSetup
             Seed = options.Seed,
             Concurrency = options.Concurrency ?? Environment.ProcessorCount,
             Episodes = options.Episodes,
+            Split = options.Split,
         };
 
         var startedAt = time.GetUtcNow();
@@ -157,7 +158,7 @@ internal static class RunSetup
             ToolVersion = BuildInfo.Version,
             GitRevision = BuildInfo.GitRevision,
             Tasks = [.. selected.Select(t => new ManifestTask(t.Task.Id, t.Task.Version, plan.Split, t.Episodes.Count,
-                TaskCatalog.Sha256(datasets.TestSplitPath(t.Task.Id))))],
+                TaskCatalog.Sha256(datasets.SplitPath(t.Task.Id, plan.Split))))],
             Models = modelIds,
             PromptVariants = plan.PromptVariants,
             Naming = plan.Naming,
@@ -190,11 +191,11 @@ internal static class RunSetup
             {
                 throw new InputException(manifestPath, $"tasks[{i}].version", $"the run used {entry.Id} version {entry.Version}, the datasets hold version {task.Version}");
             }
-            if (TaskCatalog.Sha256(datasets.TestSplitPath(entry.Id)) != entry.DatasetSha256)
+            if (TaskCatalog.Sha256(datasets.SplitPath(entry.Id, entry.Split)) != entry.DatasetSha256)
             {
-                throw new InputException(manifestPath, $"tasks[{i}].dataset_sha256", $"the test split of {entry.Id} changed since the run started");
+                throw new InputException(manifestPath, $"tasks[{i}].dataset_sha256", $"the {entry.Split} split of {entry.Id} changed since the run started");
             }
-            selected.Add(new TaskEpisodes(task, [.. datasets.LoadTestSplit(entry.Id, entry.Episodes)]));
+            selected.Add(new TaskEpisodes(task, [.. datasets.LoadSplit(entry.Id, entry.Split, entry.Episodes)]));
         }
         foreach (var model in manifest.Models)
         {
@@ -211,6 +212,7 @@ internal static class RunSetup
             Epochs = manifest.Epochs,
             Seed = manifest.Seed,
             Concurrency = options.Concurrency ?? manifest.Concurrency,
+            Split = manifest.Tasks.Count > 0 ? manifest.Tasks[0].Split : TaskDefinition.TestSplit,
         };
 
         var trialsPath = Path.Combine(directory, JsonlResultStore.FileName);

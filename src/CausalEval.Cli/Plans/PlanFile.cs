@@ -1,5 +1,6 @@
 using System.Globalization;
 using CausalEval.Core;
+using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -18,6 +19,7 @@ internal sealed record PlanFile
     public IReadOnlyList<string>? Prompts { get; init; }
     public string? Names { get; init; }
     public int? Episodes { get; init; }
+    public string? Split { get; init; }
     public int? Epochs { get; init; }
     public ulong? Seed { get; init; }
     public int? Concurrency { get; init; }
@@ -50,7 +52,7 @@ internal sealed record PlanChecks(
 internal static class PlanLoader
 {
     private static readonly string[] TopFields =
-        ["tasks", "models", "prompts", "names", "episodes", "epochs", "seed", "concurrency", "out", "budget", "cache", "prices", "limits"];
+        ["tasks", "models", "prompts", "names", "episodes", "split", "epochs", "seed", "concurrency", "out", "budget", "cache", "prices", "limits"];
 
     private static readonly string[] ModelFields = ["id", "settings", "concurrency", "requests_per_minute", "tokens_per_minute", "price"];
 
@@ -124,6 +126,15 @@ internal static class PlanLoader
                 throw reader.Error(names, "names", $"unknown naming scheme '{scheme}' (known: {string.Join(", ", checks.NamingSchemes)})");
             }
             plan = plan with { Names = scheme };
+        }
+        if (reader.Field(root, "split") is { } splitNode)
+        {
+            var split = reader.String(splitNode, "split");
+            if (!TaskDefinition.CommittedSplits.Contains(split))
+            {
+                throw reader.Error(splitNode, "split", $"unknown split '{split}' (expected {string.Join(" or ", TaskDefinition.CommittedSplits)})");
+            }
+            plan = plan with { Split = split };
         }
         plan = plan with
         {

@@ -1,4 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Oracle;
 using CausalEval.Core.Randomness;
@@ -8,7 +11,8 @@ namespace CausalEval.Core.Tasks;
 
 /// <summary>
 /// Generates a task's splits deterministically from (task, version, split seed): episode i of a split
-/// depends only on the split seed and i, so any prefix of a split is stable.
+/// depends only on the split seed and i, so any prefix of a split is stable. Splits share no episode (world, target,
+/// subset): test excludes nothing, validation redraws any test episode, train redraws any test or validation episode.
 /// </summary>
 public static class DatasetGenerator
 {
@@ -31,7 +35,8 @@ public static class DatasetGenerator
     {
         var seed = SplitMix64.Derive(task.Split(split).Seed, (ulong)index) & JsonSafeSeedMask;
         var random = new SeededRandom(seed);
-        var isTest = split == "test";
+        var isTest = TaskDefinition.IsHeldOut(split);
+        var excluded = Excluded(task, split);
         var generator = task.Generator with
         {
             RequiredLinks = task.HeldoutLink is { } required && isTest ? [required] : [],
@@ -52,6 +57,10 @@ public static class DatasetGenerator
                 continue;
             }
             var target = targets[random.NextInt(targets.Length)];
+            if (excluded.Contains(Key(world, target, subset)))
+            {
+                continue;
+            }
             var options = task.Episode with
             {
                 Subset = subset,
@@ -61,6 +70,55 @@ public static class DatasetGenerator
             return new Episode($"{split}-{index:D4}", world, target, seed, options);
         }
         throw new InvalidOperationException($"task {task.Id}: no acceptable world after {MaxAttempts} attempts (episode {index})");
+    }
+
+    /// <summary>What identifies an episode across splits: the world (edges and weights, hidden variables), the target and the cued subset.</summary>
+    public static string Key(World world, string target, ImmutableArray<string> subset)
+    {
+        var text = new StringBuilder();
+        text.AppendJoin(',', world.Variables).Append('|').AppendJoin(',', world.Hidden).Append('|');
+        foreach (var edge in world.Edges.OrderBy(e => e.From, StringComparer.Ordinal).ThenBy(e => e.To, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{edge.From}>{edge.To}:{edge.Weight:R};");
+        }
+        text.Append('|').Append(target).Append('|');
+        if (!subset.IsDefault)
+        {
+            text.AppendJoin(',', subset);
+        }
+        return text.ToString();
+    }
+
+    public static string Key(Episode episode) => Key(episode.World, episode.Target, episode.Options.Subset);
+
+    private static readonly ConditionalWeakTable<TaskDefinition, Dictionary<string, HashSet<string>>> ExcludedKeys = new();
+
+    /// <summary>
+    /// The keys a split must not draw: the committed splits it ranks below (validation below test, train below both),
+    /// generated once per task object.
+    /// </summary>
+    private static HashSet<string> Excluded(TaskDefinition task, string split)
+    {
+        var above = split switch
+        {
+            TaskDefinition.ValidationSplit => [TaskDefinition.TestSplit],
+            TaskDefinition.TrainSplit => task.Validation is null ? [TaskDefinition.TestSplit] : new[] { TaskDefinition.TestSplit, TaskDefinition.ValidationSplit },
+            _ => Array.Empty<string>(),
+        };
+        if (above.Length == 0)
+        {
+            return [];
+        }
+        var cache = ExcludedKeys.GetValue(task, _ => []);
+        lock (cache)
+        {
+            if (!cache.TryGetValue(split, out var keys))
+            {
+                keys = [.. above.SelectMany(s => Generate(task, s)).Select(Key)];
+                cache[split] = keys;
+            }
+            return keys;
+        }
     }
 
     /// <summary>

@@ -6,12 +6,13 @@ namespace CausalEval.Core.Tasks;
 
 /// <summary>
 /// The folder of tasks: <c>&lt;root&gt;/&lt;task-id&gt;/task.json</c> and the committed
-/// <c>&lt;root&gt;/&lt;task-id&gt;/test.jsonl</c>.
+/// <c>&lt;root&gt;/&lt;task-id&gt;/test.jsonl</c> and <c>validation.jsonl</c>.
 /// </summary>
 public sealed class TaskCatalog(string root)
 {
     public const string TaskFileName = "task.json";
     public const string TestFileName = "test.jsonl";
+    public const string ValidationFileName = "validation.jsonl";
     public const string EnvironmentVariable = "CAUSALEVAL_DATASETS";
 
     public string Root { get; } = root;
@@ -58,8 +59,19 @@ public sealed class TaskCatalog(string root)
 
     public string TestSplitPath(string taskId) => Path.Combine(Root, taskId, TestFileName);
 
+    /// <summary>The committed file of a split: <c>test.jsonl</c> or <c>validation.jsonl</c> (train is generated on demand).</summary>
+    public string SplitPath(string taskId, string split) => split switch
+    {
+        TaskDefinition.TestSplit => TestSplitPath(taskId),
+        TaskDefinition.ValidationSplit => Path.Combine(Root, taskId, ValidationFileName),
+        _ => throw new InputException("--split", split, $"not a committed split (expected {string.Join(" or ", TaskDefinition.CommittedSplits)})"),
+    };
+
     /// <summary>Streams the committed test split, failing with file:line and field on a malformed line.</summary>
     public IEnumerable<Episode> LoadTestSplit(string taskId, int? limit = null) => ReadSplitFile(TestSplitPath(taskId), limit);
+
+    /// <summary>Streams a committed split (test or validation), failing with file:line and field on a malformed line.</summary>
+    public IEnumerable<Episode> LoadSplit(string taskId, string split, int? limit = null) => ReadSplitFile(SplitPath(taskId, split), limit);
 
     public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null)
     {

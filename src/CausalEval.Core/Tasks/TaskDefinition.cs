@@ -34,12 +34,26 @@ public sealed record TaskDefinition
     public required SplitRule Train { get; init; }
     public required SplitRule Test { get; init; }
 
+    /// <summary>Episodes drawn by the test split's rules (held-out link present, held-out subsets) from another seed, never a test episode; null when task.json has none.</summary>
+    public SplitRule? Validation { get; init; }
+
+    public const string TrainSplit = "train";
+    public const string ValidationSplit = "validation";
+    public const string TestSplit = "test";
+
+    /// <summary>The splits <c>run --split</c> can score: both are committed files.</summary>
+    public static readonly IReadOnlyList<string> CommittedSplits = [TestSplit, ValidationSplit];
+
     public SplitRule Split(string split) => split switch
     {
-        "train" => Train,
-        "test" => Test,
-        _ => throw new ArgumentException($"unknown split '{split}' (expected train or test)", nameof(split)),
+        TrainSplit => Train,
+        TestSplit => Test,
+        ValidationSplit => Validation ?? throw new InputException($"task {Id}", "splits.validation", "this task defines no validation split"),
+        _ => throw new ArgumentException($"unknown split '{split}' (expected train, validation or test)", nameof(split)),
     };
+
+    /// <summary>Validation and test follow the held-out rules (the link present and mattering, the held-out subsets); train the opposite.</summary>
+    public static bool IsHeldOut(string split) => split is TestSplit or ValidationSplit;
 }
 
 /// <param name="Condition">One of <see cref="PassiveEvidence.Conditions"/>.</param>

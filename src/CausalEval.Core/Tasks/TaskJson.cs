@@ -37,7 +37,7 @@ public static class TaskJson
             throw root.Required("evidence").Error("an explore-exploit task has no passive evidence");
         }
         var splits = root.Required("splits");
-        splits.OnlyFields("train", "test");
+        splits.OnlyFields("train", "validation", "test");
         var definition = new TaskDefinition
         {
             Id = id,
@@ -51,6 +51,7 @@ public static class TaskJson
             Subsets = subsets,
             Train = ReadSplit(splits.Required("train")),
             Test = ReadSplit(splits.Required("test")),
+            Validation = splits.Optional("validation") is { } validation ? ReadSplit(validation) : null,
         };
         if (heldout is { } link)
         {

@@ -71,6 +71,7 @@ public class PlanTests
     [InlineData("limits:\n  attempt_timeout: soon\n", "plan.yaml:2: limits.attempt_timeout: expected a duration")]
     [InlineData("limits:\n  providers:\n    openia: {concurrency: 4}\n", "plan.yaml:3: limits.providers.openia: unknown provider")]
     [InlineData("limits:\n  circuit_breaker: {failure_ratio: 2}\n", "plan.yaml:2: limits.circuit_breaker.failure_ratio: expected a number in [0.01, 1]")]
+    [InlineData("split: train\n", "plan.yaml:1: split: unknown split 'train' (expected test or validation)")]
     [InlineData("budget: {max_cost: 5}\n", "plan.yaml:1: budget.max_cost: unknown field (known: max_cost_usd)")]
     [InlineData("tasks: [explore-exploit\nepochs: 2\n", "plan.yaml:")]
     [InlineData("- just\n- a list\n", "plan.yaml:1: $: a plan is a YAML mapping")]
@@ -112,6 +113,27 @@ public class PlanTests
         Assert.Null(manifest["call_policy"]); // no chat models: no call policy
         Assert.Null(manifest["max_cost_usd"]);
         Assert.Equal("finished", manifest["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_plan_plays_the_validation_split_it_names_and_a_resume_keeps_it()
+    {
+        using var dir = new TempDir();
+        var plan = dir.File("plan.yaml", "tasks: [explore-exploit-heldout-link]\nmodels: [builtin/expert]\nepisodes: 3\nsplit: validation\n");
+        var run = Path.Combine(dir.Path, "run");
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--plan", plan, "--datasets", Cli.Datasets, "--out", run, "--quiet");
+        var resumed = await Cli.RunAsync("run", "--resume", run, "--datasets", Cli.Datasets, "--quiet");
+
+        Assert.True(code == 0, stderr);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        var task = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "run.json")))!["tasks"]![0]!;
+        Assert.Equal("validation", task["split"]!.GetValue<string>());
+        Assert.Equal(CausalEval.Core.Tasks.TaskCatalog.Sha256(Path.Combine(Cli.Datasets, "explore-exploit-heldout-link", "validation.jsonl")),
+            task["dataset_sha256"]!.GetValue<string>());
+        var trials = (await File.ReadAllLinesAsync(Path.Combine(run, "trials.jsonl"))).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(["validation-0000", "validation-0001", "validation-0002"], trials.Select(t => t["episode"]!.GetValue<string>()));
+        Assert.All(trials, t => Assert.Equal("validation", t["split"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -64,6 +64,27 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task Split_validation_plays_the_committed_validation_episodes_and_train_is_refused()
+    {
+        using var dir = new TempDir();
+        var runDir = Path.Combine(dir.Path, "run");
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--split", "validation", "--task", "explore-exploit",
+            "--model", "builtin/optimal", "--episodes", "2", "--out", runDir, "--quiet");
+        var train = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--split", "train", "--out", Path.Combine(dir.Path, "train"), "--quiet");
+
+        Assert.True(code == 0, stderr);
+        var trials = (await File.ReadAllLinesAsync(Path.Combine(runDir, "trials.jsonl"))).Select(l => JsonNode.Parse(l)!).ToList();
+        var committed = File.ReadLines(Path.Combine(Cli.Datasets, "explore-exploit", "validation.jsonl")).Take(2)
+            .Select(l => JsonNode.Parse(l)!["target"]!.GetValue<string>()).ToList();
+        Assert.Equal(["validation-0000", "validation-0001"], trials.Select(t => t["episode"]!.GetValue<string>()));
+        Assert.Equal(committed, trials.Select(t => t["target"]!.GetValue<string>()));
+        Assert.All(trials, t => Assert.Equal("validation", t["split"]!.GetValue<string>()));
+        Assert.NotEqual(0, train.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "train")));
+    }
+
+    [Fact]
     public async Task Task_model_episode_and_epoch_options_select_the_trials()
     {
         using var dir = new TempDir();

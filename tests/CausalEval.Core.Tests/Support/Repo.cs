@@ -39,6 +39,10 @@ internal static class Repo
     public static IReadOnlyList<Episode> TestSplit(string taskId)
         => TestSplits.GetOrAdd(taskId, id => [.. Catalog.LoadTestSplit(id)]);
 
+    /// <summary>A committed split (test or validation), loaded once.</summary>
+    public static IReadOnlyList<Episode> Split(string taskId, string split)
+        => split == TaskDefinition.TestSplit ? TestSplit(taskId) : TestSplits.GetOrAdd($"{split}/{taskId}", _ => [.. Catalog.LoadSplit(taskId, split)]);
+
     public static string TestSplitPath(string taskId) => Catalog.TestSplitPath(taskId);
 
     private static string FindRoot()
