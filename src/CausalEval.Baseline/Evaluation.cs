@@ -6,18 +6,21 @@ using CausalEval.Core.Tasks;
 
 namespace CausalEval.Baseline;
 
-/// <summary>What an evaluation found: scores per task and the policy's time per decision.</summary>
-internal sealed record EvaluationResult(IReadOnlyList<TaskScores> Scores, long Decisions, double MillisecondsPerDecision);
+/// <summary>What an evaluation found: scores per task, the policy's time per decision, and the run folder it wrote.</summary>
+internal sealed record EvaluationResult(IReadOnlyList<TaskScores> Scores, long Decisions, double MillisecondsPerDecision, RunResult Run);
 
 /// <summary>
-/// Plays a policy on tasks' committed test splits through the same <see cref="Runner"/>, engine and scorers as
-/// <c>causaleval run</c> (run seed 0 by default, so the figures equal that command's), and also reports subset
-/// adherence, which the leaderboard does not show.
+/// Plays a policy on tasks' committed test splits as a run (<see cref="RunSession"/>: the same runner, engine, scorers,
+/// tally and files as <c>causaleval run</c>, run seed 0 by default, so the figures equal that command's) into a run
+/// folder that <c>causaleval report</c> reads, and also reports subset adherence, which the leaderboard does not show.
 /// </summary>
 internal static class Evaluation
 {
+    /// <param name="directory">The run folder (new or empty); null: a temporary folder, removed afterwards.</param>
+    /// <param name="modelId">The model id the trials record.</param>
     public static async Task<EvaluationResult> RunAsync(TorchPolicy policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
-        int? episodes = null, ulong seed = 0, CancellationToken cancellationToken = default)
+        int? episodes = null, ulong seed = 0, CancellationToken cancellationToken = default, string? directory = null,
+        string modelId = TorchModelProvider.DefaultModelId, RunIdentity? identity = null)
     {
         var tasks = taskIds.Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadTestSplit(id, episodes)])).ToList();
         var timing = new Timing();
@@ -25,17 +28,51 @@ internal static class Evaluation
         var plan = new RunPlan
         {
             Tasks = [.. tasks.Select(t => t.Task)],
-            Models = [TorchModelProvider.DefaultModelId],
+            Models = [modelId],
             Seed = seed,
             Concurrency = 1,
+            Episodes = episodes,
         };
-        var store = new TallyStore();
-        await new Runner(models, TimeProvider.System).RunAsync(plan, tasks, store, new Leaderboard(), null, cancellationToken).ConfigureAwait(false);
-        return new EvaluationResult(
-            [.. tasks.Select(t => store.Scores(t.Task))],
-            timing.Decisions,
-            timing.Decisions > 0 ? timing.Elapsed.TotalMilliseconds / timing.Decisions : 0);
+        var temporary = directory is null;
+        directory ??= Path.Combine(Path.GetTempPath(), $"causaleval-evaluation-{Guid.NewGuid():N}");
+        try
+        {
+            var session = RunSession.Start(plan, tasks, catalog, identity ?? new RunIdentity(), directory, TimeProvider.System);
+            var run = await session.RunAsync(models, TimeProvider.System, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var rows = run.Leaderboard.ByTask().Where(r => r.Model == modelId).ToDictionary(r => r.Task!, StringComparer.Ordinal);
+            return new EvaluationResult(
+                [.. tasks.Select(t => Scores(t.Task, rows.GetValueOrDefault(t.Task.Id)))],
+                timing.Decisions,
+                timing.Decisions > 0 ? timing.Elapsed.TotalMilliseconds / timing.Decisions : 0,
+                run);
+        }
+        finally
+        {
+            if (temporary && Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
+
+    /// <summary>The model card's figures for one task, from the run's leaderboard row (none: nothing played).</summary>
+    private static TaskScores Scores(TaskDefinition task, LeaderboardRow? row) => new()
+    {
+        Task = task.Id,
+        Version = task.Version,
+        Episodes = (int)(row?.Trials ?? 0),
+        Normalized = Round(row?.Normalized ?? 0),
+        OptimalAction = Round(row?.OptimalActionRate ?? 0),
+        ExploreCoverage = Round(row?.Coverage),
+        SubsetAdherence = Round(row?.SubsetAdherence),
+        StructureF1 = Round(row?.StructureF1),
+        InvalidRate = Round(row?.InvalidRate ?? 0),
+        Errors = (int)(row?.Errors ?? 0),
+    };
+
+    private static double Round(double value) => Math.Round(value, 4);
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
 
     private sealed class SingleModel(AgentFactory factory) : IModelProvider
     {
@@ -68,86 +105,6 @@ internal static class Evaluation
             var decision = await inner.DecideAsync(view, cancellationToken).ConfigureAwait(false);
             timing.Add(Stopwatch.GetTimestamp() - start);
             return decision;
-        }
-    }
-
-    /// <summary>Per-task sums of the scores the model card reports.</summary>
-    private sealed class TallyStore : IResultStore
-    {
-        private readonly Dictionary<string, Tally> _tallies = new(StringComparer.Ordinal);
-
-        public ValueTask AppendAsync(TrialRecord record, CancellationToken cancellationToken)
-        {
-            if (!_tallies.TryGetValue(record.Spec.TaskId, out var tally))
-            {
-                _tallies[record.Spec.TaskId] = tally = new Tally();
-            }
-            tally.Add(record);
-            return ValueTask.CompletedTask;
-        }
-
-        public TaskScores Scores(TaskDefinition task)
-        {
-            var t = _tallies.GetValueOrDefault(task.Id) ?? new Tally();
-            return new TaskScores
-            {
-                Task = task.Id,
-                Version = task.Version,
-                Episodes = t.Trials,
-                Normalized = Round(t.Scored > 0 ? t.Normalized / t.Scored : 0),
-                OptimalAction = Round(t.Scored > 0 ? t.Optimal / t.Scored : 0),
-                ExploreCoverage = t.Coverage.Value,
-                SubsetAdherence = t.Adherence.Value,
-                StructureF1 = t.StructureF1.Value,
-                InvalidRate = Round(t.Decisions > 0 ? (double)t.Bad / t.Decisions : 0),
-                Errors = t.Errors,
-            };
-        }
-
-        private static double Round(double value) => Math.Round(value, 4);
-
-        private sealed class Tally
-        {
-            public int Trials, Scored, Errors;
-            public long Decisions, Bad;
-            public double Normalized, Optimal;
-            public readonly Average Coverage = new(), Adherence = new(), StructureF1 = new();
-
-            public void Add(TrialRecord record)
-            {
-                Trials++;
-                if (record.Scores is not { } s)
-                {
-                    Errors++;
-                    return;
-                }
-                Scored++;
-                // As the leaderboard counts it: no valid exploit action is value 0.
-                Normalized += s.Normalized ?? 0;
-                Optimal += s.OptimalAction;
-                Coverage.Add(s.ExploreCoverage);
-                Adherence.Add(s.SubsetAdherence);
-                StructureF1.Add(s.StructureF1);
-                Decisions += record.Transcript?.Steps.Length ?? 0;
-                Bad += s.InvalidActions + s.ParseFailures;
-            }
-        }
-
-        private sealed class Average
-        {
-            private double _sum;
-            private int _count;
-
-            public double? Value => _count > 0 ? Math.Round(_sum / _count, 4) : null;
-
-            public void Add(double? value)
-            {
-                if (value is { } v)
-                {
-                    _sum += v;
-                    _count++;
-                }
-            }
         }
     }
 }

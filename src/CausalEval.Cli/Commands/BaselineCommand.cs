@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using CausalEval.Baseline;
 using CausalEval.Core;
+using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 
 namespace CausalEval.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class BaselineCommand
     {
         var command = new Command("baseline", "Train and evaluate the TorchSharp imitation baseline (play it with run --model torch/<checkpoint>)");
         command.Add(Train(console, commandLine));
-        command.Add(Evaluate(console));
+        command.Add(Evaluate(console, commandLine));
         return command;
     }
 
@@ -101,16 +102,17 @@ internal static class BaselineCommand
         return command;
     }
 
-    private static Command Evaluate(CliConsole console)
+    private static Command Evaluate(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var model = new Option<string>("--model") { Description = "Checkpoint: torch/<name-or-path>", DefaultValueFactory = _ => TorchModelProvider.DefaultModelId };
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
         var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each test split" };
         var seed = new Option<ulong>("--seed") { Description = "Run seed, as for run", DefaultValueFactory = _ => 0 };
         var datasets = CommonOptions.Datasets();
+        var output = new Option<string?>("--out") { Description = "Run folder (default: results/<run-id>); `causaleval report` reads it" };
         var command = new Command("evaluate", "Score a checkpoint on test splits as run does, with subset adherence and inference time per decision")
         {
-            model, tasks, episodes, seed, datasets,
+            model, tasks, episodes, seed, datasets, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -131,12 +133,14 @@ internal static class BaselineCommand
                 catalog.Load(id);
             }
             var policy = TorchModelProvider.Load(TorchModelProvider.Locate(modelId[prefix.Length..], modelId), modelId);
-            var evaluation = await Evaluation.RunAsync(policy, catalog, taskIds, parse.GetValue(episodes), parse.GetValue(seed), cancellationToken)
-                .ConfigureAwait(false);
+            var identity = new RunIdentity { CommandLine = ["causaleval", .. commandLine], ToolVersion = BuildInfo.Version, GitRevision = BuildInfo.GitRevision };
+            var evaluation = await Evaluation.RunAsync(policy, catalog, taskIds, parse.GetValue(episodes), parse.GetValue(seed), cancellationToken,
+                parse.GetValue(output) ?? Path.Combine("results", RunSession.NewRunId(DateTimeOffset.UtcNow)), modelId, identity).ConfigureAwait(false);
             await console.Out.WriteLineAsync($"{modelId} ({policy.Card.Data.Condition.ToString().ToLowerInvariant()} data, seed {policy.Card.Training.Seed}, {policy.Card.Training.Steps} steps)")
                 .ConfigureAwait(false);
             WriteScores(console, evaluation);
-            return evaluation.Scores.Any(s => s.Errors > 0) ? CliApp.Failed : CliApp.Ok;
+            await console.Out.WriteLineAsync($"results: {evaluation.Run.Directory}").ConfigureAwait(false);
+            return evaluation.Run.Status == RunStatus.Finished ? CliApp.Ok : CliApp.Failed;
         });
         return command;
     }

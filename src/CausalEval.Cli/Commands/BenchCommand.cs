@@ -45,7 +45,7 @@ internal static class BenchCommand
                 $"{modelId} on {definition.Id}: {perSecond:N0} episodes/s on one thread, {perCpuSecond:N0} per CPU-second ({count:N0} episodes, {bytesPerEpisode:N0} bytes allocated per episode)"));
             if (parse.GetValue(trials) is > 0 and var total)
             {
-                await StreamedRun(console, definition, pool, modelId, total, cancellationToken).ConfigureAwait(false);
+                await StreamedRun(console, catalog, definition, pool, modelId, total, cancellationToken).ConfigureAwait(false);
             }
             return CliApp.Ok;
         });
@@ -87,22 +87,18 @@ internal static class BenchCommand
         return checksum;
     }
 
-    private static async Task StreamedRun(CliConsole console, TaskDefinition task, Episode[] pool, string model, long trials,
+    private static async Task StreamedRun(CliConsole console, TaskCatalog datasets, TaskDefinition task, Episode[] pool, string model, long trials,
         CancellationToken cancellationToken)
     {
         var epochs = (int)Math.Ceiling((double)trials / pool.Length);
         var directory = Path.Combine(Path.GetTempPath(), $"causaleval-bench-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(directory);
         try
         {
             var plan = new RunPlan { Tasks = [task], Models = [model], Epochs = epochs, Concurrency = Environment.ProcessorCount };
             var watch = Stopwatch.StartNew();
-            RunOutcome outcome;
-            await using (var store = new JsonlResultStore(directory))
-            {
-                outcome = await new Runner(ModelsCommand.Catalog(), TimeProvider.System)
-                    .RunAsync(plan, [new TaskEpisodes(task, pool)], store, new Leaderboard(), null, cancellationToken).ConfigureAwait(false);
-            }
+            var session = RunSession.Start(plan, [new TaskEpisodes(task, pool)], datasets, new RunIdentity { CommandLine = ["causaleval", "bench"] },
+                directory, TimeProvider.System);
+            var outcome = (await session.RunAsync(ModelsCommand.Catalog(), TimeProvider.System, cancellationToken: cancellationToken).ConfigureAwait(false)).Outcome;
             watch.Stop();
             var bytes = new FileInfo(Path.Combine(directory, JsonlResultStore.FileName)).Length;
             using var self = Process.GetCurrentProcess();
@@ -112,7 +108,10 @@ internal static class BenchCommand
         }
         finally
         {
-            Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using CausalEval.Baseline;
 using CausalEval.Cli.Plans;
 using CausalEval.Core;
@@ -10,6 +9,7 @@ using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using CausalEval.Prompts.Naming;
 using CausalEval.Prompts.Templates;
+using CausalEval.Runs;
 
 namespace CausalEval.Cli.Commands;
 
@@ -69,29 +69,36 @@ internal static class RunCommand
             // An option given on the command line wins over the plan, which wins over the default.
             IReadOnlyList<string> List(Option<string[]> option, IReadOnlyList<string>? fromPlan) =>
                 parse.GetValue(option) is { Length: > 0 } given ? given : fromPlan ?? [];
-            var options = new RunOptions(
-                List(tasks, file?.Tasks),
-                List(models, file?.Models),
-                Given(episodes) ? parse.GetValue(episodes) : file?.Episodes,
-                Given(epochs) ? parse.GetValue(epochs) : file?.Epochs ?? 1,
-                Given(seed) ? parse.GetValue(seed) : file?.Seed ?? 0,
-                Given(concurrency) ? parse.GetValue(concurrency) : file?.Concurrency,
-                parse.GetValue(output) ?? file?.Out,
-                parse.GetValue(resume),
-                parse.GetValue(datasets),
-                parse.GetValue(quiet),
-                ["causaleval", .. commandLine])
+            var options = new RunRequest
             {
+                Tasks = List(tasks, file?.Tasks),
+                Models = List(models, file?.Models),
+                DefaultModels = DefaultModels(),
+                Episodes = Given(episodes) ? parse.GetValue(episodes) : file?.Episodes,
+                Epochs = Given(epochs) ? parse.GetValue(epochs) : file?.Epochs ?? 1,
+                Seed = Given(seed) ? parse.GetValue(seed) : file?.Seed ?? 0,
+                Concurrency = Given(concurrency) ? parse.GetValue(concurrency) : file?.Concurrency,
+                Output = parse.GetValue(output) ?? file?.Out,
+                Resume = parse.GetValue(resume),
+                Datasets = parse.GetValue(datasets),
+                CommandLine = ["causaleval", .. commandLine],
+                ToolVersion = BuildInfo.Version,
+                GitRevision = BuildInfo.GitRevision,
                 Prompts = List(prompts, file?.Prompts),
                 Naming = Given(names) ? parse.GetValue(names) ?? NamingSchemes.Default : file?.Names ?? NamingSchemes.Default,
-                Plan = file,
                 MaxCost = parse.GetValue(maxCost) ?? file?.MaxCostUsd,
                 CacheDirectory = parse.GetValue(cacheDir) ?? file?.CacheDirectory,
                 NoCache = parse.GetValue(noCache) || file?.CacheEnabled == false,
                 PricesFile = parse.GetValue(prices) ?? file?.PricesFile,
                 Split = parse.GetValue(split) ?? file?.Split ?? TaskDefinition.TestSplit,
+                ModelPrices = file?.ModelPrices ?? [],
+                ModelPricesSource = file?.Path,
+                Resilience = file?.Resilience ?? new ResilienceSettings(),
+                ProviderLimits = file?.ProviderLimits ?? new Dictionary<string, CallLimits>(),
+                ModelLimits = file?.ModelLimits ?? new Dictionary<string, CallLimits>(),
             };
-            return await ExecuteAsync(options, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            var quietly = parse.GetValue(quiet);
+            return await ExecuteAsync(options, quietly, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -114,120 +121,47 @@ internal static class RunCommand
     internal static List<string> DefaultModels() =>
         [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}"), TorchModelProvider.DefaultModelId];
 
-    internal sealed record RunOptions(
-        IReadOnlyList<string> Tasks,
-        IReadOnlyList<string> Models,
-        int? Episodes,
-        int Epochs,
-        ulong Seed,
-        int? Concurrency,
-        string? Output,
-        string? Resume,
-        string? Datasets,
-        bool Quiet,
-        IReadOnlyList<string> CommandLine)
+    /// <summary>Runs <paramref name="request"/> through the library's run session and prints the leaderboard and how it ended.</summary>
+    internal static async Task<int> ExecuteAsync(RunRequest request, bool quiet, CliConsole console, TimeProvider time, CancellationToken cancellationToken)
     {
-        /// <summary>Prompt variants for chat models (empty: the default variant).</summary>
-        public IReadOnlyList<string> Prompts { get; init; } = [];
-
-        /// <summary>Naming scheme for chat models.</summary>
-        public string Naming { get; init; } = NamingSchemes.Default;
-
-        /// <summary>The plan file the options came from (its limits, per-model limits and prices), if any.</summary>
-        public PlanFile? Plan { get; init; }
-
-        /// <summary>Spending cap in US dollars (<c>--max-cost</c>).</summary>
-        public double? MaxCost { get; init; }
-
-        public string? CacheDirectory { get; init; }
-
-        public bool NoCache { get; init; }
-
-        /// <summary>A price file over the committed defaults (<c>--prices</c>).</summary>
-        public string? PricesFile { get; init; }
-
-        /// <summary>The committed split played: test or validation (<c>--split</c>).</summary>
-        public string Split { get; init; } = TaskDefinition.TestSplit;
-    }
-
-    internal static async Task<int> ExecuteAsync(RunOptions options, CliConsole console, TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (options.Concurrency is < 1)
-        {
-            throw new InputException("--concurrency", options.Concurrency.Value.ToString(CultureInfo.InvariantCulture), "must be at least 1");
-        }
-        if (options.MaxCost is { } cap && !(cap >= 0 && double.IsFinite(cap)))
-        {
-            throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture), "must be a number of US dollars ≥ 0");
-        }
-        var resumed = options.Resume is { } resumeDirectory ? RunManifest.Load(resumeDirectory) : null;
-        var policy = resumed is null ? RunSetup.NewPolicy(options) : RunSetup.ResumedPolicy(options.Resume!, resumed, options);
-        using var calls = new ModelCalls(policy, time, warn: message => console.Error.WriteLine($"warning: {message}"));
-        var catalog = ModelsCommand.Catalog(calls);
-        var run = resumed is not null
-            ? RunSetup.Resume(options.Resume!, resumed, options, catalog, console, policy)
-            : RunSetup.Start(options, catalog, time, policy, console);
-        var maxCost = options.MaxCost ?? run.Manifest.MaxCostUsd;
-        if (run.Manifest.CallPolicyJson is not null && calls.CacheDirectory is { } cacheDirectory && !options.Quiet)
+        using var run = EvaluationRun.Prepare(request, ModelsCommand.Catalog, time, line => console.Error.WriteLine(line));
+        if (run.HasChatModels && run.Calls.CacheDirectory is { } cacheDirectory && !quiet)
         {
             await console.Error.WriteLineAsync($"response cache: {cacheDirectory}").ConfigureAwait(false);
         }
-
-        RunOutcome outcome;
-        using var budget = new RunBudget(maxCost, run.SpentUsd);
-        await using (var store = new JsonlResultStore(run.Directory))
+        RunResult result;
+        using (var progress = RunProgress.Create(console, run.Session.Remaining, quiet))
         {
-            using var progress = RunProgress.Create(console, run.Manifest.TrialsPlanned - run.Finished.Count, options.Quiet);
-            outcome = await new Runner(catalog, time, policy.Prices)
-                .RunAsync(run.Plan, run.Tasks, store, run.Leaderboard, progress, cancellationToken, run.Finished, budget: budget)
-                .ConfigureAwait(false);
+            result = await run.RunAsync(progress, cancellationToken).ConfigureAwait(false);
         }
-        var markdown = run.Leaderboard.ToMarkdown(run.Manifest.RunId);
-        await File.WriteAllTextAsync(Path.Combine(run.Directory, "leaderboard.md"), markdown, new UTF8Encoding(false), CancellationToken.None)
-            .ConfigureAwait(false);
-        var written = run.Finished.Count + outcome.Written;
-        var manifest = run.Manifest with
-        {
-            Status = outcome.Cancelled ? "interrupted"
-                : outcome.StoppedByBudget ? "stopped-by-budget"
-                : outcome.Errors + run.Manifest.TrialErrors > 0 ? "failed" : "finished",
-            TrialsWritten = written,
-            TrialErrors = run.Manifest.TrialErrors + outcome.Errors,
-            CostUsd = run.SpentUsd + outcome.CostUsd,
-            MaxCostUsd = maxCost,
-            Usage = run.UsageSoFar + outcome.Usage,
-            FinishedAt = time.GetUtcNow(),
-        };
-        manifest.Save(run.Directory);
-
-        await console.Out.WriteAsync(markdown).ConfigureAwait(false);
+        var manifest = result.Manifest;
+        var written = manifest.TrialsWritten;
+        await console.Out.WriteAsync(result.LeaderboardMarkdown).ConfigureAwait(false);
         await console.Out.WriteLineAsync().ConfigureAwait(false);
-        await console.Out.WriteLineAsync($"results: {run.Directory} ({written} of {manifest.TrialsPlanned} trials)").ConfigureAwait(false);
-        if (manifest.CallPolicyJson is not null)
+        await console.Out.WriteLineAsync($"results: {result.Directory} ({written} of {manifest.TrialsPlanned} trials)").ConfigureAwait(false);
+        if (run.HasChatModels)
         {
             var u = manifest.Usage;
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"cost: ${manifest.CostUsd:0.0000} for {u.InputTokens:N0} input + {u.OutputTokens:N0} output tokens billed; " +
                 $"{u.CachedInputTokens:N0} + {u.CachedOutputTokens:N0} tokens answered from the response cache at no cost")).ConfigureAwait(false);
         }
-        if (outcome.Cancelled)
+        switch (result.Status)
         {
-            await console.Error.WriteLineAsync(
-                $"interrupted after {written} of {manifest.TrialsPlanned} trials; finish with: causaleval run --resume {run.Directory}").ConfigureAwait(false);
-            return CliApp.Failed;
+            case RunStatus.Interrupted:
+                await console.Error.WriteLineAsync(
+                    $"interrupted after {written} of {manifest.TrialsPlanned} trials; finish with: causaleval run --resume {result.Directory}").ConfigureAwait(false);
+                return CliApp.Failed;
+            case RunStatus.StoppedByBudget:
+                await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"stopped by the budget: ${manifest.CostUsd:0.0000} spent of --max-cost ${manifest.MaxCostUsd:0.####} after {written} of {manifest.TrialsPlanned} trials; " +
+                    $"to finish, raise the cap: causaleval run --resume {result.Directory} --max-cost <USD>")).ConfigureAwait(false);
+                return CliApp.Failed;
+            case RunStatus.Failed:
+                await console.Error.WriteLineAsync($"{manifest.TrialErrors} trials ended in an error; see \"error\" in {JsonlResultStore.FileName}").ConfigureAwait(false);
+                return CliApp.Failed;
+            default:
+                return CliApp.Ok;
         }
-        if (outcome.StoppedByBudget)
-        {
-            await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"stopped by the budget: ${manifest.CostUsd:0.0000} spent of --max-cost ${maxCost:0.####} after {written} of {manifest.TrialsPlanned} trials; " +
-                $"to finish, raise the cap: causaleval run --resume {run.Directory} --max-cost <USD>")).ConfigureAwait(false);
-            return CliApp.Failed;
-        }
-        if (manifest.TrialErrors > 0)
-        {
-            await console.Error.WriteLineAsync($"{manifest.TrialErrors} trials ended in an error; see \"error\" in {JsonlResultStore.FileName}").ConfigureAwait(false);
-            return CliApp.Failed;
-        }
-        return CliApp.Ok;
     }
 }

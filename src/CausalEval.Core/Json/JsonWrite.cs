@@ -7,6 +7,18 @@ namespace CausalEval.Core.Json;
 /// <summary>The small shapes every file we write shares.</summary>
 internal static class JsonWrite
 {
+    public static void WriteStringOrNull(this Utf8JsonWriter writer, JsonEncodedText name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
     public static void WriteStringOrNull(this Utf8JsonWriter writer, string name, string? value)
     {
         if (value is null)
@@ -47,6 +59,9 @@ internal static class JsonWrite
 
     /// <summary><c>{"input_tokens", "output_tokens"}</c>, and with <paramref name="withCached"/> the cached counts too.</summary>
     public static void WriteUsage(this Utf8JsonWriter writer, string name, Usage usage, bool withCached = false)
+        => writer.WriteUsage(JsonEncodedText.Encode(name), usage, withCached);
+
+    public static void WriteUsage(this Utf8JsonWriter writer, JsonEncodedText name, Usage usage, bool withCached = false)
     {
         writer.WriteStartObject(name);
         writer.WriteNumber("input_tokens", usage.InputTokens);

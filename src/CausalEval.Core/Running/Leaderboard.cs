@@ -6,12 +6,12 @@ namespace CausalEval.Core.Running;
 /// <summary>
 /// Streaming per-run aggregates (constant memory in the number of trials) and the plain <c>leaderboard.md</c>.
 /// A trial without a valid exploit action counts as value 0 (normalized 0, regret = optimal value); its
-/// invalid or unreadable answers are shown in their own column.
+/// invalid or unreadable answers are shown in their own column. The counting is <see cref="ScoreTally"/>'s.
 /// </summary>
 public sealed class Leaderboard
 {
-    private readonly Dictionary<(string Model, string? Variant, string Task), Tally> _byTask = [];
-    private readonly Dictionary<(string Model, string? Variant), Tally> _overall = [];
+    private readonly Dictionary<(string Model, string? Variant, string Task), ScoreTally> _byTask = [];
+    private readonly Dictionary<(string Model, string? Variant), ScoreTally> _overall = [];
     private readonly object _gate = new();
 
     public void Add(TrialRecord record) => Add(TrialSummary.From(record));
@@ -30,7 +30,7 @@ public sealed class Leaderboard
         lock (_gate)
         {
             return [.. _overall
-                .Select(p => p.Value.ToRow(p.Key.Model, p.Key.Variant, null))
+                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, null, p.Value))
                 .OrderByDescending(r => r.Normalized)
                 .ThenBy(r => r.Model, StringComparer.Ordinal)
                 .ThenBy(r => r.PromptVariant, StringComparer.Ordinal)];
@@ -42,7 +42,7 @@ public sealed class Leaderboard
         lock (_gate)
         {
             return [.. _byTask
-                .Select(p => p.Value.ToRow(p.Key.Model, p.Key.Variant, p.Key.Task))
+                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, p.Key.Task, p.Value))
                 .OrderBy(r => r.Task, StringComparer.Ordinal)
                 .ThenByDescending(r => r.Normalized)
                 .ThenBy(r => r.Model, StringComparer.Ordinal)];
@@ -91,48 +91,13 @@ public sealed class Leaderboard
 
     private static string Percent(double? value) => value is { } v ? (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—";
 
-    private static Tally TallyFor<TKey>(Dictionary<TKey, Tally> tallies, TKey key) where TKey : notnull
+    private static ScoreTally TallyFor<TKey>(Dictionary<TKey, ScoreTally> tallies, TKey key) where TKey : notnull
     {
         if (!tallies.TryGetValue(key, out var tally))
         {
-            tallies[key] = tally = new Tally();
+            tallies[key] = tally = new ScoreTally();
         }
         return tally;
-    }
-
-    private sealed class Tally
-    {
-        private long _trials, _scored, _errors, _coverageCount, _decisions, _bad;
-        private double _normalized, _optimal, _regret, _coverage;
-
-        public void Add(TrialSummary trial)
-        {
-            _trials++;
-            if (trial.Scores is not { } s)
-            {
-                _errors++;
-                return;
-            }
-            _scored++;
-            _normalized += s.Normalized ?? 0;
-            _optimal += s.OptimalAction;
-            _regret += s.Regret ?? s.OptimalValue;
-            if (s.ExploreCoverage is { } c)
-            {
-                _coverage += c;
-                _coverageCount++;
-            }
-            _decisions += trial.Decisions;
-            _bad += s.InvalidActions + s.ParseFailures;
-        }
-
-        public LeaderboardRow ToRow(string model, string? variant, string? task) => new(
-            model, variant, task, _trials, _errors,
-            _scored > 0 ? _normalized / _scored : null,
-            _scored > 0 ? _optimal / _scored : null,
-            _scored > 0 ? _regret / _scored : null,
-            _coverageCount > 0 ? _coverage / _coverageCount : null,
-            _decisions > 0 ? (double)_bad / _decisions : null);
     }
 }
 
@@ -146,4 +111,18 @@ public sealed record LeaderboardRow(
     double? OptimalActionRate,
     double? Regret,
     double? Coverage,
-    double? InvalidRate);
+    double? InvalidRate)
+{
+    /// <summary>Mean share of explore actions inside the cued subset, over trials that had one.</summary>
+    public double? SubsetAdherence { get; init; }
+
+    /// <summary>Mean structure F1, over trials that were asked for the structure.</summary>
+    public double? StructureF1 { get; init; }
+
+    public static LeaderboardRow From(string model, string? variant, string? task, ScoreTally tally) => new(
+        model, variant, task, tally.Trials, tally.Errors, tally.Normalized, tally.OptimalActionRate, tally.Regret, tally.Coverage.Value, tally.InvalidRate)
+    {
+        SubsetAdherence = tally.SubsetAdherence.Value,
+        StructureF1 = tally.StructureF1.Value,
+    };
+}

@@ -29,8 +29,7 @@ public sealed record RunManifest
     public long TrialsWritten { get; init; }
     public long TrialErrors { get; init; }
 
-    /// <summary>running, finished, failed, interrupted or stopped-by-budget.</summary>
-    public required string Status { get; init; }
+    public required RunStatus Status { get; init; }
 
     /// <summary>US dollars spent on the trials written (the sum of their <c>cost</c>).</summary>
     public double CostUsd { get; init; }
@@ -62,7 +61,8 @@ public sealed record RunManifest
         return new RunManifest
         {
             RunId = root.Required("run_id").String(),
-            Status = root.Required("status").String(),
+            Status = RunStatusNames.Parse(root.Required("status").String())
+                ?? throw new InputException(path, "status", "expected running, finished, failed, interrupted or stopped-by-budget"),
             CommandLine = [.. root.Required("command_line").Array().Select(a => a.String())],
             ToolVersion = root.Required("tool_version").String(),
             GitRevision = root.Required("git_revision").String(),
@@ -95,7 +95,7 @@ public sealed record RunManifest
         {
             writer.WriteStartObject();
             writer.WriteString("run_id", RunId);
-            writer.WriteString("status", Status);
+            writer.WriteString("status", Status.Name());
             writer.WriteStrings("command_line", CommandLine);
             writer.WriteString("tool_version", ToolVersion);
             writer.WriteString("git_revision", GitRevision);

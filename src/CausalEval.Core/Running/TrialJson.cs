@@ -13,18 +13,18 @@ public static class TrialJson
         var spec = record.Spec;
         var episode = spec.Episode;
         writer.WriteStartObject();
-        writer.WriteString("trial_id", spec.TrialId);
-        writer.WriteString("task", spec.TaskId);
-        writer.WriteNumber("task_version", spec.TaskVersion);
-        writer.WriteString("split", spec.Split);
-        writer.WriteString("episode", episode.Id);
-        writer.WriteString("model", spec.Model);
-        writer.WriteStringOrNull("prompt_variant", spec.PromptVariant);
-        writer.WriteStringOrNull("naming", spec.Naming);
-        writer.WriteNumber("epoch", spec.Epoch);
-        writer.WriteNumber("seed", spec.EnvironmentSeed);
-        writer.WriteString("target", episode.Target);
-        writer.WriteStartArray("steps");
+        writer.WriteString(TrialFields.TrialId, spec.TrialId);
+        writer.WriteString(TrialFields.Task, spec.TaskId);
+        writer.WriteNumber(TrialFields.TaskVersion, spec.TaskVersion);
+        writer.WriteString(TrialFields.Split, spec.Split);
+        writer.WriteString(TrialFields.Episode, episode.Id);
+        writer.WriteString(TrialFields.Model, spec.Model);
+        writer.WriteStringOrNull(TrialFields.PromptVariant, spec.PromptVariant);
+        writer.WriteStringOrNull(TrialFields.Naming, spec.Naming);
+        writer.WriteNumber(TrialFields.Epoch, spec.Epoch);
+        writer.WriteNumber(TrialFields.Seed, spec.EnvironmentSeed);
+        writer.WriteString(TrialFields.Target, episode.Target);
+        writer.WriteStartArray(TrialFields.Steps);
         foreach (var step in record.Transcript?.Steps ?? [])
         {
             WriteStep(writer, step, episode);
@@ -36,24 +36,24 @@ public static class TrialJson
         }
         else
         {
-            writer.WriteNull("scores");
+            writer.WriteNull(TrialFields.ScoresObject);
         }
         // Billed tokens, and apart from them the tokens of answers served from the response cache (at no cost).
-        writer.WriteUsage("usage", record.Usage, withCached: true);
-        writer.WriteNumber("cost", record.Cost);
-        writer.WriteNumber("latency_ms", Math.Round(record.Latency.TotalMilliseconds, 3));
-        writer.WriteString("started_at", record.StartedAt);
-        writer.WriteString("finished_at", record.FinishedAt);
+        writer.WriteUsage(TrialFields.Usage, record.Usage, withCached: true);
+        writer.WriteNumber(TrialFields.Cost, record.Cost);
+        writer.WriteNumber(TrialFields.LatencyMs, Math.Round(record.Latency.TotalMilliseconds, 3));
+        writer.WriteString(TrialFields.StartedAt, record.StartedAt);
+        writer.WriteString(TrialFields.FinishedAt, record.FinishedAt);
         if (record.Error is { } error)
         {
-            writer.WriteStartObject("error");
+            writer.WriteStartObject(TrialFields.Error);
             writer.WriteString("kind", error.Kind);
             writer.WriteString("message", error.Message);
             writer.WriteEndObject();
         }
         else
         {
-            writer.WriteNull("error");
+            writer.WriteNull(TrialFields.Error);
         }
         writer.WriteEndObject();
     }
@@ -151,20 +151,22 @@ public static class TrialJson
 
     private static void WriteScores(Utf8JsonWriter writer, Scores scores)
     {
-        writer.WriteStartObject("scores");
-        writer.WriteNumberOrNull("exploit_value", scores.ExploitValue);
-        writer.WriteNumber("optimal_value", scores.OptimalValue);
-        writer.WriteNumberOrNull("normalized", scores.Normalized);
-        writer.WriteNumber("optimal_action", scores.OptimalAction);
-        writer.WriteNumberOrNull("regret", scores.Regret);
-        writer.WriteNumberOrNull("explore_coverage", scores.ExploreCoverage);
-        writer.WriteNumberOrNull("subset_adherence", scores.SubsetAdherence);
-        writer.WriteNumberOrNull("structure_f1", scores.StructureF1);
-        writer.WriteNumberOrNull("shd", scores.Shd);
-        writer.WriteNumber("invalid_actions", scores.InvalidActions);
-        writer.WriteNumber("parse_failures", scores.ParseFailures);
+        writer.WriteStartObject(TrialFields.ScoresObject);
+        foreach (var field in TrialFields.Scores)
+        {
+            if (field.Get(scores) is not { } value)
+            {
+                writer.WriteNull(field.Encoded);
+            }
+            else if (field.Whole)
+            {
+                writer.WriteNumber(field.Encoded, (long)value);
+            }
+            else
+            {
+                writer.WriteNumber(field.Encoded, value);
+            }
+        }
         writer.WriteEndObject();
     }
-
-
 }

@@ -182,19 +182,19 @@ public static class TrialLog
             bool? failed = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("trial_id"u8)) { trialId = line.String(ref reader, "trial_id"); }
-                else if (reader.ValueTextEquals("task"u8)) { task = line.String(ref reader, "task"); }
-                else if (reader.ValueTextEquals("episode"u8)) { episode = line.String(ref reader, "episode"); }
-                else if (reader.ValueTextEquals("model"u8)) { model = line.String(ref reader, "model"); }
-                else if (reader.ValueTextEquals("prompt_variant"u8)) { variant = line.OptionalString(ref reader, "prompt_variant"); }
-                else if (reader.ValueTextEquals("naming"u8)) { naming = line.OptionalString(ref reader, "naming"); }
-                else if (reader.ValueTextEquals("epoch"u8)) { epoch = line.Int(ref reader, "epoch"); }
-                else if (reader.ValueTextEquals("steps"u8)) { steps = line.CountArray(ref reader, "steps"); }
-                else if (reader.ValueTextEquals("scores"u8)) { scores = (true, ReadScores(line, ref reader)); }
-                else if (reader.ValueTextEquals("usage"u8)) { usage = ReadUsage(line, ref reader); }
-                else if (reader.ValueTextEquals("cost"u8)) { cost = line.Number(ref reader, "cost"); }
-                else if (reader.ValueTextEquals("latency_ms"u8)) { latency = line.OptionalNumber(ref reader, "latency_ms"); }
-                else if (reader.ValueTextEquals("error"u8))
+                if (reader.ValueTextEquals(TrialFields.TrialId.EncodedUtf8Bytes)) { trialId = line.String(ref reader, "trial_id"); }
+                else if (reader.ValueTextEquals(TrialFields.Task.EncodedUtf8Bytes)) { task = line.String(ref reader, "task"); }
+                else if (reader.ValueTextEquals(TrialFields.Episode.EncodedUtf8Bytes)) { episode = line.String(ref reader, "episode"); }
+                else if (reader.ValueTextEquals(TrialFields.Model.EncodedUtf8Bytes)) { model = line.String(ref reader, "model"); }
+                else if (reader.ValueTextEquals(TrialFields.PromptVariant.EncodedUtf8Bytes)) { variant = line.OptionalString(ref reader, "prompt_variant"); }
+                else if (reader.ValueTextEquals(TrialFields.Naming.EncodedUtf8Bytes)) { naming = line.OptionalString(ref reader, "naming"); }
+                else if (reader.ValueTextEquals(TrialFields.Epoch.EncodedUtf8Bytes)) { epoch = line.Int(ref reader, "epoch"); }
+                else if (reader.ValueTextEquals(TrialFields.Steps.EncodedUtf8Bytes)) { steps = line.CountArray(ref reader, "steps"); }
+                else if (reader.ValueTextEquals(TrialFields.ScoresObject.EncodedUtf8Bytes)) { scores = (true, ReadScores(line, ref reader)); }
+                else if (reader.ValueTextEquals(TrialFields.Usage.EncodedUtf8Bytes)) { usage = ReadUsage(line, ref reader); }
+                else if (reader.ValueTextEquals(TrialFields.Cost.EncodedUtf8Bytes)) { cost = line.Number(ref reader, "cost"); }
+                else if (reader.ValueTextEquals(TrialFields.LatencyMs.EncodedUtf8Bytes)) { latency = line.OptionalNumber(ref reader, "latency_ms"); }
+                else if (reader.ValueTextEquals(TrialFields.Error.EncodedUtf8Bytes))
                 {
                     reader.Read();
                     failed = reader.TokenType switch
@@ -249,41 +249,46 @@ public static class TrialLog
         {
             throw line.Expected("scores", "an object or null", ref reader);
         }
-        double? exploit = null, optimalValue = null, normalized = null, regret = null, coverage = null, adherence = null, f1 = null, shd = null;
-        int? optimal = null, invalid = null, parse = null;
+        var fields = TrialFields.Scores;
+        var scores = default(Scores);
+        var seen = 0UL;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("exploit_value"u8)) { exploit = line.OptionalNumber(ref reader, "scores.exploit_value"); }
-            else if (reader.ValueTextEquals("optimal_value"u8)) { optimalValue = line.Number(ref reader, "scores.optimal_value"); }
-            else if (reader.ValueTextEquals("normalized"u8)) { normalized = line.OptionalNumber(ref reader, "scores.normalized"); }
-            else if (reader.ValueTextEquals("optimal_action"u8)) { optimal = ZeroOrOne(line, line.Int(ref reader, "scores.optimal_action"), "scores.optimal_action"); }
-            else if (reader.ValueTextEquals("regret"u8)) { regret = line.OptionalNumber(ref reader, "scores.regret"); }
-            else if (reader.ValueTextEquals("explore_coverage"u8)) { coverage = line.OptionalNumber(ref reader, "scores.explore_coverage"); }
-            else if (reader.ValueTextEquals("subset_adherence"u8)) { adherence = line.OptionalNumber(ref reader, "scores.subset_adherence"); }
-            else if (reader.ValueTextEquals("structure_f1"u8)) { f1 = line.OptionalNumber(ref reader, "scores.structure_f1"); }
-            else if (reader.ValueTextEquals("shd"u8)) { shd = line.OptionalNumber(ref reader, "scores.shd"); }
-            else if (reader.ValueTextEquals("invalid_actions"u8)) { invalid = line.Int(ref reader, "scores.invalid_actions"); }
-            else if (reader.ValueTextEquals("parse_failures"u8)) { parse = line.Int(ref reader, "scores.parse_failures"); }
-            else
+            var known = false;
+            for (var i = 0; i < fields.Count; i++)
+            {
+                var field = fields[i];
+                if (!reader.ValueTextEquals(field.Encoded.EncodedUtf8Bytes))
+                {
+                    continue;
+                }
+                var name = field.Path;
+                double? value = field.Kind switch
+                {
+                    ScoreKind.Number => line.Number(ref reader, name),
+                    ScoreKind.OptionalNumber or ScoreKind.OptionalCount => line.OptionalNumber(ref reader, name),
+                    ScoreKind.ZeroOrOne => ZeroOrOne(line, line.Int(ref reader, name), name),
+                    _ => line.Int(ref reader, name),
+                };
+                scores = field.Set(scores, value);
+                seen |= 1UL << i;
+                known = true;
+                break;
+            }
+            if (!known)
             {
                 reader.Read();
                 reader.Skip();
             }
         }
-        return new Scores
+        for (var i = 0; i < fields.Count; i++)
         {
-            ExploitValue = exploit,
-            OptimalValue = optimalValue ?? throw line.Missing("scores.optimal_value"),
-            Normalized = normalized,
-            OptimalAction = optimal ?? throw line.Missing("scores.optimal_action"),
-            Regret = regret,
-            ExploreCoverage = coverage,
-            SubsetAdherence = adherence,
-            StructureF1 = f1,
-            Shd = shd is { } d ? (int)d : null,
-            InvalidActions = invalid ?? throw line.Missing("scores.invalid_actions"),
-            ParseFailures = parse ?? throw line.Missing("scores.parse_failures"),
-        };
+            if (fields[i].Required && (seen & (1UL << i)) == 0)
+            {
+                throw line.Missing(fields[i].Path);
+            }
+        }
+        return scores;
     }
 
     private static Usage ReadUsage(Line line, ref Utf8JsonReader reader)

@@ -1,3 +1,4 @@
+using CausalEval.Core.Running;
 using CausalEval.Reporting.Input;
 using CausalEval.Reporting.Statistics;
 
@@ -105,9 +106,8 @@ internal static class LeaderboardAnalysis
     private static LeaderboardRow? Row(ReportData data, int entry, int? task)
     {
         var byTask = data.ByEntry[entry];
-        long trials = 0, errors = 0, scored = 0, optimal = 0, invalid = 0, parse = 0, decisions = 0, input = 0, output = 0;
-        int coverageCount = 0, f1Count = 0, shdCount = 0, episodes = 0;
-        double regret = 0, coverage = 0, f1 = 0, shd = 0, cost = 0;
+        var sums = new ScoreTally();
+        int episodes = 0;
         var clustered = false;
         var latencies = new List<double>();
         foreach (var (t, entryTask) in byTask)
@@ -119,32 +119,15 @@ internal static class LeaderboardAnalysis
             latencies.AddRange(entryTask.LatenciesMs);
             foreach (var cell in entryTask.Cells.Values)
             {
-                trials += cell.Trials;
-                errors += cell.Errors;
-                input += cell.InputTokens;
-                output += cell.OutputTokens;
-                cost += cell.Cost;
-                if (cell.Scored == 0)
+                sums.Add(cell.Sums);
+                if (cell.Scored > 0)
                 {
-                    continue;
+                    episodes++;
+                    clustered |= cell.Scored > 1;
                 }
-                episodes++;
-                clustered |= cell.Scored > 1;
-                scored += cell.Scored;
-                optimal += cell.OptimalSum;
-                regret += cell.RegretSum;
-                coverage += cell.CoverageSum;
-                coverageCount += cell.CoverageCount;
-                f1 += cell.StructureF1Sum;
-                f1Count += cell.StructureF1Count;
-                shd += cell.ShdSum;
-                shdCount += cell.ShdCount;
-                invalid += cell.InvalidActions;
-                parse += cell.ParseFailures;
-                decisions += cell.Decisions;
             }
         }
-        if (trials == 0)
+        if (sums.Trials == 0)
         {
             return null;
         }
@@ -157,22 +140,22 @@ internal static class LeaderboardAnalysis
             Entry = data.Entries[entry],
             EntryIndex = entry,
             Task = task is { } index ? data.TaskIds[index] : null,
-            Trials = trials,
-            Errors = errors,
-            Scored = scored,
+            Trials = sums.Trials,
+            Errors = sums.Errors,
+            Scored = sums.Scored,
             Episodes = episodes,
             Clustered = clustered,
             Normalized = normalized,
-            OptimalRate = scored > 0 ? WilsonInterval.Compute(optimal, scored) : ConfidenceInterval.Undefined,
-            Regret = scored > 0 ? regret / scored : null,
-            Coverage = coverageCount > 0 ? coverage / coverageCount : null,
-            StructureF1 = f1Count > 0 ? f1 / f1Count : null,
-            Shd = shdCount > 0 ? shd / shdCount : null,
-            ParseFailureRate = decisions > 0 ? (double)parse / decisions : null,
-            InvalidActionRate = decisions > 0 ? (double)invalid / decisions : null,
-            InputTokens = input,
-            OutputTokens = output,
-            Cost = cost,
+            OptimalRate = sums.Scored > 0 ? WilsonInterval.Compute(sums.OptimalSum, sums.Scored) : ConfidenceInterval.Undefined,
+            Regret = sums.Regret,
+            Coverage = sums.Coverage.Value,
+            StructureF1 = sums.StructureF1.Value,
+            Shd = sums.Shd.Value,
+            ParseFailureRate = sums.Decisions > 0 ? (double)sums.ParseFailures / sums.Decisions : null,
+            InvalidActionRate = sums.Decisions > 0 ? (double)sums.InvalidActions / sums.Decisions : null,
+            InputTokens = sums.InputTokens,
+            OutputTokens = sums.OutputTokens,
+            Cost = sums.Cost,
             LatencyP50Ms = latencies.Count > 0 ? Percentile.OfSorted(latencies.ToArray(), 0.5) : null,
             LatencyP95Ms = latencies.Count > 0 ? Percentile.OfSorted(latencies.ToArray(), 0.95) : null,
         };

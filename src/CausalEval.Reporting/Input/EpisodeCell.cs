@@ -11,45 +11,25 @@ internal sealed class EpisodeCell
 {
     private List<ulong>? _outcomes;
 
-    public int Trials { get; private set; }
+    /// <summary>The cell's sums, counted as everywhere else (<see cref="ScoreTally"/>).</summary>
+    public ScoreTally Sums { get; } = new();
+
+    public int Trials => (int)Sums.Trials;
 
     /// <summary>Trials that ended with scores (the rest ended in an error and are counted apart).</summary>
-    public int Scored { get; private set; }
+    public int Scored => (int)Sums.Scored;
 
-    public int Errors { get; private set; }
+    public int Errors => (int)Sums.Errors;
 
     /// <summary>Sum of normalized scores; a scored trial without a valid exploit action counts 0.</summary>
-    public double NormalizedSum { get; private set; }
+    public double NormalizedSum => Sums.NormalizedSum;
 
-    public int OptimalSum { get; private set; }
+    public int OptimalSum => (int)Sums.OptimalSum;
 
-    /// <summary>Sum of regrets; without a valid exploit action the regret is the optimal value.</summary>
-    public double RegretSum { get; private set; }
-
-    public double CoverageSum { get; private set; }
-
-    public int CoverageCount { get; private set; }
-
-    public double StructureF1Sum { get; private set; }
-
-    public int StructureF1Count { get; private set; }
-
-    public double ShdSum { get; private set; }
-
-    public int ShdCount { get; private set; }
-
-    public long InvalidActions { get; private set; }
-
-    public long ParseFailures { get; private set; }
+    public long ParseFailures => Sums.ParseFailures;
 
     /// <summary>Agent decisions (transcript steps): the denominator of the invalid-action and parse-failure rates.</summary>
-    public long Decisions { get; private set; }
-
-    public long InputTokens { get; private set; }
-
-    public long OutputTokens { get; private set; }
-
-    public double Cost { get; private set; }
+    public long Decisions => Sums.Decisions;
 
     public double MeanNormalized => NormalizedSum / Scored;
 
@@ -57,38 +37,11 @@ internal sealed class EpisodeCell
 
     public void Add(TrialSummary trial, int run)
     {
-        Trials++;
-        InputTokens += trial.Usage.InputTokens;
-        OutputTokens += trial.Usage.OutputTokens;
-        Cost += trial.Cost;
-        if (trial.Scores is not { } s)
+        Sums.Add(trial);
+        if (trial.Scores is { } s)
         {
-            Errors++;
-            return;
+            (_outcomes ??= new List<ulong>(1)).Add(PackOutcome(trial.Epoch, run, s.OptimalAction));
         }
-        Scored++;
-        NormalizedSum += s.Normalized ?? 0;
-        OptimalSum += s.OptimalAction;
-        RegretSum += s.Regret ?? s.OptimalValue;
-        if (s.ExploreCoverage is { } coverage)
-        {
-            CoverageSum += coverage;
-            CoverageCount++;
-        }
-        if (s.StructureF1 is { } f1)
-        {
-            StructureF1Sum += f1;
-            StructureF1Count++;
-        }
-        if (s.Shd is { } shd)
-        {
-            ShdSum += shd;
-            ShdCount++;
-        }
-        InvalidActions += s.InvalidActions;
-        ParseFailures += s.ParseFailures;
-        Decisions += trial.Decisions;
-        (_outcomes ??= new List<ulong>(1)).Add(PackOutcome(trial.Epoch, run, s.OptimalAction));
     }
 
     /// <summary>

@@ -39,9 +39,9 @@ internal static class ReportReader
                 data.Add(trial, run.Index, task, episode, entry);
                 sampler.Offer(trial.Task, trial.Episode, entryKey, trial.Epoch, run.Index, line.Json.Span);
             }
-            if (run.Manifest.Status != "finished")
+            if (run.Manifest.Status != RunStatus.Finished)
             {
-                data.Warnings.Add($"run {run.Manifest.RunId} has status \"{run.Manifest.Status}\" ({run.Manifest.TrialsWritten} of {run.Manifest.TrialsPlanned} planned trials written, {run.Manifest.TrialErrors} ended in an error): the report covers the trials in its trials.jsonl");
+                data.Warnings.Add($"run {run.Manifest.RunId} has status \"{run.Manifest.Status.Name()}\" ({run.Manifest.TrialsWritten} of {run.Manifest.TrialsPlanned} planned trials written, {run.Manifest.TrialErrors} ended in an error): the report covers the trials in its trials.jsonl");
             }
             if (duplicates > 0)
             {

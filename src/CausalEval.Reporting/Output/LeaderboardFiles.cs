@@ -1,4 +1,5 @@
 using System.Text;
+using static CausalEval.Core.Running.RunStatusNames;
 using CausalEval.Reporting.Analysis;
 
 namespace CausalEval.Reporting.Output;
@@ -42,7 +43,7 @@ internal static class LeaderboardFiles
     public static string RunsLine(ReportModel model)
     {
         var runs = model.Data.Runs.Runs;
-        var parts = runs.Select(r => $"{r.Manifest.RunId} ({r.Manifest.Status}, seed {r.Manifest.Seed}, {r.Manifest.Epochs} epoch{(r.Manifest.Epochs == 1 ? "" : "s")})");
+        var parts = runs.Select(r => $"{r.Manifest.RunId} ({r.Manifest.Status.Name()}, seed {r.Manifest.Seed}, {r.Manifest.Epochs} epoch{(r.Manifest.Epochs == 1 ? "" : "s")})");
         return $"{(runs.Count == 1 ? "Run" : $"{runs.Count} runs merged")}: {string.Join("; ", parts)}. "
             + $"{Format.Count(model.Data.Trials)} trials, {model.Overall.Count} entries, {model.ByTask.Count} tasks.";
     }

@@ -27,7 +27,7 @@ public sealed class ReportReaderTests : IDisposable
         Assert.Equal((3, 2, 1), (cell.Trials, cell.Scored, cell.Errors));
         Assert.Equal(0.75, cell.MeanNormalized);
         Assert.Equal(0.5, cell.MeanOptimal);
-        Assert.Equal((35L, 5L, 0.75), (cell.InputTokens, cell.OutputTokens, cell.Cost));
+        Assert.Equal((35L, 5L, 0.75), (cell.Sums.InputTokens, cell.Sums.OutputTokens, cell.Sums.Cost));
         Assert.Equal((1L, 6L), (cell.ParseFailures, cell.Decisions));
         Assert.Equal(3, data.ByEntry[0][0].LatenciesMs.Count);
     }
@@ -61,7 +61,7 @@ public sealed class ReportReaderTests : IDisposable
     {
         var run = SyntheticRun.Write(_temp.Sub("a"), [new TrialSpec { Task = "t", Episode = "e1", Model = "m" }]);
         var manifest = CausalEval.Core.Running.RunManifest.Load(run);
-        (manifest with { Status = "interrupted", TrialsPlanned = 10, TrialsWritten = 1 }).Save(run);
+        (manifest with { Status = CausalEval.Core.Running.RunStatus.Interrupted, TrialsPlanned = 10, TrialsWritten = 1 }).Save(run);
 
         var (data, _) = ReportReader.Read(RunSet.Load([run]));
 

@@ -59,7 +59,7 @@ internal static class SyntheticRun
             Concurrency = 1,
             TrialsPlanned = trials.Count,
             TrialsWritten = trials.Count,
-            Status = "finished",
+            Status = RunStatus.Finished,
             StartedAt = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero),
         }.Save(directory);
         var text = new StringBuilder();

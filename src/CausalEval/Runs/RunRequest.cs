@@ -1,0 +1,77 @@
+using CausalEval.Core.Tasks;
+using CausalEval.Models;
+using CausalEval.Prompts.Naming;
+
+namespace CausalEval.Runs;
+
+/// <summary>
+/// Everything a run is asked to do, however it was asked (<c>causaleval run</c>'s options and plan file, or the library
+/// API): what to run, how model calls are made, and the folder. A resumed run takes its plan from its <c>run.json</c>.
+/// </summary>
+internal sealed record RunRequest
+{
+    /// <summary>Task ids (empty: every task).</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [];
+
+    /// <summary>Model ids (empty: <see cref="DefaultModels"/>).</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
+
+    /// <summary>The models of the default suite.</summary>
+    public IReadOnlyList<string> DefaultModels { get; init; } = [];
+
+    /// <summary>Only the first N episodes of each test split; null: all.</summary>
+    public int? Episodes { get; init; }
+
+    public int Epochs { get; init; } = 1;
+
+    public ulong Seed { get; init; }
+
+    /// <summary>Trials played at once; null: the processor count (a resumed run: the run's).</summary>
+    public int? Concurrency { get; init; }
+
+    /// <summary>The run folder; null: <c>results/&lt;run-id&gt;</c>.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>An interrupted run's folder to finish; its plan comes from its <c>run.json</c>.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>The datasets folder; null: located as usual.</summary>
+    public string? Datasets { get; init; }
+
+    /// <summary>The committed split played: test or validation (<c>--split</c>).</summary>
+    public string Split { get; init; } = TaskDefinition.TestSplit;
+
+    /// <summary>Prompt variants for chat models (empty: the default variant).</summary>
+    public IReadOnlyList<string> Prompts { get; init; } = [];
+
+    /// <summary>Naming scheme for chat models.</summary>
+    public string Naming { get; init; } = NamingSchemes.Default;
+
+    /// <summary>Spending cap in US dollars (<c>--max-cost</c>).</summary>
+    public double? MaxCost { get; init; }
+
+    public string? CacheDirectory { get; init; }
+
+    public bool NoCache { get; init; }
+
+    /// <summary>A price file over the committed defaults (<c>--prices</c>).</summary>
+    public string? PricesFile { get; init; }
+
+    /// <summary>Per-model prices over the price files, and where they came from (a plan file).</summary>
+    public IReadOnlyList<ModelPrice> ModelPrices { get; init; } = [];
+
+    public string? ModelPricesSource { get; init; }
+
+    public ResilienceSettings Resilience { get; init; } = new();
+
+    public IReadOnlyDictionary<string, CallLimits> ProviderLimits { get; init; } = new Dictionary<string, CallLimits>();
+
+    public IReadOnlyDictionary<string, CallLimits> ModelLimits { get; init; } = new Dictionary<string, CallLimits>();
+
+    /// <summary>What started the run, as <c>run.json</c> records it.</summary>
+    public IReadOnlyList<string> CommandLine { get; init; } = [];
+
+    public string ToolVersion { get; init; } = "0.0.0";
+
+    public string GitRevision { get; init; } = "unknown";
+}
