@@ -55,15 +55,25 @@ public class BaselineCommandTests
     }
 
     [Fact]
-    public async Task Evaluate_reports_subset_adherence_and_inference_time()
+    public async Task Evaluate_reports_subset_adherence_and_inference_time_and_leaves_a_run_folder_report_reads()
     {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "eval");
+
         var (code, stdout, stderr) = await Cli.RunAsync("baseline", "evaluate", "--datasets", Cli.Datasets, "--task", "explore-exploit-heldout-subset",
-            "--episodes", "20");
+            "--episodes", "20", "--out", run);
 
         Assert.True(code == 0, stderr);
         Assert.Contains("| task | episodes | normalized | optimal | coverage | subset adherence |", stdout);
         Assert.Contains("| explore-exploit-heldout-subset | 20 |", stdout);
         Assert.Contains("ms per decision", stdout);
+        Assert.Contains($"results: {run}", stdout);
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(run, "run.json")));
+        Assert.Equal("finished", manifest.RootElement.GetProperty("status").GetString());
+        Assert.Equal(["torch/default"], manifest.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(20, File.ReadLines(Path.Combine(run, "trials.jsonl")).Count());
+        var report = await Cli.RunAsync("report", run, "--out", Path.Combine(dir.Path, "report"));
+        Assert.True(report.ExitCode == 0, report.Error);
     }
 
     [Theory]
