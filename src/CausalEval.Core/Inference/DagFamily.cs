@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+
+namespace CausalEval.Core.Inference;
+
+/// <summary>
+/// Every signed DAG the signed-DAG generator can produce on <see cref="Variables"/> observables, enumerated once per
+/// process: per DAG, each node's signed parent set (a base-3 code), the number of variable orders consistent with it
+/// (its prior counts them), its edge count and its total-effect matrix (small integers with ±1 weights).
+/// </summary>
+/// <remarks>
+/// Parent code of node j: Σ digit(w_ij)·3^k over the other nodes i in index order (k = i, or i − 1 when i &gt; j), with
+/// digit 0 for no edge, 1 for +1, 2 for −1. A DAG's likelihood without a hidden root is a sum of per-(node, code)
+/// terms, which is what makes scoring the whole family a few lookups per DAG.
+/// </remarks>
+internal sealed class DagFamily
+{
+    /// <summary>Exact enumeration is done up to this many observables (3,068,281 signed DAGs on 5).</summary>
+    public const int MaxVariables = 5;
+
+    private static readonly ConcurrentDictionary<int, Lazy<DagFamily>> Cache = new();
+
+    private DagFamily(int n, byte[] codes, byte[] orders, byte[] edgeCounts, sbyte[] effects)
+    {
+        Variables = n;
+        Codes = codes;
+        Orders = orders;
+        EdgeCounts = edgeCounts;
+        Effects = effects;
+        Count = orders.Length;
+        CodesPerNode = Pow3(n - 1);
+        EffectBase = (1 << (n - 2)) * 2 + 1;
+        ParentsOfCode = new sbyte[CodesPerNode * n][];
+        for (var j = 0; j < n; j++)
+        {
+            for (var c = 0; c < CodesPerNode; c++)
+            {
+                ParentsOfCode[j * CodesPerNode + c] = DecodeWeights(n, j, c);
+            }
+        }
+    }
+
+    public int Variables { get; }
+
+    public int Count { get; }
+
+    /// <summary>3^(n−1): signed parent sets of one node.</summary>
+    public int CodesPerNode { get; }
+
+    /// <summary>[dag·n + j]: the signed parent code of node j.</summary>
+    public byte[] Codes { get; }
+
+    /// <summary>[dag]: variable orders consistent with the DAG (1 … n!).</summary>
+    public byte[] Orders { get; }
+
+    /// <summary>[dag]: number of edges.</summary>
+    public byte[] EdgeCounts { get; }
+
+    /// <summary>[dag·n² + i·n + t]: TE[i→t]; |TE| ≤ 2^(n−2) (the number of paths between two nodes).</summary>
+    public sbyte[] Effects { get; }
+
+    /// <summary>2·2^(n−2) + 1: a base in which a row of total effects is a unique integer key.</summary>
+    public int EffectBase { get; }
+
+    /// <summary>[j·CodesPerNode + code]: the weight of each node i on node j (0 for j itself and non-parents), length n.</summary>
+    public sbyte[][] ParentsOfCode { get; }
+
+    public static DagFamily For(int variables)
+    {
+        if (variables is < 2 or > MaxVariables)
+        {
+            throw new ArgumentOutOfRangeException(nameof(variables), variables, $"exact enumeration supports 2 to {MaxVariables} variables");
+        }
+        return Cache.GetOrAdd(variables, n => new Lazy<DagFamily>(() => Enumerate(n))).Value;
+    }
+
+    public static int Factorial(int n) => n <= 1 ? 1 : n * Factorial(n - 1);
+
+    /// <summary>Natural-log prior of each (orders, edges) pair: (orders / n!)·(p/2)^|E|·(1 − p)^(C(n,2) − |E|).</summary>
+    public double[] LogPriorTable(double edgeProbability)
+    {
+        var pairs = Variables * (Variables - 1) / 2;
+        var maxOrders = Factorial(Variables);
+        var table = new double[(maxOrders + 1) * (pairs + 1)];
+        var logEdge = Math.Log(edgeProbability / 2);
+        var logNone = Math.Log(1 - edgeProbability);
+        for (var o = 0; o <= maxOrders; o++)
+        {
+            for (var e = 0; e <= pairs; e++)
+            {
+                // 0·log 0 = 0: with p = 1 a full DAG has no "no edge" factor, with p = 0 the empty DAG no "edge" factor.
+                var edgeTerm = e == 0 ? 0 : e * logEdge;
+                var noneTerm = pairs - e == 0 ? 0 : (pairs - e) * logNone;
+                table[o * (pairs + 1) + e] = o == 0 ? double.NegativeInfinity : Math.Log((double)o / maxOrders) + edgeTerm + noneTerm;
+            }
+        }
+        return table;
+    }
+
+    public int PriorIndex(int dag) => Orders[dag] * (Variables * (Variables - 1) / 2 + 1) + EdgeCounts[dag];
+
+    /// <summary>The signed adjacency of one DAG, row-major [from·n + to].</summary>
+    public sbyte[] Adjacency(int dag)
+    {
+        var n = Variables;
+        var adjacency = new sbyte[n * n];
+        for (var j = 0; j < n; j++)
+        {
+            var weights = ParentsOfCode[j * CodesPerNode + Codes[dag * n + j]];
+            for (var i = 0; i < n; i++)
+            {
+                adjacency[i * n + j] = weights[i];
+            }
+        }
+        return adjacency;
+    }
+
+    private static DagFamily Enumerate(int n)
+    {
+        // First the unsigned DAGs (parent masks, linear extensions, a topological order), then 2^|E| signings each.
+        var full = (1 << n) - 1;
+        var maskCount = 1 << (n - 1);
+        var tuples = 1;
+        for (var j = 0; j < n; j++)
+        {
+            tuples *= maskCount;
+        }
+        var unsigned = new List<(int[] Masks, int Orders, int[] Topological)>();
+        var linear = new int[1 << n];
+        var total = 0L;
+        for (var t = 0; t < tuples; t++)
+        {
+            var masks = new int[n];
+            var rest = t;
+            for (var j = 0; j < n; j++)
+            {
+                masks[j] = Expand(rest % maskCount, j);
+                rest /= maskCount;
+            }
+            // Linear extensions by dynamic programming over prefixes: ways[S ∪ {v}] += ways[S] when pa(v) ⊆ S.
+            Array.Clear(linear);
+            linear[0] = 1;
+            for (var s = 0; s < full; s++)
+            {
+                if (linear[s] == 0)
+                {
+                    continue;
+                }
+                for (var v = 0; v < n; v++)
+                {
+                    if ((s & (1 << v)) == 0 && (masks[v] & ~s) == 0)
+                    {
+                        linear[s | (1 << v)] += linear[s];
+                    }
+                }
+            }
+            if (linear[full] == 0)
+            {
+                continue; // cyclic
+            }
+            var topological = new int[n];
+            TopologicalOrder(masks, topological);
+            unsigned.Add((masks, linear[full], topological));
+            total += 1L << masks.Sum(m => System.Numerics.BitOperations.PopCount((uint)m));
+        }
+
+        var count = checked((int)total);
+        var codes = new byte[count * n];
+        var orders = new byte[count];
+        var edgeCounts = new byte[count];
+        var effects = new sbyte[count * n * n];
+        var weights = new sbyte[n * n];
+        var te = new int[n * n];
+        var dag = 0;
+        foreach (var (masks, linearExtensions, topological) in unsigned)
+        {
+            var edgeList = new List<(int From, int To)>();
+            for (var j = 0; j < n; j++)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    if ((masks[j] & (1 << i)) != 0)
+                    {
+                        edgeList.Add((i, j));
+                    }
+                }
+            }
+            for (var signs = 0; signs < 1 << edgeList.Count; signs++, dag++)
+            {
+                Array.Clear(weights);
+                for (var e = 0; e < edgeList.Count; e++)
+                {
+                    weights[edgeList[e].From * n + edgeList[e].To] = (signs & (1 << e)) != 0 ? (sbyte)-1 : (sbyte)1;
+                }
+                for (var j = 0; j < n; j++)
+                {
+                    var code = 0;
+                    var place = 1;
+                    for (var i = 0; i < n; i++)
+                    {
+                        if (i == j)
+                        {
+                            continue;
+                        }
+                        code += (weights[i * n + j] switch { 1 => 1, -1 => 2, _ => 0 }) * place;
+                        place *= 3;
+                    }
+                    codes[dag * n + j] = (byte)code;
+                }
+                orders[dag] = (byte)linearExtensions;
+                edgeCounts[dag] = (byte)edgeList.Count;
+                TotalEffects(n, weights, topological, te);
+                for (var k = 0; k < n * n; k++)
+                {
+                    effects[(long)dag * n * n + k] = (sbyte)te[k];
+                }
+            }
+        }
+        return new DagFamily(n, codes, orders, edgeCounts, effects);
+    }
+
+    /// <summary>A mask over the n − 1 other nodes → a mask over all n nodes (bit j stays clear).</summary>
+    private static int Expand(int compact, int j)
+    {
+        var low = compact & ((1 << j) - 1);
+        var high = (compact >> j) << (j + 1);
+        return low | high;
+    }
+
+    private static void TopologicalOrder(int[] parentMasks, int[] order)
+    {
+        var placed = 0;
+        for (var k = 0; k < order.Length; k++)
+        {
+            for (var v = 0; v < order.Length; v++)
+            {
+                if ((placed & (1 << v)) == 0 && (parentMasks[v] & ~placed) == 0)
+                {
+                    order[k] = v;
+                    placed |= 1 << v;
+                    break;
+                }
+            }
+        }
+    }
+
+    private static void TotalEffects(int n, sbyte[] weights, int[] order, int[] te)
+    {
+        // TE[i, j] = Σ_{k ∈ pa(j)} (TE[i, k] + [i = k])·w_kj in topological order of j (as World does).
+        Array.Clear(te);
+        foreach (var j in order)
+        {
+            for (var k = 0; k < n; k++)
+            {
+                var w = weights[k * n + j];
+                if (w == 0)
+                {
+                    continue;
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    te[i * n + j] += (i == k ? 1 : te[i * n + k]) * w;
+                }
+            }
+        }
+    }
+
+    private static sbyte[] DecodeWeights(int n, int j, int code)
+    {
+        var weights = new sbyte[n];
+        for (var i = 0; i < n; i++)
+        {
+            if (i == j)
+            {
+                continue;
+            }
+            weights[i] = (code % 3) switch { 1 => 1, 2 => -1, _ => 0 };
+            code /= 3;
+        }
+        return weights;
+    }
+
+    private static int Pow3(int k)
+    {
+        var r = 1;
+        for (var i = 0; i < k; i++)
+        {
+            r *= 3;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,497 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using CausalEval.Core.Episodes;
+
+namespace CausalEval.Core.Inference;
+
+/// <summary>
+/// Exact Bayesian inference over a task's world family (DESIGN §1.6): the posterior over every signed DAG (marginal over
+/// the hidden root's weights when there is one) given evidence samples, in log space throughout.
+/// </summary>
+/// <remarks>
+/// Without a hidden root a DAG's log-likelihood is a sum of per-node terms that depend only on the node's signed parent
+/// set, so one table per (node, parent code) per evidence is built and each DAG costs n lookups. With the hidden root U
+/// (weights u), the residuals r of a sample with intervened set S are N(0, σ²(I + u_S u_Sᵀ)); the matrix determinant
+/// lemma and Sherman–Morrison give log det = |S̄|·log σ² + log(1 + |u_S|²) and the quadratic
+/// (|r|² − (u_S·r)²/(1 + |u_S|²))/σ², so per group of samples sharing S only the scatter matrix M_S of the residuals
+/// matters — its entries are per-(node pair, parent codes) tables — and per DAG the root costs uᵀM_S u for the
+/// 116 representatives ±u. Hypotheses are left out only under a proven bound: everything neglected is counted into
+/// <see cref="Posterior.NeglectedMass"/>, which stays below <see cref="NeglectTolerance"/>.
+/// </remarks>
+public static class IdealObserver
+{
+    /// <summary>Upper bound on the posterior mass any pruning may neglect.</summary>
+    public const double NeglectTolerance = 1e-12;
+
+    /// <summary>DAGs below e^−60 of the best are dropped (with 3·10⁶ DAGs that is under 10⁻¹⁹ of the mass).</summary>
+    internal const double KeepMargin = 60;
+
+    /// <summary>Root vectors below e^−40 of a DAG's best root vector are not summed (≤ 116·e^−40 of its mass).</summary>
+    internal const double RootMargin = 40;
+
+    /// <summary>A DAG whose upper bound is e^−46 below a found DAG is not evaluated (3·10⁶·e^−46 &lt; 10⁻¹³).</summary>
+    internal const double BoundMargin = 46;
+
+    /// <summary>Posteriors this large are recomputed rather than updated one sample at a time.</summary>
+    internal const int IncrementalLimit = 200_000;
+
+    private const int ChunkSize = 1 << 15;
+
+    private static readonly ConcurrentDictionary<(int, double), Posterior> Priors = new();
+
+    /// <summary>The posterior given <paramref name="samples"/> (values as shown; an intervened variable at its value).</summary>
+    /// <param name="threads">Cores to use (the result does not depend on it).</param>
+    public static Posterior Infer(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int threads = 1)
+    {
+        if (model.Validate() is { } problem)
+        {
+            throw new ArgumentException($"{problem.Field}: {problem.Problem}", nameof(model));
+        }
+        var observations = samples.Select(s => Observation.From(model, s)).ToImmutableArray();
+        var family = DagFamily.For(model.Variables.Length);
+        if (observations.Length == 0)
+        {
+            // The prior is the same for every episode of a family: compute it once.
+            var prior = Priors.GetOrAdd((model.Variables.Length, model.EdgeProbability),
+                _ => NoHiddenPass(model with { HiddenConfounder = false }, family, [], threads));
+            return prior.WithModel(model);
+        }
+        return model.HiddenConfounder
+            ? HiddenRootPass(model, family, observations, threads)
+            : NoHiddenPass(model, family, observations, threads);
+    }
+
+    /// <summary>Σ over samples where node j is not intervened of log N(r_j; 0, σ²), per (node, parent code).</summary>
+    internal static double[] LocalTerms(DagFamily family, IReadOnlyList<Observation> observations, double sigma)
+    {
+        var n = family.Variables;
+        var codes = family.CodesPerNode;
+        var table = new double[n * codes];
+        var logNorm = -0.5 * Math.Log(2 * Math.PI * sigma * sigma);
+        var inv = 1 / (2 * sigma * sigma);
+        for (var j = 0; j < n; j++)
+        {
+            for (var c = 0; c < codes; c++)
+            {
+                var w = family.ParentsOfCode[j * codes + c];
+                var sum = 0.0;
+                foreach (var o in observations)
+                {
+                    if (o.Intervened == j)
+                    {
+                        continue;
+                    }
+                    var r = Residual(o.Values, w, j, n);
+                    sum += logNorm - r * r * inv;
+                }
+                table[j * codes + c] = sum;
+            }
+        }
+        return table;
+    }
+
+    private static double Residual(double[] x, sbyte[] w, int j, int n)
+    {
+        var r = x[j];
+        for (var i = 0; i < n; i++)
+        {
+            r -= w[i] * x[i];
+        }
+        return r;
+    }
+
+    private static double DagTerm(byte[] codes, int dag, int n, int codesPerNode, double[] table)
+    {
+        var sum = 0.0;
+        var offset = dag * n;
+        for (var j = 0; j < n; j++)
+        {
+            sum += table[j * codesPerNode + codes[offset + j]];
+        }
+        return sum;
+    }
+
+    internal static Posterior NoHiddenPass(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int threads)
+    {
+        var table = LocalTerms(family, observations, model.NoiseSd);
+        var logPrior = family.LogPriorTable(model.EdgeProbability);
+        var n = family.Variables;
+        var codesPerNode = family.CodesPerNode;
+        var codes = family.Codes;
+        var chunks = (family.Count + ChunkSize - 1) / ChunkSize;
+
+        var maxima = new double[chunks];
+        ForChunks(chunks, threads, k =>
+        {
+            var max = double.NegativeInfinity;
+            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+            for (var d = k * ChunkSize; d < end; d++)
+            {
+                var lw = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, table);
+                if (lw > max)
+                {
+                    max = lw;
+                }
+            }
+            maxima[k] = max;
+        });
+        var best = maxima.Max();
+        var floor = best - KeepMargin;
+        var kept = new (List<int> Dags, List<double> Logs)[chunks];
+        ForChunks(chunks, threads, k =>
+        {
+            var dags = new List<int>();
+            var logs = new List<double>();
+            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+            for (var d = k * ChunkSize; d < end; d++)
+            {
+                var lw = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, table);
+                if (lw >= floor)
+                {
+                    dags.Add(d);
+                    logs.Add(lw);
+                }
+            }
+            kept[k] = (dags, logs);
+        });
+        var allDags = kept.SelectMany(c => c.Dags).ToArray();
+        var allLogs = kept.SelectMany(c => c.Logs).ToArray();
+        var dropped = family.Count - allDags.Length;
+        // Each dropped DAG weighs less than e^(best − KeepMargin).
+        var logNeglect = dropped > 0 ? Math.Log(dropped) + floor : double.NegativeInfinity;
+        return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relativeNeglect: 0);
+    }
+
+    private static void ForChunks(int chunks, int threads, Action<int> body)
+    {
+        if (threads <= 1)
+        {
+            for (var k = 0; k < chunks; k++)
+            {
+                body(k);
+            }
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    internal static Posterior HiddenRootPass(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int threads)
+    {
+        var setup = new RootSetup(model, family, observations);
+        var logPrior = family.LogPriorTable(model.EdgeProbability);
+        var n = family.Variables;
+        var codesPerNode = family.CodesPerNode;
+        var codes = family.Codes;
+        var chunks = (family.Count + ChunkSize - 1) / ChunkSize;
+
+        // The DAG with the highest bound seeds the threshold: its exact weight is a lower bound on the best.
+        var bestBound = new (double Bound, int Dag)[chunks];
+        ForChunks(chunks, threads, k =>
+        {
+            var best = (double.NegativeInfinity, -1);
+            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+            for (var d = k * ChunkSize; d < end; d++)
+            {
+                var b = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, setup.BoundTable);
+                if (b > best.Item1)
+                {
+                    best = (b, d);
+                }
+            }
+            bestBound[k] = best;
+        });
+        var seedDag = bestBound.MaxBy(b => b.Bound).Dag;
+        var seed = setup.Exact(seedDag, logPrior[family.PriorIndex(seedDag)], new double[setup.PaddedRoots]);
+
+        var results = new (List<int> Dags, List<double> Logs, long Pruned, double Found)[chunks];
+        ForChunks(chunks, threads, k =>
+        {
+            var dags = new List<int>();
+            var logs = new List<double>();
+            var scratch = new double[setup.PaddedRoots];
+            var found = seed;
+            long pruned = 0;
+            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+            for (var d = k * ChunkSize; d < end; d++)
+            {
+                var lp = logPrior[family.PriorIndex(d)];
+                if (double.IsNegativeInfinity(lp))
+                {
+                    continue; // no prior mass: not a hypothesis of this family
+                }
+                var bound = lp + DagTerm(codes, d, n, codesPerNode, setup.BoundTable);
+                if (bound < found - BoundMargin)
+                {
+                    pruned++;
+                    continue;
+                }
+                var lw = setup.Exact(d, lp, scratch);
+                if (lw > found)
+                {
+                    found = lw;
+                }
+                if (lw >= found - KeepMargin)
+                {
+                    dags.Add(d);
+                    logs.Add(lw);
+                }
+                else
+                {
+                    pruned++;
+                }
+            }
+            results[k] = (dags, logs, pruned, found);
+        });
+        var best = results.Max(r => r.Found);
+        var allDags = results.SelectMany(r => r.Dags).ToArray();
+        var allLogs = results.SelectMany(r => r.Logs).ToArray();
+        // Every left-out DAG weighs less than e^(found − margin) ≤ e^(best − BoundMargin) (KeepMargin is larger).
+        var prunedCount = results.Sum(r => r.Pruned);
+        var logNeglect = prunedCount > 0 ? Math.Log(prunedCount) + best - BoundMargin : double.NegativeInfinity;
+        var relative = (setup.Roots - 1) * Math.Exp(-RootMargin);
+        return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relative);
+    }
+
+    /// <summary>log(e^a + e^b) without overflow.</summary>
+    internal static double LogAdd(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a))
+        {
+            return b;
+        }
+        if (double.IsNegativeInfinity(b))
+        {
+            return a;
+        }
+        return a > b ? a + Math.Log(1 + Math.Exp(b - a)) : b + Math.Log(1 + Math.Exp(a - b));
+    }
+
+    /// <summary>Everything the hidden-root likelihood needs that does not depend on the DAG.</summary>
+    private sealed class RootSetup
+    {
+        private readonly DagFamily _family;
+        private readonly int _features;
+        private readonly int[] _featureNodeA;   // node whose code indexes the feature table (row)
+        private readonly int[] _featureNodeB;   // second node (column), or −1 for a diagonal feature
+        private readonly double[][] _featureTables;
+        private readonly double[] _coefficients; // [feature·PaddedRoots + u]
+        private readonly double[] _rootConstants; // [u]: log prior + Σ_g −½ n_g log(1 + |u_S|²)
+
+        public RootSetup(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations)
+        {
+            _family = family;
+            var n = family.Variables;
+            var codesPerNode = family.CodesPerNode;
+            var sigma2 = model.NoiseSd * model.NoiseSd;
+            var roots = RootWeights.For(n, model.EdgeProbability);
+            Roots = roots.Vectors.Length;
+            PaddedRoots = (Roots + Vector<double>.Count - 1) / Vector<double>.Count * Vector<double>.Count;
+
+            var groups = observations.GroupBy(o => o.Intervened).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
+            var nodeA = new List<int>();
+            var nodeB = new List<int>();
+            var tables = new List<double[]>();
+            var coefficients = new List<double[]>();
+            var constants = new double[PaddedRoots];
+            Array.Fill(constants, double.NegativeInfinity);
+            for (var u = 0; u < Roots; u++)
+            {
+                constants[u] = roots.LogPrior[u];
+            }
+            var logNorm = -0.5 * Math.Log(2 * Math.PI * sigma2);
+            BoundTable = new double[n * codesPerNode];
+            NoHiddenTable = new double[n * codesPerNode];
+            foreach (var group in groups)
+            {
+                var intervened = group[0].Intervened;
+                var coords = Enumerable.Range(0, n).Where(j => j != intervened).ToArray();
+                var m = coords.Length;
+                var count = group.Length;
+                // residuals[j][c·count + k]
+                var residuals = new double[n][];
+                foreach (var j in coords)
+                {
+                    residuals[j] = new double[codesPerNode * count];
+                    for (var c = 0; c < codesPerNode; c++)
+                    {
+                        var w = family.ParentsOfCode[j * codesPerNode + c];
+                        for (var k = 0; k < count; k++)
+                        {
+                            residuals[j][c * count + k] = Residual(group[k].Values, w, j, n);
+                        }
+                    }
+                }
+                // Upper bound of the root's term: (u_S·r)² ≤ |u_S|²|r|², so it adds at most tr(M_S)·m/(2σ²(1 + m)).
+                var kappa = m / (2 * sigma2 * (1 + m));
+                foreach (var j in coords)
+                {
+                    var diag = new double[codesPerNode];
+                    for (var c = 0; c < codesPerNode; c++)
+                    {
+                        var s = 0.0;
+                        for (var k = 0; k < count; k++)
+                        {
+                            var r = residuals[j][c * count + k];
+                            s += r * r;
+                        }
+                        diag[c] = s;
+                        NoHiddenTable[j * codesPerNode + c] += count * logNorm - s / (2 * sigma2);
+                        BoundTable[j * codesPerNode + c] += count * logNorm - s / (2 * sigma2) + s * kappa;
+                    }
+                    nodeA.Add(j);
+                    nodeB.Add(-1);
+                    tables.Add(diag);
+                }
+                for (var a = 0; a < m; a++)
+                {
+                    for (var b = a + 1; b < m; b++)
+                    {
+                        int ja = coords[a], jb = coords[b];
+                        var cross = new double[codesPerNode * codesPerNode];
+                        for (var ca = 0; ca < codesPerNode; ca++)
+                        {
+                            for (var cb = 0; cb < codesPerNode; cb++)
+                            {
+                                var s = 0.0;
+                                for (var k = 0; k < count; k++)
+                                {
+                                    s += residuals[ja][ca * count + k] * residuals[jb][cb * count + k];
+                                }
+                                cross[ca * codesPerNode + cb] = s;
+                            }
+                        }
+                        nodeA.Add(ja);
+                        nodeB.Add(jb);
+                        tables.Add(cross);
+                    }
+                }
+                // Coefficients of each feature in the root's exponent, per u: u_j u_j' (twice off the diagonal) / (2σ²(1 + |u_S|²)).
+                var firstFeature = coefficients.Count;
+                for (var f = 0; f < m + m * (m - 1) / 2; f++)
+                {
+                    coefficients.Add(new double[PaddedRoots]);
+                }
+                for (var u = 0; u < Roots; u++)
+                {
+                    var vector = roots.Vectors[u];
+                    var norm = coords.Sum(j => vector[j] * vector[j]);
+                    constants[u] += -0.5 * count * Math.Log(1 + norm);
+                    var scale = 1 / (2 * sigma2 * (1 + norm));
+                    var f = firstFeature;
+                    foreach (var j in coords)
+                    {
+                        coefficients[f++][u] = vector[j] * vector[j] * scale;
+                    }
+                    for (var a = 0; a < m; a++)
+                    {
+                        for (var b = a + 1; b < m; b++)
+                        {
+                            coefficients[f++][u] = 2 * vector[coords[a]] * vector[coords[b]] * scale;
+                        }
+                    }
+                }
+            }
+            _features = tables.Count;
+            _featureNodeA = [.. nodeA];
+            _featureNodeB = [.. nodeB];
+            _featureTables = [.. tables];
+            _coefficients = new double[_features * PaddedRoots];
+            for (var f = 0; f < _features; f++)
+            {
+                coefficients[f].CopyTo(_coefficients, f * PaddedRoots);
+            }
+            _rootConstants = constants;
+            // LSE(a_u + x_u) ≤ LSE(a_u) + max_u x_u: the constant part of the bound goes on node 0's table.
+            var rootMax = constants.Max();
+            var rootSum = constants.Sum(c => Math.Exp(c - rootMax));
+            var logSumConstants = rootMax + Math.Log(rootSum);
+            for (var c = 0; c < codesPerNode; c++)
+            {
+                BoundTable[c] += logSumConstants;
+            }
+        }
+
+        public int Roots { get; }
+
+        public int PaddedRoots { get; }
+
+        /// <summary>Per (node, code): an upper bound on the DAG's log-likelihood, summed over nodes.</summary>
+        public double[] BoundTable { get; }
+
+        /// <summary>Per (node, code): the log-likelihood without the root (the residuals' independent part).</summary>
+        public double[] NoHiddenTable { get; }
+
+        /// <summary>log prior + log-likelihood marginal over the root's weights.</summary>
+        public double Exact(int dag, double logPrior, double[] scratch)
+        {
+            var n = _family.Variables;
+            var codesPerNode = _family.CodesPerNode;
+            var codes = _family.Codes;
+            var baseTerm = DagTerm(codes, dag, n, codesPerNode, NoHiddenTable);
+            var exponents = scratch.AsSpan();
+            _rootConstants.CopyTo(exponents);
+            var vectors = MemoryMarshal.Cast<double, Vector<double>>(exponents);
+            for (var f = 0; f < _features; f++)
+            {
+                var a = codes[dag * n + _featureNodeA[f]];
+                var b = _featureNodeB[f];
+                var value = b < 0 ? _featureTables[f][a] : _featureTables[f][a * codesPerNode + codes[dag * n + b]];
+                if (value == 0)
+                {
+                    continue;
+                }
+                var factor = new Vector<double>(value);
+                var row = MemoryMarshal.Cast<double, Vector<double>>(_coefficients.AsSpan(f * PaddedRoots, PaddedRoots));
+                for (var v = 0; v < vectors.Length; v++)
+                {
+                    vectors[v] += factor * row[v];
+                }
+            }
+            var max = double.NegativeInfinity;
+            for (var u = 0; u < Roots; u++)
+            {
+                if (exponents[u] > max)
+                {
+                    max = exponents[u];
+                }
+            }
+            var floor = max - RootMargin;
+            var sum = 0.0;
+            for (var u = 0; u < Roots; u++)
+            {
+                if (exponents[u] >= floor)
+                {
+                    sum += Math.Exp(exponents[u] - max);
+                }
+            }
+            return logPrior + baseTerm + max + Math.Log(sum);
+        }
+    }
+}
+
+/// <summary>One evidence sample as the engine reads it: the intervened index (−1 for none) and every observable's value.</summary>
+internal readonly record struct Observation(int Intervened, double[] Values)
+{
+    public static Observation From(ObserverModel model, EvidenceSample sample)
+    {
+        var n = model.Variables.Length;
+        if (sample.Values.Length != n)
+        {
+            throw new ArgumentException($"a sample has {sample.Values.Length} values for {n} variables", nameof(sample));
+        }
+        var values = sample.Values.ToArray();
+        var intervened = -1;
+        if (sample.Intervention is { } action)
+        {
+            intervened = model.Variables.IndexOf(action.Variable);
+            if (intervened < 0)
+            {
+                throw new ArgumentException($"unknown variable '{action.Variable}'", nameof(sample));
+            }
+            values[intervened] = action.Value;
+        }
+        return new Observation(intervened, values);
+    }
+}

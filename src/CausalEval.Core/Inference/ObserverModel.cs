@@ -1,0 +1,44 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Episodes;
+
+namespace CausalEval.Core.Inference;
+
+/// <summary>
+/// The world family an ideal observer reasons over (DESIGN §1.6): the signed-DAG generator on <see cref="Variables"/>
+/// with edge probability <see cref="EdgeProbability"/>, N(0, σ²) noise on every variable and, with
+/// <see cref="HiddenConfounder"/>, a hidden root U whose weights are drawn the same way (at least two nonzero).
+/// </summary>
+public sealed record ObserverModel(ImmutableArray<string> Variables, bool HiddenConfounder, double EdgeProbability, double NoiseSd)
+{
+    public const double DefaultEdgeProbability = 2.0 / 3.0;
+    public const double DefaultNoiseSd = 0.1;
+
+    /// <summary>Hypotheses in the family: signed DAGs, times the root's weight vectors with a hidden confounder.</summary>
+    public long Hypotheses => (long)DagFamily.For(Variables.Length).Count * (HiddenConfounder ? RootWeights.Count(Variables.Length) : 1);
+
+    /// <summary>Returns (field, problem) for a model the engine cannot run, or null.</summary>
+    public (string Field, string Problem)? Validate()
+    {
+        if (Variables.Length < Worlds.SignedDagOptions.MinVariables || Variables.Length > Worlds.SignedDagOptions.MaxVariables)
+        {
+            return ("variables", $"the family has {Worlds.SignedDagOptions.MinVariables} to {Worlds.SignedDagOptions.MaxVariables} variables, got {Variables.Length}");
+        }
+        if (Variables.Length > DagFamily.MaxVariables)
+        {
+            return ("variables", $"exact inference enumerates the family and is implemented for up to {DagFamily.MaxVariables} variables, got {Variables.Length}");
+        }
+        if (!double.IsFinite(EdgeProbability) || EdgeProbability is < 0 or > 1)
+        {
+            return ("edge_probability", $"must be in [0, 1], got {EdgeProbability}");
+        }
+        if (!double.IsFinite(NoiseSd) || NoiseSd <= 0)
+        {
+            return ("noise_sd", $"must be a finite number > 0, got {NoiseSd}");
+        }
+        return null;
+    }
+
+    /// <summary>The family of an episode's generator (the observables, the edge probability, σ, the hidden root).</summary>
+    public static ObserverModel For(Tasks.TaskDefinition task, EpisodeBrief brief)
+        => new(brief.Variables, task.Generator.HiddenConfounder, task.Generator.EdgeProbability, task.Generator.NoiseSd);
+}

@@ -1,0 +1,292 @@
+using System.Collections.Immutable;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Oracle;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Inference;
+
+/// <summary>An experiment with the entropy (bits) of its noise-free outcome under the posterior predictive.</summary>
+public sealed record ScoredExperiment(Intervention Experiment, double Bits);
+
+/// <summary>A hypothesis (signed DAG over the observables) with its posterior probability.</summary>
+public sealed record WeightedHypothesis(ImmutableArray<Edge> Edges, double Probability);
+
+/// <summary>
+/// The ideal observer's posterior over the signed DAGs of a family (marginal over the hidden root's weights), with
+/// what follows from it: exploit expectations, the information of experiments and the most probable hypotheses.
+/// Immutable; <see cref="Update"/> returns the posterior after one more sample.
+/// </summary>
+public sealed class Posterior
+{
+    private readonly int[] _dags;
+    private readonly double[] _probabilities;
+    private readonly double _logNeglect;
+    private readonly double _relativeNeglect;
+    private readonly double[]?[] _information;
+
+    private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
+        double[] probabilities, double logEvidence, double logNeglect, double relativeNeglect)
+    {
+        Model = model;
+        Family = family;
+        Observations = observations;
+        _dags = dags;
+        _probabilities = probabilities;
+        LogEvidence = logEvidence;
+        _logNeglect = logNeglect;
+        _relativeNeglect = relativeNeglect;
+        _information = new double[]?[family.Variables];
+    }
+
+    public ObserverModel Model { get; }
+
+    internal DagFamily Family { get; }
+
+    internal ImmutableArray<Observation> Observations { get; }
+
+    /// <summary>Natural log of the evidence's marginal density under the family (0 without samples).</summary>
+    public double LogEvidence { get; }
+
+    /// <summary>Upper bound on the posterior mass left out by pruning (below <see cref="IdealObserver.NeglectTolerance"/>).</summary>
+    public double NeglectedMass => Math.Exp(_logNeglect - LogEvidence) + _relativeNeglect;
+
+    /// <summary>DAGs kept (the others carry at most <see cref="NeglectedMass"/> together).</summary>
+    public int Support => _dags.Length;
+
+    /// <summary>Total number of hypotheses of the family (DAGs × root weight vectors).</summary>
+    public long Hypotheses => Model.Hypotheses;
+
+    internal static Posterior Create(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations,
+        int[] dags, double[] logWeights, double logNeglect, double relativeNeglect)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var lw in logWeights)
+        {
+            max = Math.Max(max, lw);
+        }
+        if (double.IsNegativeInfinity(max))
+        {
+            throw new InvalidOperationException("the evidence has zero density under every hypothesis");
+        }
+        var floor = max - IdealObserver.KeepMargin;
+        var keptDags = new List<int>(dags.Length);
+        var keptWeights = new List<double>(dags.Length);
+        var sum = 0.0;
+        for (var i = 0; i < dags.Length; i++)
+        {
+            if (logWeights[i] < floor)
+            {
+                logNeglect = IdealObserver.LogAdd(logNeglect, logWeights[i]);
+                continue;
+            }
+            var w = Math.Exp(logWeights[i] - max);
+            keptDags.Add(dags[i]);
+            keptWeights.Add(w);
+            sum += w;
+        }
+        var probabilities = keptWeights.ToArray();
+        for (var i = 0; i < probabilities.Length; i++)
+        {
+            probabilities[i] /= sum;
+        }
+        var logEvidence = max + Math.Log(sum);
+        var posterior = new Posterior(model, family, observations, [.. keptDags], probabilities, logEvidence, logNeglect, relativeNeglect);
+        if (posterior.NeglectedMass >= IdealObserver.NeglectTolerance)
+        {
+            throw new InvalidOperationException($"pruning neglected up to {posterior.NeglectedMass:g3} of the posterior mass");
+        }
+        return posterior;
+    }
+
+    internal Posterior WithModel(ObserverModel model)
+        => model == Model ? this : new Posterior(model, Family, Observations, _dags, _probabilities, LogEvidence, _logNeglect, _relativeNeglect);
+
+    /// <summary>
+    /// The posterior after one more sample. Without a hidden root a small posterior is updated in place: every DAG left
+    /// out so far is bounded by its weight times the best likelihood any DAG can give the new sample, and when that
+    /// bound would exceed the tolerance the posterior is recomputed from all samples.
+    /// </summary>
+    public Posterior Update(EvidenceSample sample, int threads = 1)
+    {
+        var observation = Observation.From(Model, sample);
+        var observations = Observations.Add(observation);
+        if (Model.HiddenConfounder || _dags.Length > IdealObserver.IncrementalLimit)
+        {
+            return IdealObserver.Infer(Model, ToSamples(observations), threads);
+        }
+        var table = IdealObserver.LocalTerms(Family, [observation], Model.NoiseSd);
+        var n = Family.Variables;
+        var codesPerNode = Family.CodesPerNode;
+        var bestNew = 0.0;
+        for (var j = 0; j < n; j++)
+        {
+            var best = double.NegativeInfinity;
+            for (var c = 0; c < codesPerNode; c++)
+            {
+                best = Math.Max(best, table[j * codesPerNode + c]);
+            }
+            bestNew += best;
+        }
+        var logWeights = new double[_dags.Length];
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            var d = _dags[i];
+            var lw = Math.Log(_probabilities[i]) + LogEvidence;
+            for (var j = 0; j < n; j++)
+            {
+                lw += table[j * codesPerNode + Family.Codes[d * n + j]];
+            }
+            logWeights[i] = lw;
+        }
+        try
+        {
+            return Create(Model, Family, observations, _dags, logWeights, _logNeglect + bestNew, _relativeNeglect);
+        }
+        catch (InvalidOperationException)
+        {
+            // The left-out DAGs might matter now (or none kept explains the sample): start again from all samples.
+            return IdealObserver.Infer(Model, ToSamples(observations), threads);
+        }
+    }
+
+    private ImmutableArray<EvidenceSample> ToSamples(ImmutableArray<Observation> observations)
+        => [.. observations.Select(o => new EvidenceSample(
+            o.Intervened < 0 ? null : new Intervention(Model.Variables[o.Intervened], o.Values[o.Intervened]),
+            [.. o.Values]))];
+
+    /// <summary>Posterior mean of TE[cause→effect].</summary>
+    public double ExpectedEffect(int cause, int effect)
+    {
+        var n = Family.Variables;
+        var effects = Family.Effects;
+        var sum = 0.0;
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            sum += _probabilities[i] * effects[(long)_dags[i] * n * n + cause * n + effect];
+        }
+        return sum;
+    }
+
+    /// <summary>Posterior expectation of the target under each allowed action, and every maximiser (ties as the oracle's).</summary>
+    public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
+    {
+        var t = IndexOf(target);
+        var actions = ImmutableArray.CreateBuilder<ScoredAction>();
+        foreach (var variable in variables)
+        {
+            if (variable == target)
+            {
+                continue;
+            }
+            var effect = ExpectedEffect(IndexOf(variable), t);
+            foreach (var value in values)
+            {
+                actions.Add(new ScoredAction(new Intervention(variable, value), value * effect + 0.0));
+            }
+        }
+        var all = actions.ToImmutable();
+        if (all.Length == 0)
+        {
+            return new Solution(target, all, []);
+        }
+        var best = all.Max(a => a.Expected);
+        return new Solution(target, all, [.. all.Where(a => ExploitOracle.AreTied(a.Expected, best))]);
+    }
+
+    /// <summary>
+    /// Entropy in bits of the posterior predictive over the noise-free outcome of <c>do(variable = value)</c>: the
+    /// vector value·TE[variable→Y] over the other observables (a nonzero value only rescales it, so the partition of
+    /// hypotheses into outcomes — and the entropy — is the same for every nonzero value).
+    /// </summary>
+    public double Information(string variable, double value)
+    {
+        if (value == 0)
+        {
+            return 0;
+        }
+        var x = IndexOf(variable);
+        var cached = _information[x];
+        if (cached is null)
+        {
+            cached = [OutcomeEntropy(x)];
+            _information[x] = cached;
+        }
+        return cached[0];
+    }
+
+    /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
+    public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
+        IEnumerable<string> variables, IReadOnlyList<double> values)
+    {
+        var all = variables.SelectMany(v => values.Select(value => new ScoredExperiment(new Intervention(v, value), Information(v, value))))
+            .ToImmutableArray();
+        if (all.Length == 0)
+        {
+            return (all, []);
+        }
+        var best = all.Max(e => e.Bits);
+        return (all, [.. all.Where(e => ExploitOracle.AreTied(e.Bits, best))]);
+    }
+
+    private double OutcomeEntropy(int x)
+    {
+        var n = Family.Variables;
+        var b = Family.EffectBase;
+        var offset = (b - 1) / 2;
+        var buckets = new Dictionary<int, double>();
+        var effects = Family.Effects;
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            var row = (long)_dags[i] * n * n + x * n;
+            var key = 0;
+            for (var y = 0; y < n; y++)
+            {
+                if (y != x)
+                {
+                    key = key * b + effects[row + y] + offset;
+                }
+            }
+            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
+            slot += _probabilities[i];
+        }
+        var total = buckets.Values.Sum();
+        var entropy = 0.0;
+        foreach (var mass in buckets.Values)
+        {
+            if (mass > 0)
+            {
+                var q = mass / total;
+                entropy -= q * Math.Log2(q);
+            }
+        }
+        return entropy + 0.0;
+    }
+
+    /// <summary>The <paramref name="count"/> most probable DAGs (ties by enumeration order).</summary>
+    public ImmutableArray<WeightedHypothesis> Top(int count)
+    {
+        var order = Enumerable.Range(0, _dags.Length).OrderByDescending(i => _probabilities[i]).ThenBy(i => _dags[i]).Take(count);
+        return [.. order.Select(i => new WeightedHypothesis(EdgesOf(_dags[i]), _probabilities[i]))];
+    }
+
+    internal ImmutableArray<Edge> EdgesOf(int dag)
+    {
+        var n = Family.Variables;
+        var adjacency = Family.Adjacency(dag);
+        var edges = ImmutableArray.CreateBuilder<Edge>();
+        for (var i = 0; i < n * n; i++)
+        {
+            if (adjacency[i] != 0)
+            {
+                edges.Add(new Edge(Model.Variables[i / n], Model.Variables[i % n], adjacency[i]));
+            }
+        }
+        return edges.ToImmutable();
+    }
+
+    private int IndexOf(string variable)
+    {
+        var i = Model.Variables.IndexOf(variable);
+        return i >= 0 ? i : throw new ArgumentException($"unknown variable '{variable}'", nameof(variable));
+    }
+}
