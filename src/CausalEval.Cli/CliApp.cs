@@ -18,6 +18,7 @@ public static class CliApp
         {
             RunCommand.Create(console, args),
             SolveCommand.Create(console),
+            InferCommand.Create(console),
             DatasetsCommand.Create(console),
             ModelsCommand.Create(console),
             PromptsCommand.Create(console),
