@@ -13,8 +13,30 @@ public sealed record ObserverModel(ImmutableArray<string> Variables, bool Hidden
     public const double DefaultEdgeProbability = 2.0 / 3.0;
     public const double DefaultNoiseSd = 0.1;
 
-    /// <summary>Hypotheses in the family: signed DAGs, times the root's weight vectors with a hidden confounder.</summary>
-    public long Hypotheses => (long)DagFamily.For(Variables.Length).Count * (HiddenConfounder ? RootWeights.Count(Variables.Length) : 1);
+    /// <summary>
+    /// Hypotheses the generator can produce: signed DAGs with prior mass (all of them when 0 &lt; p &lt; 1), times the
+    /// root's weight vectors with a hidden confounder.
+    /// </summary>
+    public long Hypotheses
+    {
+        get
+        {
+            var family = DagFamily.For(Variables.Length);
+            long dags = family.Count;
+            if (EdgeProbability is <= 0 or >= 1)
+            {
+                var prior = family.LogPriorTable(EdgeProbability);
+                dags = Enumerable.Range(0, family.Count).Count(d => !double.IsNegativeInfinity(prior[family.PriorIndex(d)]));
+            }
+            if (!HiddenConfounder)
+            {
+                return dags;
+            }
+            // With p = 1 every root weight is nonzero: 2^n vectors.
+            var roots = RootWeights.RootEdgeProbability(EdgeProbability) >= 1 ? 1L << Variables.Length : RootWeights.Count(Variables.Length);
+            return dags * roots;
+        }
+    }
 
     /// <summary>Returns (field, problem) for a model the engine cannot run, or null.</summary>
     public (string Field, string Problem)? Validate()

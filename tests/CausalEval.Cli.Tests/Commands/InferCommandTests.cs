@@ -45,7 +45,7 @@ public class InferCommandTests
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
         Assert.False(json.RootElement.TryGetProperty("exploit", out _));
-        Assert.Equal(0, json.RootElement.GetProperty("log_evidence").GetDouble());
+        Assert.Equal(0, json.RootElement.GetProperty("log_evidence").GetDouble(), 12);
         Assert.Equal(3, json.RootElement.GetProperty("bayes_explore").GetArrayLength() / 2);
     }
 
