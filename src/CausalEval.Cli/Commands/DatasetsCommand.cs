@@ -153,8 +153,10 @@ internal static class DatasetsCommand
         var edges = episodes.Average(e => e.World.Edges.Length);
         yield return ("mean edges per world", edges.ToString("0.00", CultureInfo.InvariantCulture));
         yield return ("mean optimal actions per episode (ties)", episodes.Average(e => e.Solution.Optimal.Length).ToString("0.00", CultureInfo.InvariantCulture));
-        yield return ("share where correlation misleads (builtin/correlational not optimal)",
+        yield return ("share where correlation misleads (builtin/correlational, the sample regression, not optimal)",
             Share(episodes, "correlational").ToString("0.000", CultureInfo.InvariantCulture));
+        yield return ("share where the population regression misleads (builtin/associative, exact observational covariance, not optimal)",
+            Share(episodes, "associative").ToString("0.000", CultureInfo.InvariantCulture));
         if (episodes.Any(e => e.Options.HeldoutLink is not null))
         {
             yield return ("share where the held-out link matters (builtin/training-support not optimal)",

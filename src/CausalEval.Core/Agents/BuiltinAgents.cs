@@ -21,8 +21,10 @@ public static class BuiltinAgents
                 _ => new ExpertAgent()),
             ["random"] = ("uniformly random allowed actions",
                 c => new RandomAgent(c.Seed)),
-            ["correlational"] = ("explores like the expert, then regresses the target on each variable over all samples, ignoring interventions",
+            ["correlational"] = ("explores like the expert, then regresses the target on each variable over all samples it saw (the sample regression), ignoring interventions",
                 _ => CorrelationalAgent.Instance),
+            ["associative"] = ("explores like the expert, then exploits by the true observational regression slope (exact covariance, hidden root included; privileged)",
+                c => new AssociativeAgent(c.Episode.World)),
             ["training-support"] = ("optimal in the world without the held-out link: the best an agent knowing only the training structures can do",
                 c => TrainingSupportAgent.Create(c.Episode)),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
@@ -103,20 +105,18 @@ internal sealed class CorrelationalAgent : IAgent
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view).RegressionSlope))),
             // Correlation has no direction: it claims an edge from every variable whose slope onto another is large.
-            _ => new(AgentDecision.Answer(CorrelatedPairs(view))),
+            _ => new(AgentDecision.Answer(CorrelatedPairs(view.Brief.Variables, EvidenceTable.From(view).RegressionSlope))),
         };
     }
 
-    private static ImmutableArray<DirectedLink> CorrelatedPairs(EpisodeView view)
+    internal static ImmutableArray<DirectedLink> CorrelatedPairs(ImmutableArray<string> names, Func<int, int, double> slope)
     {
-        var table = EvidenceTable.From(view);
-        var names = view.Brief.Variables;
         var edges = ImmutableArray.CreateBuilder<DirectedLink>();
         for (var i = 0; i < names.Length; i++)
         {
             for (var j = i + 1; j < names.Length; j++)
             {
-                if (Math.Abs(table.RegressionSlope(i, j)) >= 0.5)
+                if (Math.Abs(slope(i, j)) >= 0.5)
                 {
                     edges.Add(new DirectedLink(names[i], names[j]));
                 }

@@ -21,7 +21,8 @@ public class RunCommandTests
 
         Assert.True(code == 0, stderr);
         var lines = await File.ReadAllLinesAsync(Path.Combine(runDir, "trials.jsonl"));
-        Assert.Equal(5 * 200 * 6, lines.Length); // tasks × episodes × (five built-in agents + torch/default)
+        var agents = CausalEval.Core.Agents.BuiltinAgents.All.Count + 1; // every built-in agent + torch/default
+        Assert.Equal(5 * 200 * agents, lines.Length); // tasks × episodes × agents
         var first = JsonNode.Parse(lines[0])!.AsObject();
         Assert.All(TrialFields, f => Assert.True(first.ContainsKey(f), $"trial line lacks {f}"));
         Assert.All(ScoreFields, f => Assert.True(first["scores"]!.AsObject().ContainsKey(f), $"scores lack {f}"));
@@ -32,7 +33,7 @@ public class RunCommandTests
         using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
         var root = manifest.RootElement;
         Assert.Equal("finished", root.GetProperty("status").GetString());
-        Assert.Equal(6000, root.GetProperty("trials_written").GetInt64());
+        Assert.Equal(lines.Length, root.GetProperty("trials_written").GetInt64());
         Assert.Equal(5, root.GetProperty("tasks").GetArrayLength());
         Assert.All(root.GetProperty("tasks").EnumerateArray(), t => Assert.Equal(64, t.GetProperty("dataset_sha256").GetString()!.Length));
         Assert.Equal(["causaleval", "run", "--datasets", Cli.Datasets, "--out", runDir, "--quiet"],
@@ -58,7 +59,7 @@ public class RunCommandTests
         var linesA = WithoutTimes(Path.Combine(dir.Path, "a", "trials.jsonl"));
         var linesB = WithoutTimes(Path.Combine(dir.Path, "b", "trials.jsonl"));
         var linesC = WithoutTimes(Path.Combine(dir.Path, "c", "trials.jsonl"));
-        Assert.Equal(5 * 15 * 6 * 2, linesA.Length);
+        Assert.Equal(5 * 15 * (CausalEval.Core.Agents.BuiltinAgents.All.Count + 1) * 2, linesA.Length);
         Assert.Equal(linesA, linesB);
         Assert.NotEqual(linesA, linesC);
     }

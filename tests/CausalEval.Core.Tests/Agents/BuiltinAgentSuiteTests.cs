@@ -45,9 +45,9 @@ public class BuiltinAgentSuiteTests
     public static TheoryData<string> Tasks() => Repo.AllTasks();
 
     [Fact]
-    public void TheFiveReferenceAgentsAreRegistered()
+    public void TheReferenceAgentsAreRegistered()
     {
-        Assert.Equal(["correlational", "expert", "optimal", "random", "training-support"], BuiltinAgents.All.Keys);
+        Assert.Equal(["associative", "correlational", "expert", "optimal", "random", "training-support"], BuiltinAgents.All.Keys);
     }
 
     [Theory]
