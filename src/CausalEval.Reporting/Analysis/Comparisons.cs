@@ -28,8 +28,18 @@ internal sealed record ComparisonRow
     public long OnlyA { get; init; }
     public long OnlyB { get; init; }
 
-    /// <summary>Exact two-sided McNemar p on optimal_action; NaN without pairs.</summary>
+    /// <summary>
+    /// Two-sided p on optimal_action; NaN without pairs. Exact McNemar over trial pairs when every episode was played
+    /// once; with repeats (epochs > 1) the sign-flip test on per-episode differences of optimal-action rates, so the
+    /// episode is the unit.
+    /// </summary>
     public double PValue { get; init; } = double.NaN;
+
+    /// <summary>Which test gave <see cref="PValue"/>: <see cref="McNemar"/> or <see cref="SignFlip"/>.</summary>
+    public string Test { get; init; } = McNemar;
+
+    public const string McNemar = "mcnemar";
+    public const string SignFlip = "sign-flip-episodes";
 
     /// <summary>Holm–Bonferroni adjusted over every pair in the report.</summary>
     public double PAdjusted { get; init; } = double.NaN;
@@ -72,6 +82,16 @@ internal static class ComparisonAnalysis
     {
         var (first, second) = Pairing.EpisodeMeans(data, a.EntryIndex, b.EntryIndex, task: null);
         var outcomes = Pairing.Outcomes(data, a.EntryIndex, b.EntryIndex);
+        var p = double.NaN;
+        if (outcomes.Pairs > 0 && outcomes.Repeated)
+        {
+            var (optimalA, optimalB) = Pairing.EpisodeMeans(data, a.EntryIndex, b.EntryIndex, task: null, cell => cell.MeanOptimal);
+            p = SignFlipTest.TwoSidedPValue(Pairing.Differences(optimalA, optimalB));
+        }
+        else if (outcomes.Pairs > 0)
+        {
+            p = McNemarTest.ExactTwoSidedPValue(outcomes.OnlyFirst, outcomes.OnlySecond);
+        }
         return new ComparisonRow
         {
             A = a.Entry,
@@ -85,7 +105,8 @@ internal static class ComparisonAnalysis
             OptimalB = outcomes.SecondOptimal,
             OnlyA = outcomes.OnlyFirst,
             OnlyB = outcomes.OnlySecond,
-            PValue = outcomes.Pairs > 0 ? McNemarTest.ExactTwoSidedPValue(outcomes.OnlyFirst, outcomes.OnlySecond) : double.NaN,
+            PValue = p,
+            Test = outcomes.Repeated ? ComparisonRow.SignFlip : ComparisonRow.McNemar,
         };
     }
 }

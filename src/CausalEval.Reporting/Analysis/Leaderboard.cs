@@ -33,7 +33,10 @@ internal sealed record LeaderboardRow
     public long Scored { get; init; }
     public int Episodes { get; init; }
 
-    /// <summary>At least one episode was scored more than once (epochs or runs): the interval resamples whole episodes.</summary>
+    /// <summary>
+    /// At least one episode was scored more than once (epochs or runs): the intervals resample whole episodes (the
+    /// optimal-action rate too, instead of the Wilson interval over trials, which would treat repeats as independent).
+    /// </summary>
     public bool Clustered { get; init; }
 
     public ConfidenceInterval Normalized { get; init; } = ConfidenceInterval.Undefined;
@@ -146,7 +149,9 @@ internal static class LeaderboardAnalysis
             Episodes = episodes,
             Clustered = clustered,
             Normalized = normalized,
-            OptimalRate = sums.Scored > 0 ? WilsonInterval.Compute(sums.OptimalSum, sums.Scored) : ConfidenceInterval.Undefined,
+            OptimalRate = sums.Scored == 0 ? ConfidenceInterval.Undefined
+                : clustered ? Bootstrap.FromClusterTotals([.. cells.Select(c => (double)c.Cell.OptimalSum)], [.. cells.Select(c => c.Cell.Scored)])
+                : WilsonInterval.Compute(sums.OptimalSum, sums.Scored),
             Regret = sums.Regret,
             Coverage = sums.Coverage.Value,
             StructureF1 = sums.StructureF1.Value,

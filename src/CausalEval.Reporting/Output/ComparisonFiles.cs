@@ -12,14 +12,16 @@ internal static class ComparisonFiles
     public static readonly string Method =
         "Every pair of models on the episodes both played — under the same prompt variant and naming scheme (an agent without a prompt, "
         + "such as a built-in reference, is compared with every entry; prompt conditions are compared in the ablation). difference = mean over common episodes of (A's mean normalized score − B's), "
-        + "with a 95% paired-bootstrap interval (2,000 resamples of episodes, fixed seed). McNemar = exact two-sided test on optimal_action over "
-        + "trial pairs (same episode, matched by epoch and run); p_adjusted = Holm–Bonferroni over all pairs. A is the entry ranked higher overall.";
+        + "with a 95% paired-bootstrap interval (2,000 resamples of episodes, fixed seed). p = two-sided test on optimal_action: when every common episode "
+        + "was played once, McNemar's exact test over trial pairs; when some was played more than once (epochs, runs), the sign-flip test on the "
+        + "per-episode differences of optimal-action rates (exact up to 16 non-zero differences, else its normal approximation), so the episode is the "
+        + "unit (column test); p_adjusted = Holm–Bonferroni over all pairs. A is the entry ranked higher overall.";
 
     public static readonly string[] CsvHeader =
     [
         "model_a", "prompt_variant_a", "naming_a", "model_b", "prompt_variant_b", "naming_b", "episodes",
         "normalized_a", "normalized_b", "difference", "difference_ci_lower", "difference_ci_upper",
-        "pairs", "optimal_rate_a", "optimal_rate_b", "only_a_optimal", "only_b_optimal", "p_value", "p_adjusted", "significant",
+        "pairs", "optimal_rate_a", "optimal_rate_b", "only_a_optimal", "only_b_optimal", "p_value", "p_adjusted", "significant", "test",
     ];
 
     public static string Csv(ReportModel model) => Format.ToCsv(CsvHeader, model.Comparisons.Select(c => (IReadOnlyList<string>)
@@ -31,18 +33,19 @@ internal static class ComparisonFiles
         Format.Csv(c.Pairs > 0 ? (double)c.OptimalA / c.Pairs : null), Format.Csv(c.Pairs > 0 ? (double)c.OptimalB / c.Pairs : null),
         c.OnlyA.ToString(CultureInfo.InvariantCulture), c.OnlyB.ToString(CultureInfo.InvariantCulture),
         PValueCsv(c.PValue), PValueCsv(c.PAdjusted), double.IsNaN(c.PAdjusted) ? "" : c.PAdjusted < Alpha ? "true" : "false",
+        double.IsNaN(c.PValue) ? "" : c.Test,
     ]));
 
     /// <summary>p-values keep their small magnitudes (no rounding to 0).</summary>
     private static string PValueCsv(double p) => double.IsNaN(p) ? "" : p.ToString("G6", CultureInfo.InvariantCulture);
 
-    public static readonly string[] Header = ["A", "B", "episodes", "A − B [95% CI]", "optimal A / B", "only A / only B", "p (McNemar)", "p adjusted (Holm)"];
+    public static readonly string[] Header = ["A", "B", "episodes", "A − B [95% CI]", "optimal A / B", "only A / only B", "p (McNemar; † sign-flip over episodes)", "p adjusted (Holm)"];
 
     public static IEnumerable<List<string>> Rows(ReportModel model) => model.Comparisons.Select(c => new List<string>
     {
         c.A.Label, c.B.Label, Format.Count(c.Episodes), Format.SignedInterval(c.Difference),
         c.Pairs > 0 ? $"{Format.Percent((double)c.OptimalA / c.Pairs)} / {Format.Percent((double)c.OptimalB / c.Pairs)}" : Format.Missing,
-        $"{Format.Count(c.OnlyA)} / {Format.Count(c.OnlyB)}", Format.PValue(c.PValue),
+        $"{Format.Count(c.OnlyA)} / {Format.Count(c.OnlyB)}", Format.PValue(c.PValue) + (c.Test == ComparisonRow.SignFlip && !double.IsNaN(c.PValue) ? " †" : ""),
         Format.PValue(c.PAdjusted) + (c.PAdjusted < Alpha ? " *" : ""),
     });
 

@@ -12,7 +12,8 @@ internal static class LeaderboardFiles
     public static readonly string Method =
         "normalized = mean of exploit value ÷ optimal value (1 = optimal, 0 = random play), with a 95% percentile-bootstrap interval "
         + $"(2,000 resamples of episodes, fixed seed; when an episode was played more than once — epochs or runs — its trials are resampled together). "
-        + "optimal = share of trials whose exploit action is a maximiser (ties count), with a 95% Wilson interval over trials. "
+        + "optimal = share of trials whose exploit action is a maximiser (ties count), with a 95% Wilson interval when every episode was played once, "
+        + "else the same cluster bootstrap over episodes (the episode is the unit, so repeated epochs do not narrow it). "
         + "regret = mean optimal value − exploit value; coverage = mean share of cued variables explored; structure F1 = directed-edge F1. "
         + "parse fail / invalid = share of the agent's answers that could not be read / were not allowed. "
         + "A trial without a valid exploit action counts as normalized 0 (regret = optimal value); trials that ended in an error have no scores and are "

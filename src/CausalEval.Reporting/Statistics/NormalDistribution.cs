@@ -4,6 +4,19 @@ namespace CausalEval.Reporting.Statistics;
 internal static class NormalDistribution
 {
     /// <summary>
+    /// P(Z ≥ z), computed from the complementary error function (a Chebyshev fit with relative error below 1.2e-7
+    /// everywhere, so small tail probabilities keep their magnitude).
+    /// </summary>
+    public static double UpperTail(double z)
+    {
+        var x = z / Math.Sqrt(2);
+        var t = 1 / (1 + 0.5 * Math.Abs(x));
+        var erfc = t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return (x >= 0 ? erfc : 2 - erfc) / 2;
+    }
+
+    /// <summary>
     /// The inverse of the standard normal CDF: the z with P(Z ≤ z) = <paramref name="probability"/>.
     /// Wichura's AS241 (PPND16), accurate to about 1e-16 relative, so no refinement step is needed.
     /// </summary>

@@ -46,3 +46,20 @@ public class NormalDistributionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => NormalDistribution.Quantile(probability));
     }
 }
+
+public class NormalUpperTailTests
+{
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    [InlineData(0.025)]
+    [InlineData(1e-3)]
+    [InlineData(1e-6)]
+    [InlineData(0.9)]
+    public void UpperTail_inverts_the_quantile(double tail)
+    {
+        var z = NormalDistribution.Quantile(1 - tail);
+
+        Assert.InRange(NormalDistribution.UpperTail(z) / tail, 1 - 2e-6, 1 + 2e-6);
+    }
+}
