@@ -44,7 +44,7 @@ public static class CliApp
         }
         catch (InputException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {Models.ProviderEnvironment.Process.Redactor().Scrub(ex.Message)}").ConfigureAwait(false);
             return BadInput;
         }
     }
