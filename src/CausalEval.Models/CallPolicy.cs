@@ -52,6 +52,18 @@ internal sealed record CallPolicy
     public IReadOnlyDictionary<string, CallLimits> Models { get; init; } = new Dictionary<string, CallLimits>();
     public PriceTable Prices { get; init; } = PriceTable.Empty;
 
+    /// <summary>The most bytes one response body may have [1 MiB]; a larger one is a <c>bad_response</c> (<see cref="ProviderHttp"/>).</summary>
+    public long MaxResponseBytes { get; init; } = ProviderHttp.DefaultMaxResponseBytes;
+
+    /// <summary>The smallest response cap accepted (an answer with its JSON envelope needs some room).</summary>
+    public const int MinResponseBytes = 1024;
+
+    /// <summary>
+    /// The longest duration a setting takes (timeouts, backoff, the circuit breaker's windows): one day, the bound of the
+    /// timers underneath (Polly's strategies); longer values would overflow or crash them.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     /// <summary>The limits of a model id (exact id, or the id without its settings).</summary>
     public CallLimits? LimitsFor(string modelId) =>
         Models.TryGetValue(modelId, out var limits) || Models.TryGetValue(PriceTable.WithoutSettings(modelId), out limits) ? limits : null;
@@ -79,16 +91,22 @@ internal sealed record CallPolicy
             writer.WriteNumber("sampling_s", r.BreakerSampling.TotalSeconds);
             writer.WriteNumber("break_s", r.BreakDuration.TotalSeconds);
             writer.WriteEndObject();
+            writer.WriteNumber("max_response_bytes", MaxResponseBytes);
             WriteLimits(writer, "providers", Providers);
             WriteLimits(writer, "models", Models);
             writer.WriteStartObject("prices");
-            foreach (var model in models.Distinct(StringComparer.Ordinal))
+            // Keyed by the id without its settings, as the table looks ids up (a key with ?temperature=… would never match).
+            foreach (var model in models.Select(PriceTable.WithoutSettings).Distinct(StringComparer.Ordinal))
             {
                 if (Prices.Find(model) is { } price)
                 {
                     writer.WriteStartObject(model);
                     writer.WriteNumber("input_per_million", price.InputPerMillion);
                     writer.WriteNumber("output_per_million", price.OutputPerMillion);
+                    if (price.CachedInputPerMillion is { } cached)
+                    {
+                        writer.WriteNumber("cached_input_per_million", cached);
+                    }
                     writer.WriteEndObject();
                 }
             }
@@ -134,16 +152,20 @@ internal sealed record CallPolicy
                 BreakerSampling = Seconds(breaker?.Optional("sampling_s")) ?? r.BreakerSampling,
                 BreakDuration = Seconds(breaker?.Optional("break_s")) ?? r.BreakDuration,
             },
+            MaxResponseBytes = root.Optional("max_response_bytes")?.Int(MinResponseBytes) ?? ProviderHttp.DefaultMaxResponseBytes,
             Providers = ReadLimits(root.Optional("providers")),
             Models = ReadLimits(root.Optional("models")),
             Prices = root.Optional("prices") is { } prices
                 ? new PriceTable(prices.Element.EnumerateObject().Select(p => new ModelPrice(p.Name,
-                    prices.Required(p.Name).Required("input_per_million").Number(), prices.Required(p.Name).Required("output_per_million").Number())), source)
+                    prices.Required(p.Name).Required("input_per_million").Number(), prices.Required(p.Name).Required("output_per_million").Number(),
+                    prices.Required(p.Name).Optional("cached_input_per_million")?.Number())), source)
                 : PriceTable.Empty,
         };
     }
 
-    private static TimeSpan? Seconds(JsonRead? value) => value is { } v ? TimeSpan.FromSeconds(v.Number()) : null;
+    private static TimeSpan? Seconds(JsonRead? value) => value is { } v
+        ? v.Number() is var seconds && seconds >= 0 && seconds <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw v.Error("must be a number of seconds from 0 to 86400")
+        : null;
 
     private static Dictionary<string, CallLimits> ReadLimits(JsonRead? node)
     {
@@ -161,7 +183,7 @@ internal sealed record CallPolicy
         return result;
     }
 
-    /// <summary>A duration as plans write it: <c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, or a plain number of seconds.</summary>
+    /// <summary>A duration as plans write it: <c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, or a plain number of seconds; at most <see cref="MaxDuration"/>.</summary>
     public static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
@@ -177,7 +199,8 @@ internal sealed record CallPolicy
                 break;
             }
         }
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value < 0)
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value < 0
+            || value * scale > MaxDuration.TotalSeconds)
         {
             return false;
         }

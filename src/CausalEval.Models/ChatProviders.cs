@@ -19,12 +19,18 @@ internal sealed record EnvironmentSetting(string Name, bool Required, string Pur
 /// <summary>What <c>causaleval models</c> shows about a provider.</summary>
 internal sealed record ProviderInfo(string Prefix, string Syntax, string Example, string Description, IReadOnlyList<EnvironmentSetting> Environment);
 
-/// <summary>Where providers read their settings and send their requests (the real environment and network by default).</summary>
-internal sealed record ProviderEnvironment(Func<string, string?> Variables, HttpClient? Http = null)
+/// <summary>
+/// Where providers read their settings (the real environment by default), and the most bytes a response body may have
+/// (<see cref="ProviderHttp"/>).
+/// </summary>
+internal sealed record ProviderEnvironment(Func<string, string?> Variables, long MaxResponseBytes = ProviderHttp.DefaultMaxResponseBytes)
 {
     public static ProviderEnvironment Process { get; } = new(Environment.GetEnvironmentVariable);
 
     public string? Get(string name) => Variables(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>Scrubs every provider's key found in the environment (a server may echo any of them).</summary>
+    public KeyRedactor Redactor() => new(ChatProviders.KeyVariables.Select(Get));
 }
 
 /// <summary>
@@ -45,6 +51,10 @@ internal static class ChatProviders
 
     /// <summary>Azure OpenAI REST version sent as <c>api-version</c> (latest GA with the deployments route).</summary>
     public const AzureOpenAIClientOptions.ServiceVersion AzureApiVersion = AzureOpenAIClientOptions.ServiceVersion.V2024_10_21;
+
+    /// <summary>Every environment variable that holds a key, for redaction.</summary>
+    public static IEnumerable<string> KeyVariables =>
+        All.SelectMany(p => p.Environment).Select(e => e.Name).Where(n => n.EndsWith("_KEY", StringComparison.Ordinal)).Distinct();
 
     public static readonly IReadOnlyList<ProviderInfo> All =
     [
@@ -84,21 +94,23 @@ internal static class ChatProviders
         Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider? time)
     {
         var clock = time ?? TimeProvider.System;
-        yield return ("openai", (name, id) => Pipeline("openai", OpenAi(name, id, environment), name, id, environment.Get(OpenAiKey), middleware, clock));
-        yield return ("azure", (name, id) => Pipeline("azure", Azure(name, id, environment), name, id, environment.Get(AzureKey), middleware, clock));
-        yield return ("ollama", (name, id) => Pipeline("ollama", Ollama(name, id, environment), name, id, null, middleware, clock));
+        var redactor = environment.Redactor();
+        yield return ("openai", (name, id) => Pipeline("openai", OpenAi(name, id, environment), name, id, redactor, middleware, clock));
+        yield return ("azure", (name, id) => Pipeline("azure", Azure(name, id, environment), name, id, redactor, middleware, clock));
+        yield return ("ollama", (name, id) => Pipeline("ollama", Ollama(name, id, environment), name, id, redactor, middleware, clock));
         yield return ("openai-compatible", (name, id) =>
         {
             var (client, endpoint) = Compatible(name, id, environment);
-            return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, environment.Get(CompatibleKey), middleware, clock);
+            return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, redactor, middleware, clock);
         });
     }
 
     /// <summary>SDK client → error classification and key redaction → the caller's middlewares (the first added is outermost).</summary>
-    private static IChatClient Pipeline(string provider, (IChatClient Client, string Endpoint) inner, string model, string modelId, string? key,
+    private static IChatClient Pipeline(string provider, (IChatClient Client, string Endpoint) inner, string model, string modelId, KeyRedactor redactor,
         Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider time)
     {
-        var builder = new ChatClientBuilder(new ProviderErrors(inner.Client, key, time));
+        // Ollama's /api/chat streams NDJSON: the call is made streamed, so a slow local model sends its first bytes at once.
+        var builder = new ChatClientBuilder(new ProviderErrors(inner.Client, redactor, time, streamed: provider == "ollama"));
         middleware?.Invoke(builder, new ChatEndpoint(provider, inner.Endpoint, model, modelId));
         return builder.Build();
     }
@@ -137,11 +149,9 @@ internal static class ChatProviders
         var host = environment.Get(OllamaHost) ?? DefaultOllamaHost;
         // OLLAMA_HOST is often written without a scheme (Ollama's own CLI accepts host:port).
         var uri = Url(host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host, OllamaHost, modelId);
-        // No client timeout: the resilience middleware times each attempt and the whole call.
-        var http = environment.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        http.BaseAddress ??= uri;
-        // Streamed: a slow local model sends its first bytes at once instead of one response at the very end.
-        return (new StreamedResponses(new OllamaApiClient(http, model)), uri.ToString());
+        var http = ProviderHttp.Create(environment.MaxResponseBytes);
+        http.BaseAddress = uri;
+        return (new OllamaApiClient(http, model), uri.ToString());
     }
 
     private static (IChatClient, string) Compatible(string rest, string modelId, ProviderEnvironment environment)
@@ -160,27 +170,15 @@ internal static class ChatProviders
     /// <summary>
     /// The SDK's transport without its own retries and network timeout: the resilience middleware retries (honouring
     /// Retry-After, on an injectable clock) and times each attempt and the whole call, so the SDK must not do it again.
+    /// It sends through <see cref="ProviderHttp"/>: no redirects, a capped response size.
     /// </summary>
     private static T Transport<T>(T options, ProviderEnvironment environment) where T : ClientPipelineOptions
     {
         options.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
         options.NetworkTimeout = Timeout.InfiniteTimeSpan;
-        if (environment.Http is { } http)
-        {
-            options.Transport = new HttpClientPipelineTransport(http);
-        }
+        options.Transport = new HttpClientPipelineTransport(ProviderHttp.Create(environment.MaxResponseBytes));
         return options;
     }
-}
-
-/// <summary>
-/// Answers <see cref="IChatClient.GetResponseAsync"/> through the streaming call and joins the updates (text and the
-/// usage the server reports at the end): for Ollama, whose /api/chat streams NDJSON.
-/// </summary>
-internal sealed class StreamedResponses(IChatClient inner) : DelegatingChatClient(inner)
-{
-    public override Task<ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-        => GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
 }
 
 /// <summary>Model ids <c>&lt;prefix&gt;/&lt;name&gt;[?settings]</c> played by an LLM agent over a chat client.</summary>

@@ -7,11 +7,19 @@ namespace CausalEval.Models;
 
 /// <summary>
 /// The price of one model id, or of every id starting with a prefix (<c>openai/gpt-4o-mini*</c>): US dollars per million
-/// input and output tokens.
+/// input and output tokens, and per million input tokens read from the provider's prompt cache
+/// (<paramref name="CachedInputPerMillion"/>; null: the input price).
 /// </summary>
-internal sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion)
+internal sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null)
 {
-    public double CostUsd(Usage usage) => (usage.InputTokens * InputPerMillion + usage.OutputTokens * OutputPerMillion) / 1_000_000;
+    public double CostUsd(Usage usage)
+    {
+        var cached = Math.Clamp(usage.PromptCacheTokens, 0, Math.Max(0, usage.InputTokens));
+        var uncached = Math.Max(0, usage.InputTokens) - cached;
+        // Never negative: token counts are checked where they arrive; this keeps a bad count from ever lowering spend.
+        return Math.Max(0, (uncached * InputPerMillion + cached * (CachedInputPerMillion ?? InputPerMillion)
+            + Math.Max(0, usage.OutputTokens) * OutputPerMillion) / 1_000_000);
+    }
 }
 
 /// <summary>
@@ -81,8 +89,9 @@ internal sealed class PriceTable : ICostModel
     }
 
     /// <summary>
-    /// Reads a price file: <c>{"models": {"openai/gpt-4o": {"input": 2.5, "output": 10}, "ollama/*": {"input": 0, "output": 0}}}</c>
-    /// (US dollars per million tokens; other top-level fields are notes). Problems are bad input naming the file and field.
+    /// Reads a price file: <c>{"models": {"openai/gpt-4o": {"input": 2.5, "output": 10, "cached_input": 1.25}, "ollama/*": {"input": 0, "output": 0}}}</c>
+    /// (US dollars per million tokens; <c>cached_input</c>, optional, for input read from the provider's prompt cache;
+    /// other top-level fields are notes). Problems are bad input naming the file and field.
     /// </summary>
     public static PriceTable Load(string path)
     {
@@ -96,8 +105,9 @@ internal sealed class PriceTable : ICostModel
         foreach (var property in models.Element.EnumerateObject())
         {
             var entry = models.Required(property.Name).Object();
-            entry.OnlyFields("input", "output");
-            prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output"))));
+            entry.OnlyFields("input", "output", "cached_input");
+            prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output")),
+                entry.Optional("cached_input") is { } cached ? NonNegative(cached) : null));
         }
         return new PriceTable(prices, path);
     }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using CausalEval.Core.Agents;
+using CausalEval.Core.Episodes;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
 
@@ -57,6 +58,9 @@ internal static class ErrorKinds
 internal sealed class ModelCallException(string kind, string message, bool retryable = false, int? status = null, TimeSpan? retryAfter = null)
     : AgentFailureException(kind, message)
 {
+    /// <summary>A call may report no more tokens than this (no model reads or writes 100 million tokens in one call).</summary>
+    public const long MaxTokensPerCall = 100_000_000;
+
     public bool Retryable { get; } = retryable;
 
     public int? Status { get; } = status;
@@ -68,28 +72,60 @@ internal sealed class ModelCallException(string kind, string message, bool retry
 /// The innermost middleware, right above the provider's SDK client. It takes the harness's own call information
 /// (<see cref="ChatCall"/>) out of the options, so it is never sent; it turns whatever the SDK throws into a
 /// <see cref="ModelCallException"/> classified by HTTP status, the error body's code and the exception type, with the
-/// server's <c>retry-after-ms</c> / <c>Retry-After</c> wait; and it treats an answer stopped by the content filter as a
-/// failure. Every message that leaves it has the API key replaced by "[redacted]" (a careless server may echo it).
+/// server's <c>retry-after-ms</c> / <c>Retry-After</c> wait; it treats an answer stopped by the content filter as a
+/// failure and usage no call can have (negative, or over <see cref="ModelCallException.MaxTokensPerCall"/>) as a
+/// <c>bad_response</c>. Every text that leaves it — answers and error messages — has the keys scrubbed
+/// (<see cref="KeyRedactor"/>: a careless server may echo one), so no store above it (trials, the response cache, the
+/// report) ever sees a key. Tokens the server reported for an attempt that then failed (a filtered answer, a stream cut
+/// off or timed out after its usage arrived) go to the trial's meter (<see cref="ChatCall.Meter"/>): they are billed.
+/// With <paramref name="streamed"/>, a call is made through the streaming API and its updates joined (Ollama's
+/// /api/chat streams NDJSON: a slow local model sends its first bytes at once).
 /// </summary>
-internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvider time) : DelegatingChatClient(inner)
+internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, TimeProvider time, bool streamed = false) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        var meter = ChatCall.From(options)?.Meter;
         ChatResponse response;
+        List<ChatResponseUpdate>? updates = null;
         try
         {
-            response = await base.GetResponseAsync(messages, WithoutCallInfo(options), cancellationToken).ConfigureAwait(false);
+            if (streamed)
+            {
+                updates = [];
+                await foreach (var update in base.GetStreamingResponseAsync(messages, WithoutCallInfo(options), cancellationToken).ConfigureAwait(false))
+                {
+                    updates.Add(update);
+                }
+                response = updates.ToChatResponse();
+            }
+            else
+            {
+                response = await base.GetResponseAsync(messages, WithoutCallInfo(options), cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (Exception ex)
         {
-            throw Classify(ex, key, time);
+            // Cut off (by a fault, a timeout or Ctrl-C) after the server had reported usage: those tokens are billed.
+            if (updates is not null && ReportedUsage(updates.SelectMany(u => u.Contents).OfType<UsageContent>().Select(u => u.Details)) is { } partial)
+            {
+                meter?.AddUnanswered(partial);
+            }
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            throw Classify(ex, redactor, time);
         }
+        var usage = CheckUsage(response.Usage);
         if (response.FinishReason == ChatFinishReason.ContentFilter)
         {
+            meter?.AddUnanswered(usage);
             throw new ModelCallException(ErrorKinds.ContentFilter,
                 "the provider's content filter stopped the answer (finish_reason content_filter)");
         }
+        Scrub(response);
         return response;
     }
 
@@ -108,10 +144,88 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                throw Classify(ex, key, time);
+                throw Classify(ex, redactor, time);
+            }
+            // Best effort per update: a key split across two updates is caught when the updates are joined (GetResponseAsync).
+            foreach (var content in updates.Current.Contents)
+            {
+                if (content is TextContent text)
+                {
+                    text.Text = redactor.Scrub(text.Text);
+                }
             }
             yield return updates.Current;
         }
+    }
+
+    /// <summary>Scrubs keys out of every text of the answer (in place: the response is this call's own).</summary>
+    private void Scrub(ChatResponse response)
+    {
+        if (redactor.IsEmpty)
+        {
+            return;
+        }
+        foreach (var message in response.Messages)
+        {
+            for (var i = 0; i < message.Contents.Count; i++)
+            {
+                message.Contents[i] = message.Contents[i] switch
+                {
+                    TextContent text => new TextContent(redactor.Scrub(text.Text)),
+                    TextReasoningContent reasoning => new TextReasoningContent(redactor.Scrub(reasoning.Text)),
+                    var other => other,
+                };
+            }
+        }
+    }
+
+    /// <summary>The usage a response reports, when it is possible; impossible usage is a <c>bad_response</c> (retried).</summary>
+    private static Usage CheckUsage(UsageDetails? details)
+    {
+        if (details is null)
+        {
+            return default;
+        }
+        (string Name, long? Value)[] counts =
+        [
+            ("input_tokens", details.InputTokenCount), ("output_tokens", details.OutputTokenCount), ("total_tokens", details.TotalTokenCount),
+            ("cached_input_tokens", details.CachedInputTokenCount),
+        ];
+        foreach (var (name, value) in counts)
+        {
+            if (value is < 0 or > ModelCallException.MaxTokensPerCall)
+            {
+                throw new ModelCallException(ErrorKinds.BadResponse, string.Create(CultureInfo.InvariantCulture,
+                    $"the server reported impossible usage: {name} = {value} (a call has between 0 and {ModelCallException.MaxTokensPerCall:N0})"), retryable: true);
+            }
+        }
+        if (details.CachedInputTokenCount > (details.InputTokenCount ?? 0))
+        {
+            throw new ModelCallException(ErrorKinds.BadResponse, string.Create(CultureInfo.InvariantCulture,
+                $"the server reported impossible usage: cached_input_tokens = {details.CachedInputTokenCount} of input_tokens = {details.InputTokenCount ?? 0}"), retryable: true);
+        }
+        return ToUsage(details);
+    }
+
+    /// <summary>A provider's usage as the trial counts it: billed input and output, and the input read from the provider's prompt cache.</summary>
+    public static Usage ToUsage(UsageDetails? details) =>
+        details is null ? default : new Usage(details.InputTokenCount ?? 0, details.OutputTokenCount ?? 0, PromptCacheTokens: details.CachedInputTokenCount ?? 0);
+
+    private static Usage? ReportedUsage(IEnumerable<UsageDetails> reports)
+    {
+        Usage? total = null;
+        foreach (var details in reports)
+        {
+            try
+            {
+                total = (total ?? default) + CheckUsage(details);
+            }
+            catch (ModelCallException)
+            {
+                return null;
+            }
+        }
+        return total;
     }
 
     /// <summary>The options without the harness's call information (a copy; the caller's options are left alone).</summary>
@@ -131,13 +245,18 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
     }
 
     /// <summary>What a provider's exception means for the trial: kind, whether to retry, how long the server asked to wait.</summary>
-    public static ModelCallException Classify(Exception ex, string? key, TimeProvider time)
+    public static ModelCallException Classify(Exception ex, KeyRedactor redactor, TimeProvider time)
     {
         if (ex is ModelCallException known)
         {
             return known;
         }
-        var message = Redact(Describe(ex), key);
+        var message = redactor.Scrub(Describe(ex));
+        if (Chain(ex).OfType<ResponseTooLargeException>().FirstOrDefault() is { } large)
+        {
+            // Not retried: the same request would most likely get the same oversized answer, and be billed again.
+            return new ModelCallException(ErrorKinds.BadResponse, $"{large.Message}; raise it with --max-response-bytes or a plan's limits.max_response_bytes");
+        }
         switch (ex)
         {
             case ClientResultException result when result.Status > 0:
@@ -166,6 +285,12 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
         {
             return new ModelCallException(ErrorKinds.Timeout, message, retryable: true);
         }
+        // An SDK that trips over a 2xx body it cannot map (an error object instead of choices, an empty choices array, a
+        // missing field): the answer is bad, as a malformed one is, and may be fine on the next try.
+        if (ex is ArgumentException or IndexOutOfRangeException or KeyNotFoundException or NullReferenceException or InvalidOperationException or InvalidCastException)
+        {
+            return new ModelCallException(ErrorKinds.BadResponse, $"the answer could not be read ({message})", retryable: true);
+        }
         return new ModelCallException(ErrorKinds.Unexpected, message);
     }
 
@@ -178,6 +303,8 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
             429 => new(ErrorKinds.RateLimited, message, retryable: true, status, retryAfter),
             408 => new(ErrorKinds.Timeout, message, retryable: true, status, retryAfter),
             401 or 403 => new(ErrorKinds.Auth, message, status: status),
+            >= 300 and < 400 => new(ErrorKinds.BadRequest,
+                $"the server answered with a redirect (HTTP {status}), which is never followed (it could send the key elsewhere): set the endpoint to where it points ({message})", status: status),
             404 => new(ErrorKinds.NotFound, message, status: status),
             _ when filtered => new(ErrorKinds.ContentFilter, message, status: status),
             >= 500 => new(ErrorKinds.ServerError, message, retryable: true, status, retryAfter),
@@ -227,23 +354,31 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
             if (response.Headers.TryGetValue(header, out var ms)
                 && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0)
             {
-                return TimeSpan.FromMilliseconds(milliseconds);
+                return Wait(milliseconds / 1000);
             }
         }
         if (response.Headers.TryGetValue("Retry-After", out var value) && value is not null)
         {
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
             {
-                return TimeSpan.FromSeconds(seconds);
+                return Wait(seconds);
             }
             if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
             {
-                var wait = date - time.GetUtcNow();
-                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+                return Wait((date - time.GetUtcNow()).TotalSeconds);
             }
         }
         return null;
     }
+
+    /// <summary>
+    /// The longest wait a server may ask for. Longer waits (a date years ahead, 10^30 seconds) are clamped to it: no timer
+    /// can wait that long, and no call's budget is that large, so the call fails fast as rate-limited either way.
+    /// </summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromDays(1);
+
+    private static TimeSpan Wait(double seconds) =>
+        !(seconds > 0) ? TimeSpan.Zero : seconds >= MaxRetryAfter.TotalSeconds ? MaxRetryAfter : TimeSpan.FromSeconds(seconds);
 
     private static string Describe(Exception ex)
     {
@@ -261,16 +396,5 @@ internal sealed class ProviderErrors(IChatClient inner, string? key, TimeProvide
         {
             yield return e;
         }
-    }
-
-    /// <summary>The text with the key — and its last 12 characters, as servers that mask keys show them — replaced.</summary>
-    public static string Redact(string text, string? key)
-    {
-        if (string.IsNullOrEmpty(key))
-        {
-            return text;
-        }
-        text = text.Replace(key, "[redacted]", StringComparison.Ordinal);
-        return key.Length >= 20 ? text.Replace(key[^12..], "[redacted]", StringComparison.Ordinal) : text;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
 using Polly;
@@ -9,27 +10,35 @@ namespace CausalEval.Models;
 
 /// <summary>
 /// Model calls that survive rate limits and faults: a delegating <see cref="IChatClient"/> around a Polly v8
-/// <see cref="ResiliencePipeline"/>. From the outside in: the overall call timeout; retries of retryable failures
-/// (<see cref="ModelCallException.Retryable"/>: 429, 408, 5xx, network errors, malformed answers; per-attempt timeouts;
-/// an open circuit) with exponential backoff and jitter, or exactly the wait the server asked for; then, per attempt, the
-/// call limits (<see cref="CallGate"/>s of the model and its provider: concurrency, requests and tokens per minute), the
-/// endpoint's shared circuit breaker and the per-attempt timeout. Non-retryable failures (401, 403, 400, content filter,
-/// quota) end the call at once. Every failure leaves as a classified <see cref="ModelCallException"/>; a success carries
-/// its retry count in <see cref="ChatResponse.AdditionalProperties"/> (<see cref="ChatCall.RetriesKey"/>).
+/// <see cref="ResiliencePipeline"/>. From the outside in: the call's time budget (<see cref="ResilienceSettings.CallTimeout"/>);
+/// retries of retryable failures (<see cref="ModelCallException.Retryable"/>: 429, 408, 5xx, network errors, malformed
+/// answers; per-attempt timeouts; an open circuit) with exponential backoff and jitter, or exactly the wait the server
+/// asked for — unless that wait is longer than what is left of the budget: then the call fails at once as
+/// <c>rate_limited</c>, saying so; then, per attempt, the call limits (<see cref="CallGate"/>s of the model and its
+/// provider: concurrency, requests and tokens per minute), the endpoint's shared circuit breaker and the per-attempt
+/// timeout. Waiting for a limit's permit is the run's own queue, not the provider's slowness: it counts against neither
+/// the attempt timeout nor the call's budget. Non-retryable failures (401, 403, 400, content filter, quota) end the call
+/// at once. Every failure leaves as a classified <see cref="ModelCallException"/>; a success carries its retry count
+/// (<see cref="ChatCall.RetriesKey"/>) and why each retry happened (<see cref="ChatCall.RetryReasonsKey"/>) in
+/// <see cref="ChatResponse.AdditionalProperties"/>.
 /// </summary>
 internal sealed class ResilientChatClient : DelegatingChatClient
 {
+    private static readonly ResiliencePropertyKey<List<string>> ReasonsKey = new("causaleval.retry-reasons");
+
     private readonly ResiliencePipeline _call;
     private readonly ResiliencePipeline _attempt;
     private readonly IReadOnlyList<CallGate> _gates;
     private readonly ResilienceSettings _settings;
+    private readonly TimeProvider _time;
 
     public ResilientChatClient(IChatClient inner, ResilienceSettings settings, ResiliencePipeline endpointBreaker, IReadOnlyList<CallGate> gates,
         TimeProvider time) : base(inner)
     {
         _settings = settings;
         _gates = gates;
-        var call = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(settings.CallTimeout);
+        _time = time;
+        var call = new ResiliencePipelineBuilder { TimeProvider = time };
         if (settings.Retries > 0)
         {
             call.AddRetry(new RetryStrategyOptions
@@ -50,6 +59,15 @@ internal sealed class ResilientChatClient : DelegatingChatClient
                     BrokenCircuitException { RetryAfter: { } wait } => wait,
                     _ => null,
                 }),
+                OnRetry = args =>
+                {
+                    if (args.Context.Properties.TryGetValue(ReasonsKey, out var reasons))
+                    {
+                        reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                            $"attempt {args.AttemptNumber + 1}: {Describe(args.Outcome.Exception)}; retried after {args.RetryDelay.TotalSeconds:0.###} s"));
+                    }
+                    return default;
+                },
             });
         }
         _call = call.Build();
@@ -79,54 +97,89 @@ internal sealed class ResilientChatClient : DelegatingChatClient
         var estimate = EstimateTokens(list, options);
         var attempts = 0;
         Exception? last = null;
+        using var budget = new CallBudget(_settings.CallTimeout, _time, cancellationToken);
+        var reasons = new List<string>();
+        var context = ResilienceContextPool.Shared.Get(budget.Token);
+        context.Properties.Set(ReasonsKey, reasons);
         try
         {
-            var response = await _call.ExecuteAsync(async token =>
+            var response = await _call.ExecuteAsync(async (ctx, _) =>
             {
                 attempts++;
                 try
                 {
-                    using var lease = await EnterAsync(estimate, token).ConfigureAwait(false);
-                    return await _attempt.ExecuteAsync(t => new ValueTask<ChatResponse>(base.GetResponseAsync(list, options, t)), token).ConfigureAwait(false);
+                    IDisposable lease;
+                    budget.Pause();
+                    try
+                    {
+                        lease = await EnterAsync(estimate, ctx.CancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        budget.Resume();
+                    }
+                    using (lease)
+                    {
+                        return await _attempt.ExecuteAsync(t => new ValueTask<ChatResponse>(base.GetResponseAsync(list, options, t)), ctx.CancellationToken)
+                            .ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     last = ex;
+                    // A wait longer than what is left of the budget would only end in a timeout (and hold up Ctrl-C): fail now.
+                    if (ex is ModelCallException { Retryable: true, RetryAfter: { } wait } asked && wait > budget.Left)
+                    {
+                        throw new ModelCallException(ErrorKinds.RateLimited, string.Create(CultureInfo.InvariantCulture,
+                            $"{asked.Message}; the server asked to wait {wait.TotalSeconds:0.###} s, more than the {budget.Left.TotalSeconds:0.###} s left of the call timeout of {_settings.CallTimeout.TotalSeconds:0.###} s"),
+                            retryable: false, asked.Status, wait);
+                    }
                     throw;
                 }
-            }, cancellationToken).ConfigureAwait(false);
+            }, context, 0).ConfigureAwait(false);
             (response.AdditionalProperties ??= [])[ChatCall.RetriesKey] = attempts - 1;
+            if (reasons.Count > 0)
+            {
+                response.AdditionalProperties[ChatCall.RetryReasonsKey] = reasons.ToArray();
+            }
             return response;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
+        catch (OperationCanceledException) when (budget.Expired)
+        {
+            throw Final(new TimeoutRejectedException(), last, attempts, reasons, overall: true);
+        }
         catch (Exception ex) when (ex is ModelCallException or TimeoutRejectedException or BrokenCircuitException)
         {
-            throw Final(ex, last, attempts);
+            throw Final(ex, last, attempts, reasons, overall: false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
-    /// <summary>The classified failure that ends the call, saying how often it was tried.</summary>
-    private ModelCallException Final(Exception ex, Exception? last, int attempts)
+    /// <summary>The classified failure that ends the call, saying how often it was tried and why each retry happened.</summary>
+    private ModelCallException Final(Exception ex, Exception? last, int attempts, List<string> reasons, bool overall)
     {
         var tries = attempts == 1 ? "1 attempt" : $"{attempts} attempts";
+        var why = reasons.Count == 0 ? "" : $" [retries: {string.Join(" | ", reasons)}]";
         switch (ex)
         {
             case ModelCallException call:
-                return call.Retryable
-                    ? new ModelCallException(call.Kind, $"{call.Message} (gave up after {tries})", call.Retryable, call.Status, call.RetryAfter)
+                return call.Retryable || reasons.Count > 0
+                    ? new ModelCallException(call.Kind, $"{call.Message} (gave up after {tries}){why}", call.Retryable, call.Status, call.RetryAfter)
                     : call;
             case BrokenCircuitException:
                 return new ModelCallException(ErrorKinds.CircuitOpen,
-                    $"the endpoint's circuit breaker is open after repeated failures (gave up after {tries}){Last(last)}", retryable: true);
+                    $"the endpoint's circuit breaker is open after repeated failures (gave up after {tries}){Last(last)}{why}", retryable: true);
             default:
-                // The overall timeout fired (the last attempt was cut short) or the last attempt timed out.
-                var overall = last is not TimeoutRejectedException || attempts <= _settings.Retries;
                 return new ModelCallException(ErrorKinds.Timeout, overall
-                    ? $"no answer within the call timeout of {_settings.CallTimeout.TotalSeconds:0.###} s ({tries}){Last(last)}"
-                    : $"no answer within the attempt timeout of {_settings.AttemptTimeout.TotalSeconds:0.###} s (gave up after {tries})", retryable: true);
+                    ? $"no answer within the call timeout of {_settings.CallTimeout.TotalSeconds:0.###} s ({tries}){Last(last)}{why}"
+                    : $"no answer within the attempt timeout of {_settings.AttemptTimeout.TotalSeconds:0.###} s (gave up after {tries}){why}", retryable: true);
         }
     }
 
@@ -135,6 +188,15 @@ internal sealed class ResilientChatClient : DelegatingChatClient
         ModelCallException call => $"; last failure: {call.Kind}: {call.Message}",
         TimeoutRejectedException => "; last failure: the attempt timed out",
         _ => "",
+    };
+
+    private string Describe(Exception? ex) => ex switch
+    {
+        ModelCallException call => $"{call.Kind}: {call.Message}",
+        TimeoutRejectedException => $"timeout: no answer within the attempt timeout of {_settings.AttemptTimeout.TotalSeconds:0.###} s",
+        BrokenCircuitException => "circuit_open: the endpoint's circuit breaker is open",
+        null => "no exception",
+        _ => ex.GetType().Name,
     };
 
     private async ValueTask<IDisposable> EnterAsync(int estimate, CancellationToken cancellationToken)
@@ -182,5 +244,93 @@ internal sealed class ResilientChatClient : DelegatingChatClient
     private sealed class AllLeases(List<IDisposable> leases) : IDisposable
     {
         public void Dispose() => leases.ForEach(l => l.Dispose());
+    }
+}
+
+/// <summary>
+/// One call's time budget: the call timeout, on the injected clock, with the clock stopped while the call waits for a
+/// permit of the run's own limits (<see cref="Pause"/> … <see cref="Resume"/>). <see cref="Token"/> is cancelled when the
+/// budget runs out (<see cref="Expired"/>) or the caller cancels.
+/// </summary>
+internal sealed class CallBudget : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly CancellationTokenRegistration _caller;
+    private readonly ITimer _timer;
+    private readonly TimeProvider _time;
+    private TimeSpan _left;
+    private long _since;
+    private int _paused;
+    private volatile bool _expired;
+
+    public CallBudget(TimeSpan total, TimeProvider time, CancellationToken caller)
+    {
+        _time = time;
+        _left = total;
+        _since = time.GetTimestamp();
+        _timer = time.CreateTimer(_ => Expire(), null, total, Timeout.InfiniteTimeSpan);
+        _caller = caller.Register(() => _cancel.Cancel());
+    }
+
+    public CancellationToken Token => _cancel.Token;
+
+    public bool Expired => _expired;
+
+    /// <summary>What is left of the budget now.</summary>
+    public TimeSpan Left
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var left = _paused > 0 ? _left : _left - _time.GetElapsedTime(_since);
+                return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+        }
+    }
+
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            if (_paused++ == 0 && !_expired)
+            {
+                _left -= _time.GetElapsedTime(_since);
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            if (--_paused == 0 && !_expired)
+            {
+                _since = _time.GetTimestamp();
+                _timer.Change(_left > TimeSpan.Zero ? _left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void Expire()
+    {
+        lock (_gate)
+        {
+            if (_paused > 0)
+            {
+                return;
+            }
+            _expired = true;
+        }
+        _cancel.Cancel();
+    }
+
+    public void Dispose()
+    {
+        _caller.Dispose();
+        _timer.Dispose();
+        _cancel.Dispose();
     }
 }

@@ -112,9 +112,9 @@ internal static class Pipeline
 {
     public const string CompatibleKey = "sk-fault-test-key-0123456789abcdef";
 
-    public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time) =>
+    public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time, string key = CompatibleKey) =>
         new([new BuiltinModelProvider(), .. ChatProviders.Create(
-            new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? CompatibleKey : null), () => Repo.Setup, calls.Configure, time)]);
+            new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? key : null, calls.Policy.MaxResponseBytes), () => Repo.Setup, calls.Configure, time)]);
 
     /// <summary>
     /// Plays <paramref name="episodes"/> single-call trials (passive-exploit-interventional, zero-shot) of each model through
@@ -122,7 +122,7 @@ internal static class Pipeline
     /// minutes of backoff and timeouts pass in a fraction of a second.
     /// </summary>
     public static async Task<List<TrialRecord>> RunAsync(FakeClock clock, CallPolicy policy, IReadOnlyList<string> models, int episodes = 1,
-        TimeSpan? tick = null, int concurrency = 1)
+        TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey)
     {
         using var calls = new ModelCalls(policy, clock);
         var task = Repo.Tasks.Load("passive-exploit-interventional");
@@ -137,7 +137,7 @@ internal static class Pipeline
             Episodes = episodes,
         };
         var store = new MemoryStore();
-        var running = new Runner(Catalog(calls, clock), TimeProvider.System, policy.Prices)
+        var running = new Runner(Catalog(calls, clock, key), TimeProvider.System, policy.Prices)
             .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, episodes)])], store, new Leaderboard());
         await clock.DriveAsync(running, tick ?? TimeSpan.FromMilliseconds(250));
         return store.Records;
@@ -346,4 +346,79 @@ internal sealed class LatencyServer : IDisposable
     }
 
     public void Dispose() => Server.Stop();
+}
+
+/// <summary>
+/// A raw HTTP server on loopback that answers every request with a 200 whose chunked body never ends (no Content-Length):
+/// the start of a chat completion, then filler, for as long as the client reads. It counts the bytes it managed to send.
+/// </summary>
+internal sealed class EndlessServer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private long _sent;
+
+    public EndlessServer()
+    {
+        _listener.Start();
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public string BaseUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
+
+    public long BytesSent => Interlocked.Read(ref _sent);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                using (socket)
+                {
+                    try
+                    {
+                        var buffer = new byte[64 * 1024];
+                        await socket.ReceiveAsync(buffer, SocketFlags.None);
+                        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"), SocketFlags.None);
+                        var start = System.Text.Encoding.ASCII.GetBytes("{\"id\":\"x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"");
+                        await SendChunk(socket, start);
+                        var filler = System.Text.Encoding.ASCII.GetBytes(new string('a', 16 * 1024));
+                        while (!_stop.IsCancellationRequested)
+                        {
+                            await SendChunk(socket, filler);
+                        }
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+                    {
+                        // The client hung up: what the test wants.
+                    }
+                }
+            });
+        }
+    }
+
+    private async Task SendChunk(Socket socket, byte[] data)
+    {
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"{data.Length:X}\r\n"), SocketFlags.None);
+        await socket.SendAsync(data, SocketFlags.None);
+        await socket.SendAsync("\r\n"u8.ToArray(), SocketFlags.None);
+        Interlocked.Add(ref _sent, data.Length);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
 }

@@ -55,6 +55,8 @@ internal static class ModelsCommand
 
     /// <summary>Every provider; chat models get the run's middlewares (response cache, resilience, limits) from <paramref name="calls"/>.</summary>
     public static ModelCatalog Catalog(ModelCalls? calls = null) =>
-        new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, () => LlmAgentSetup.Create(PromptLibrary.Locate()),
+        new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatProviders.Create(
+            calls is null ? ProviderEnvironment.Process : ProviderEnvironment.Process with { MaxResponseBytes = calls.Policy.MaxResponseBytes },
+            () => LlmAgentSetup.Create(PromptLibrary.Locate()),
             calls is null ? null : calls.Configure)]);
 }

@@ -49,9 +49,13 @@ internal static class RunCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Response cache folder (default $XDG_CACHE_HOME/causaleval, else ~/.cache/causaleval)" };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the response cache" };
         var prices = new Option<string?>("--prices") { Description = "Price file (JSON, USD per million tokens) over the defaults in prompts/prices.json" };
+        var attemptTimeout = new Option<string?>("--attempt-timeout") { Description = "Longest wait for one attempt of a model call, e.g. 300s or 10m (default 120s; over a plan's limits.attempt_timeout; also on resume)" };
+        var callTimeout = new Option<string?>("--call-timeout") { Description = "Longest time for a model call with its retries and back-off, e.g. 30m (default 10m; over a plan's limits.call_timeout; also on resume)" };
+        var maxResponse = new Option<long?>("--max-response-bytes") { Description = "Most bytes a model's response may have; a larger one is a bad_response (default 1048576; also on resume)" };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
+            attemptTimeout, callTimeout, maxResponse,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -96,12 +100,23 @@ internal static class RunCommand
                 Resilience = file?.Resilience ?? new ResilienceSettings(),
                 ProviderLimits = file?.ProviderLimits ?? new Dictionary<string, CallLimits>(),
                 ModelLimits = file?.ModelLimits ?? new Dictionary<string, CallLimits>(),
+                MaxResponseBytes = file?.MaxResponseBytes,
+                AttemptTimeoutOverride = Duration("--attempt-timeout", parse.GetValue(attemptTimeout)),
+                CallTimeoutOverride = Duration("--call-timeout", parse.GetValue(callTimeout)),
+                MaxResponseBytesOverride = parse.GetValue(maxResponse) is { } bytes
+                    ? bytes >= CallPolicy.MinResponseBytes ? bytes : throw new InputException("--max-response-bytes", bytes.ToString(CultureInfo.InvariantCulture), $"must be at least {CallPolicy.MinResponseBytes}")
+                    : null,
             };
             var quietly = parse.GetValue(quiet);
             return await ExecuteAsync(options, quietly, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
+
+    private static TimeSpan? Duration(string option, string? text) =>
+        text is null ? null
+        : CallPolicy.TryParseDuration(text, out var value) && value >= TimeSpan.FromMilliseconds(10) ? value
+        : throw new InputException(option, text, "expected a duration from 10ms to 24h such as 500ms, 30s, 2m or 1h");
 
     /// <summary>What a plan's tasks, prompt variants, names and models are checked against.</summary>
     private static PlanChecks Checks(string? datasets)

@@ -30,6 +30,9 @@ internal sealed record PlanFile
     public string? PricesFile { get; init; }
     public ResilienceSettings Resilience { get; init; } = new();
     public IReadOnlyDictionary<string, CallLimits> ProviderLimits { get; init; } = new Dictionary<string, CallLimits>();
+
+    /// <summary><c>limits.max_response_bytes</c>: the most bytes a model's response body may have (null: the default).</summary>
+    public long? MaxResponseBytes { get; init; }
     public IReadOnlyDictionary<string, CallLimits> ModelLimits { get; init; } = new Dictionary<string, CallLimits>();
     public IReadOnlyList<ModelPrice> ModelPrices { get; init; } = [];
 }
@@ -56,7 +59,7 @@ internal static class PlanLoader
 
     private static readonly string[] ModelFields = ["id", "settings", "concurrency", "requests_per_minute", "tokens_per_minute", "price"];
 
-    private static readonly string[] LimitFields = ["retries", "backoff_base", "backoff_max", "attempt_timeout", "call_timeout", "circuit_breaker", "providers"];
+    private static readonly string[] LimitFields = ["retries", "backoff_base", "backoff_max", "attempt_timeout", "call_timeout", "circuit_breaker", "providers", "max_response_bytes"];
 
     public static PlanFile Load(string path, PlanChecks checks)
     {
@@ -228,7 +231,9 @@ internal static class PlanLoader
                 providers[name] = reader.Limits(entry, $"limits.providers.{name}");
             }
         }
-        return plan with { Resilience = r, ProviderLimits = providers };
+        var maxResponse = reader.Field(limits, "max_response_bytes") is { } bytes
+            ? reader.Int(bytes, "limits.max_response_bytes", CallPolicy.MinResponseBytes) : (long?)null;
+        return plan with { Resilience = r, ProviderLimits = providers, MaxResponseBytes = maxResponse };
     }
 
     private static PlanFile ReadModels(Reader reader, YamlNode node, PlanFile plan, PlanChecks checks)
@@ -380,7 +385,7 @@ internal static class PlanLoader
         public TimeSpan Duration(YamlNode node, string field, double minSeconds) =>
             CallPolicy.TryParseDuration(String(node, field), out var value) && value.TotalSeconds >= minSeconds
                 ? value
-                : throw Error(node, field, $"expected a duration of at least {minSeconds.ToString(CultureInfo.InvariantCulture)} s such as 500ms, 30s, 2m or 1h, found '{Text(node)}'");
+                : throw Error(node, field, $"expected a duration from {minSeconds.ToString(CultureInfo.InvariantCulture)} s to 24h such as 500ms, 30s, 2m or 1h, found '{Text(node)}'");
 
         /// <summary>A path, relative to the plan's folder; <c>~/</c> is the home folder.</summary>
         public string PathValue(YamlNode node, string field)

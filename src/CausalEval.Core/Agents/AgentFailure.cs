@@ -15,18 +15,42 @@ public class AgentFailureException(string kind, string message, Exception? inner
 
 /// <summary>
 /// Adds up the usage of one trial's model calls as they happen, so that a trial that fails part-way still reports the
-/// tokens (and so the cost) it had already spent. The runner gives each trial its own meter.
+/// tokens (and so the cost) it had already spent. The runner gives each trial its own meter. Besides the answers' usage
+/// (<see cref="Add"/>), it counts the tokens the server reported for attempts that failed — a filtered answer, a stream
+/// cut off by a timeout or a cancellation — which are billed although no answer came of them (<see cref="AddUnanswered"/>).
 /// </summary>
 public sealed class UsageMeter
 {
     private readonly object _gate = new();
     private Usage _total;
+    private Usage _unanswered;
 
     public void Add(Usage usage)
     {
         lock (_gate)
         {
             _total += usage;
+        }
+    }
+
+    public void AddUnanswered(Usage usage)
+    {
+        lock (_gate)
+        {
+            _total += usage;
+            _unanswered += usage;
+        }
+    }
+
+    /// <summary>Tokens of failed attempts (part of <see cref="Total"/>), which no step's usage shows.</summary>
+    public Usage Unanswered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unanswered;
+            }
         }
     }
 

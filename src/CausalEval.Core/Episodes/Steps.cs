@@ -26,11 +26,14 @@ public enum StepStatus
 /// Tokens model calls consumed. <see cref="InputTokens"/> and <see cref="OutputTokens"/> are what the provider billed
 /// (live calls); <see cref="CachedInputTokens"/> and <see cref="CachedOutputTokens"/> are the tokens of answers served
 /// from the response cache (as billed when the answer was first made), which cost nothing this time.
+/// <see cref="PromptCacheTokens"/> is the part of <see cref="InputTokens"/> the provider read from its own prompt cache
+/// (OpenAI <c>cached_tokens</c>, Anthropic cache reads): billed, at the provider's cached rate where the price table has one.
 /// </summary>
-public readonly record struct Usage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CachedOutputTokens = 0)
+public readonly record struct Usage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CachedOutputTokens = 0,
+    long PromptCacheTokens = 0)
 {
     public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens,
-        a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens);
+        a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens, a.PromptCacheTokens + b.PromptCacheTokens);
 
     /// <summary>The same tokens counted as served from the cache (nothing billed).</summary>
     public Usage AsCached() => new(0, 0, CachedInputTokens + InputTokens, CachedOutputTokens + OutputTokens);
@@ -83,6 +86,9 @@ public sealed record AgentDecision
 
     /// <summary>Model agents: how many times the call was retried (rate limits, server errors, timeouts) before it was answered.</summary>
     public int Retries { get; init; }
+
+    /// <summary>Model agents: why each retry happened (what failed, how long it waited), one entry per retry.</summary>
+    public ImmutableArray<string> RetryReasons { get; init; } = [];
 
     public static AgentDecision Act(Intervention action) => new() { Action = action };
 

@@ -71,6 +71,11 @@ internal static class JsonWrite
             writer.WriteNumber("cached_input_tokens", usage.CachedInputTokens);
             writer.WriteNumber("cached_output_tokens", usage.CachedOutputTokens);
         }
+        // Only when the provider reported prompt-cache reads, so lines of other models stay as they were.
+        if (usage.PromptCacheTokens != 0)
+        {
+            writer.WriteNumber("prompt_cache_tokens", usage.PromptCacheTokens);
+        }
         writer.WriteEndObject();
     }
 

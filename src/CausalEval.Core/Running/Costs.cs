@@ -23,6 +23,7 @@ public sealed class RunBudget : IDisposable
     /// <param name="spentUsd">Spend already recorded (a resumed run's earlier trials).</param>
     public RunBudget(double? maxCostUsd, double spentUsd = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(spentUsd);
         MaxCostUsd = maxCostUsd;
         _spent = spentUsd;
         Check();
@@ -47,8 +48,13 @@ public sealed class RunBudget : IDisposable
     /// <summary>Cancelled when the spend reaches the cap.</summary>
     public CancellationToken Token => _reached.Token;
 
+    /// <summary>Adds a trial's cost. Spend never decreases: a negative or non-finite cost is a bug upstream, refused here.</summary>
     public void Add(double costUsd)
     {
+        if (!(costUsd >= 0 && double.IsFinite(costUsd)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(costUsd), costUsd, "a cost is a finite number of US dollars ≥ 0");
+        }
         lock (_gate)
         {
             _spent += costUsd;

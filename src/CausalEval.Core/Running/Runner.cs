@@ -188,7 +188,8 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
             var transcript = await EpisodeEngine.RunAsync(spec.Episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
             var scores = EpisodeScoring.Score(new ScoringInput(spec.Episode, transcript));
-            var usage = transcript.Usage;
+            // The steps' answers, and the billed tokens of attempts that failed before an answer came.
+            var usage = transcript.Usage + meter.Unanswered;
             return new TrialRecord(spec, transcript, scores, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

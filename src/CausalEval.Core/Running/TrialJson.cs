@@ -129,6 +129,10 @@ public static class TrialJson
         {
             writer.WriteNumber("retries", decision.Retries);
         }
+        if (!decision.RetryReasons.IsDefaultOrEmpty)
+        {
+            writer.WriteStrings("retry_reasons", decision.RetryReasons);
+        }
         writer.WriteEndObject();
     }
 

@@ -192,7 +192,14 @@ public static class TrialLog
                 else if (reader.ValueTextEquals(TrialFields.Steps.EncodedUtf8Bytes)) { steps = line.CountArray(ref reader, "steps"); }
                 else if (reader.ValueTextEquals(TrialFields.ScoresObject.EncodedUtf8Bytes)) { scores = (true, ReadScores(line, ref reader)); }
                 else if (reader.ValueTextEquals(TrialFields.Usage.EncodedUtf8Bytes)) { usage = ReadUsage(line, ref reader); }
-                else if (reader.ValueTextEquals(TrialFields.Cost.EncodedUtf8Bytes)) { cost = line.Number(ref reader, "cost"); }
+                else if (reader.ValueTextEquals(TrialFields.Cost.EncodedUtf8Bytes))
+                {
+                    cost = line.Number(ref reader, "cost");
+                    if (!(cost >= 0 && double.IsFinite(cost.Value)))
+                    {
+                        throw line.Error("cost", "must be a finite number of US dollars ≥ 0");
+                    }
+                }
                 else if (reader.ValueTextEquals(TrialFields.LatencyMs.EncodedUtf8Bytes)) { latency = line.OptionalNumber(ref reader, "latency_ms"); }
                 else if (reader.ValueTextEquals(TrialFields.Error.EncodedUtf8Bytes))
                 {
@@ -300,19 +307,28 @@ public static class TrialLog
         }
         long? input = null, output = null;
         long cachedInput = 0, cachedOutput = 0; // tokens answered from the response cache (absent in older lines)
+        long promptCache = 0; // of the input, read from the provider's prompt cache (absent when there were none)
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8)) { input = line.Long(ref reader, "usage.input_tokens"); }
             else if (reader.ValueTextEquals("output_tokens"u8)) { output = line.Long(ref reader, "usage.output_tokens"); }
             else if (reader.ValueTextEquals("cached_input_tokens"u8)) { cachedInput = line.Long(ref reader, "usage.cached_input_tokens"); }
             else if (reader.ValueTextEquals("cached_output_tokens"u8)) { cachedOutput = line.Long(ref reader, "usage.cached_output_tokens"); }
+            else if (reader.ValueTextEquals("prompt_cache_tokens"u8)) { promptCache = line.Long(ref reader, "usage.prompt_cache_tokens"); }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
         }
-        return new Usage(input ?? throw line.Missing("usage.input_tokens"), output ?? throw line.Missing("usage.output_tokens"), cachedInput, cachedOutput);
+        var usage = new Usage(input ?? throw line.Missing("usage.input_tokens"), output ?? throw line.Missing("usage.output_tokens"), cachedInput, cachedOutput,
+            promptCache);
+        // Token counts are never negative: a line that says so was not written by a run (and would make spend decrease).
+        if (usage.InputTokens < 0 || usage.OutputTokens < 0 || usage.CachedInputTokens < 0 || usage.CachedOutputTokens < 0 || usage.PromptCacheTokens < 0)
+        {
+            throw line.Error("usage", "token counts must be at least 0");
+        }
+        return usage;
     }
 
     private static int ZeroOrOne(Line line, int value, string field)

@@ -69,7 +69,7 @@ internal sealed class LlmAgent : IAgent
             MaxOutputTokens = _settings.MaxOutputTokens ?? (template.DefaultSetting("max_tokens") is { } m ? (int)m : null),
             Seed = _settings.Seed ?? (_settings.SeedFromTrial ? (long)(_context.Seed & int.MaxValue) : null),
             // For the pipeline's middlewares (the response cache keys on it); never sent to the provider.
-            AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count) },
+            AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count, _context.Meter) },
         };
         var start = _setup.Time.GetTimestamp();
         var response = await _client.GetResponseAsync(
@@ -79,13 +79,15 @@ internal sealed class LlmAgent : IAgent
         _answers.Add(raw);
         // The conversation carries the answer as the template re-renders it (whitespace tidied), so every turn extends the last.
         _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
-        var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+        var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0,
+            PromptCacheTokens: response.Usage?.CachedInputTokenCount ?? 0);
         var cached = ChatCall.IsCached(response);
         _context.Meter?.Add(cached ? usage.AsCached() : usage);
 
         var decision = new AgentDecision
         {
             RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency, Cached = cached, Retries = ChatCall.Retries(response),
+            RetryReasons = [.. ChatCall.RetryReasons(response)],
         };
         if (view.Phase == Phase.Structure)
         {

@@ -56,7 +56,9 @@ internal sealed class EvaluationRun : IDisposable
         }
         var resumed = request.Resume is { } resumeDirectory ? RunManifest.Load(resumeDirectory) : null;
         var policy = resumed is null ? NewPolicy(request) : ResumedPolicy(request.Resume!, resumed, request);
-        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {message}"));
+        // A cache warning may quote a server's words: scrubbed of keys like everything else that is printed.
+        var redactor = ProviderEnvironment.Process.Redactor();
+        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {redactor.Scrub(message)}"));
         try
         {
             var models = catalog(calls);
@@ -101,15 +103,27 @@ internal sealed class EvaluationRun : IDisposable
         {
             prices = prices.With(request.ModelPrices, request.ModelPricesSource ?? "the run's model prices");
         }
-        return new CallPolicy
+        return WithOverrides(new CallPolicy
         {
             Cache = new CacheSettings(!request.NoCache, request.CacheDirectory is { } dir ? Path.GetFullPath(dir) : null),
             Resilience = request.Resilience,
             Providers = request.ProviderLimits,
             Models = request.ModelLimits,
             Prices = prices,
-        };
+            MaxResponseBytes = request.MaxResponseBytes ?? ProviderHttp.DefaultMaxResponseBytes,
+        }, request);
     }
+
+    /// <summary>The command line's timeouts and response cap over the policy's.</summary>
+    private static CallPolicy WithOverrides(CallPolicy policy, RunRequest request) => policy with
+    {
+        Resilience = policy.Resilience with
+        {
+            AttemptTimeout = request.AttemptTimeoutOverride ?? policy.Resilience.AttemptTimeout,
+            CallTimeout = request.CallTimeoutOverride ?? policy.Resilience.CallTimeout,
+        },
+        MaxResponseBytes = request.MaxResponseBytesOverride ?? policy.MaxResponseBytes,
+    };
 
     /// <summary>A resumed run's call policy, as run.json recorded it (its prices too); only the cache options may change.</summary>
     private static CallPolicy ResumedPolicy(string directory, RunManifest manifest, RunRequest request)
@@ -126,7 +140,7 @@ internal sealed class EvaluationRun : IDisposable
         {
             cache = new CacheSettings(cache.Enabled, Path.GetFullPath(dir));
         }
-        return policy with { Cache = cache };
+        return WithOverrides(policy with { Cache = cache }, request);
     }
 
     /// <summary>A budget needs a price for every chat model (bad input otherwise); without one, a missing price is a warning.</summary>

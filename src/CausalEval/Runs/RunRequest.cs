@@ -68,6 +68,19 @@ internal sealed record RunRequest
 
     public IReadOnlyDictionary<string, CallLimits> ModelLimits { get; init; } = new Dictionary<string, CallLimits>();
 
+    /// <summary>The most bytes a model's response body may have (a plan's <c>limits.max_response_bytes</c>); null: the default.</summary>
+    public long? MaxResponseBytes { get; init; }
+
+    /// <summary>
+    /// <c>--attempt-timeout</c>, <c>--call-timeout</c>, <c>--max-response-bytes</c>: over the plan's, and also taken on resume
+    /// (they change how calls are made, not what is run).
+    /// </summary>
+    public TimeSpan? AttemptTimeoutOverride { get; init; }
+
+    public TimeSpan? CallTimeoutOverride { get; init; }
+
+    public long? MaxResponseBytesOverride { get; init; }
+
     /// <summary>What started the run, as <c>run.json</c> records it.</summary>
     public IReadOnlyList<string> CommandLine { get; init; } = [];
 

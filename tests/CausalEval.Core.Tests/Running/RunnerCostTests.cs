@@ -147,6 +147,19 @@ public class RunnerCostTests
         Assert.Equal(2.0, ample.SpentUsd, 12);
     }
 
+    [Theory]
+    [InlineData(-4000.02)]
+    [InlineData(double.NaN)]
+    [InlineData(double.NegativeInfinity)]
+    public void A_budget_refuses_a_cost_that_would_lower_the_spend(double cost)
+    {
+        using var budget = new RunBudget(maxCostUsd: 1.0, spentUsd: 0.5);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => budget.Add(cost));
+        Assert.Equal(0.5, budget.SpentUsd);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RunBudget(1.0, spentUsd: -1));
+    }
+
     private static string Json(TrialRecord record)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -51,6 +51,8 @@ public sealed class TrialLogTests : IDisposable
     [InlineData("\"trial_id\"", "\"trial_id\"::", "byte 13: not a JSON object")]
     [InlineData("\"error\":null}", "\"error\":null} x", "not a JSON object")]
     [InlineData("\"invalid_actions\":1,", "\"extra\":[1,{\"a\":2}],", "scores.invalid_actions: required field is missing")]
+    [InlineData("\"input_tokens\":120", "\"input_tokens\":-120", "usage: token counts must be at least 0")]
+    [InlineData("\"cost\":0.25", "\"cost\":-4000.02", "cost: must be a finite number of US dollars")]
     public void A_malformed_line_names_the_file_the_line_and_the_field(string from, string to, string message)
     {
         File.WriteAllText(_path, Line + "\n\n" + Line.Replace(from, to) + "\n");
