@@ -52,7 +52,27 @@ internal static class Format
     /// <summary>Markdown cell text: pipes and newlines would break the table.</summary>
     public static string Cell(string? text) => text is null ? Missing : text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
 
-    /// <summary>Writes rows as RFC 4180 CSV (CsvHelper), LF line ends, invariant culture.</summary>
+    /// <summary>
+    /// A CSV cell that a spreadsheet will not run as a formula: text beginning with <c>=</c>, <c>+</c>, <c>@</c>, a tab, a
+    /// carriage return, or a <c>-</c> that does not start a number, gets a leading apostrophe (OWASP's advice); numbers,
+    /// negative ones included, are left as they are.
+    /// </summary>
+    public static string SafeCell(string field)
+    {
+        if (field.Length == 0)
+        {
+            return field;
+        }
+        var dangerous = field[0] switch
+        {
+            '=' or '+' or '@' or '\t' or '\r' => true,
+            '-' => !double.TryParse(field, NumberStyles.Float, Invariant, out _),
+            _ => false,
+        };
+        return dangerous ? "'" + field : field;
+    }
+
+    /// <summary>Writes rows as RFC 4180 CSV (CsvHelper), LF line ends, invariant culture; every cell made safe (<see cref="SafeCell"/>).</summary>
     public static string ToCsv(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
         var text = new StringWriter(Invariant) { NewLine = "\n" };
@@ -60,14 +80,14 @@ internal static class Format
         {
             foreach (var name in header)
             {
-                csv.WriteField(name);
+                csv.WriteField(SafeCell(name));
             }
             csv.EndRecord();
             foreach (var row in rows)
             {
                 foreach (var field in row)
                 {
-                    csv.WriteField(field);
+                    csv.WriteField(SafeCell(field));
                 }
                 csv.EndRecord();
             }
