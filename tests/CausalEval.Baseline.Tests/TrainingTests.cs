@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Scoring;
@@ -11,11 +10,8 @@ public sealed class TrainingTests
     [Fact]
     public async Task A_tiny_training_run_learns_the_experts_systematic_exploration()
     {
-        var watch = Stopwatch.StartNew();
         var result = BaselineFixtures.Train(BaselineFixtures.Tiny(steps: 150));
-        watch.Stop();
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
         Assert.Equal(1.0, result.Card.Training.FinalExploreAccuracy);
         // Then it plays new (test-split) worlds: one experiment per variable, exactly as the expert does.
         using var policy = new TorchPolicy(result.Network, result.Card);

@@ -16,7 +16,7 @@ internal static class HeadlessChromium
 
     private static string Run(params string[] args)
     {
-        Assert.True(File.Exists(Path), $"{Path} is missing: the browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)");
+        Assert.True(File.Exists(Path), $"{Path} is missing: the browser test needs Debian's chromium (run the tests with build/test, which installs it)");
         var profile = Directory.CreateTempSubdirectory("causaleval-chromium-");
         try
         {
