@@ -24,6 +24,60 @@ public class CliTests
     }
 
     [Fact]
+    public void Attempt_and_call_timeouts_are_options_recorded_in_run_json_and_used_by_the_calls()
+    {
+        using var server = new LatencyServer(TimeSpan.FromSeconds(5));
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-timeouts-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        try
+        {
+            var (code, _, stderr) = Cli.Run(folder, new Dictionary<string, string> { ["OPENAI_COMPATIBLE_API_KEY"] = "k" },
+                "run", "--datasets", Repo.Datasets, "--task", "passive-exploit-interventional", "--model", $"openai-compatible/m@{server.BaseUrl}",
+                "--prompt", "zero-shot", "--episodes", "1", "--out", run, "--quiet", "--no-cache",
+                "--attempt-timeout", "300ms", "--call-timeout", "1s", "--max-response-bytes", "65536");
+
+            Assert.True(code == 1, stderr);
+            var policy = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["call_policy"]!;
+            Assert.Equal(0.3, policy["attempt_timeout_s"]!.GetValue<double>(), 9);
+            Assert.Equal(1.0, policy["call_timeout_s"]!.GetValue<double>(), 9);
+            Assert.Equal(65536, policy["max_response_bytes"]!.GetValue<long>());
+            var error = System.Text.Json.Nodes.JsonNode.Parse(File.ReadLines(Path.Combine(run, "trials.jsonl")).Single())!["error"]!;
+            Assert.Equal("timeout", error["kind"]!.GetValue<string>());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--attempt-timeout", "99999999999999s")]
+    [InlineData("--call-timeout", "soon")]
+    [InlineData("--max-response-bytes", "10")]
+    public void A_bad_timeout_or_cap_is_bad_input_naming_the_option_and_leaves_no_run_folder(string option, string value)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-badtimeout-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        try
+        {
+            var (code, stdout, stderr) = Cli.Run(folder, new Dictionary<string, string>(),
+                "run", "--datasets", Repo.Datasets, "--model", "builtin/expert", "--episodes", "1", "--out", run, "--quiet", option, value);
+
+            Assert.True(code == 2, stdout + stderr);
+            Assert.Contains($"error: {option}: {value}:", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.False(Directory.Exists(run));
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void Models_lists_every_provider_and_says_whether_each_variable_is_set_never_its_value()
     {
         var canary = "sk-CANARY-" + Guid.NewGuid().ToString("N");
