@@ -32,6 +32,7 @@ internal sealed class ScriptedServer : IDisposable
 {
     private readonly Reply[] _script;
     private int _arrived;
+    private int _inFlight;
 
     public ScriptedServer(params Reply[] script)
     {
@@ -40,30 +41,46 @@ internal sealed class ScriptedServer : IDisposable
         Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
             .RespondWith(Response.Create().WithCallback(async _ =>
             {
-                var n = Interlocked.Increment(ref _arrived) - 1;
-                var reply = _script[Math.Min(n, _script.Length - 1)];
-                if (reply.Delay > TimeSpan.Zero)
+                Interlocked.Increment(ref _inFlight);
+                try
                 {
-                    await Task.Delay(reply.Delay);
+                    return await Answer();
                 }
-                var headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") };
-                foreach (var (name, value) in reply.Headers ?? [])
+                finally
                 {
-                    headers[name] = new(value);
+                    Interlocked.Decrement(ref _inFlight);
                 }
-                return (IResponseMessage)new ResponseMessage
-                {
-                    StatusCode = reply.Status,
-                    Headers = headers,
-                    BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = reply.Body, Encoding = System.Text.Encoding.UTF8 },
-                    FaultType = reply.Fault ?? FaultType.NONE,
-                };
             }));
+    }
+
+    private async Task<IResponseMessage> Answer()
+    {
+        var n = Interlocked.Increment(ref _arrived) - 1;
+        var reply = _script[Math.Min(n, _script.Length - 1)];
+        if (reply.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(reply.Delay);
+        }
+        var headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") };
+        foreach (var (name, value) in reply.Headers ?? [])
+        {
+            headers[name] = new(value);
+        }
+        return (IResponseMessage)new ResponseMessage
+        {
+            StatusCode = reply.Status,
+            Headers = headers,
+            BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = reply.Body, Encoding = System.Text.Encoding.UTF8 },
+            FaultType = reply.Fault ?? FaultType.NONE,
+        };
     }
 
     public WireMockServer Server { get; }
 
     public string BaseUrl => Server.Url + "/v1";
+
+    /// <summary>Requests the server is answering right now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Requests that have arrived (answered or not).</summary>
     public int Requests => Volatile.Read(ref _arrived);
@@ -122,7 +139,7 @@ internal static class Pipeline
     /// minutes of backoff and timeouts pass in a fraction of a second.
     /// </summary>
     public static async Task<List<TrialRecord>> RunAsync(FakeClock clock, CallPolicy policy, IReadOnlyList<string> models, int episodes = 1,
-        TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey)
+        TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey, Func<bool>? hold = null)
     {
         using var calls = new ModelCalls(policy, clock);
         var task = Repo.Tasks.Load("passive-exploit-interventional");
@@ -139,7 +156,7 @@ internal static class Pipeline
         var store = new MemoryStore();
         var running = new Runner(Catalog(calls, clock, key), TimeProvider.System, policy.Prices)
             .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, episodes)])], store, new Leaderboard());
-        await clock.DriveAsync(running, tick ?? TimeSpan.FromMilliseconds(250));
+        await clock.DriveAsync(running, tick ?? TimeSpan.FromMilliseconds(250), hold);
         return store.Records;
     }
 }
@@ -157,8 +174,11 @@ internal sealed class FakeClock : FakeTimeProvider
         _timeline.Add((DateTime.UtcNow, GetUtcNow()));
     }
 
-    /// <summary>Jumps <paramref name="tick"/> per millisecond of real time until <paramref name="work"/> is done (at most 20 s).</summary>
-    public async Task DriveAsync(Task work, TimeSpan tick)
+    /// <summary>
+    /// Jumps <paramref name="tick"/> per millisecond of real time until <paramref name="work"/> is done (at most 20 s);
+    /// while <paramref name="hold"/> says so (e.g. a request is being answered), the clock stands still.
+    /// </summary>
+    public async Task DriveAsync(Task work, TimeSpan tick, Func<bool>? hold = null)
     {
         var limit = DateTime.UtcNow.AddSeconds(20);
         while (!work.IsCompleted)
@@ -167,7 +187,10 @@ internal sealed class FakeClock : FakeTimeProvider
             {
                 throw new TimeoutException("the work did not finish within 20 s of real time");
             }
-            Advance(tick);
+            if (hold?.Invoke() != true)
+            {
+                Advance(tick);
+            }
             lock (_timeline)
             {
                 _timeline.Add((DateTime.UtcNow, GetUtcNow()));

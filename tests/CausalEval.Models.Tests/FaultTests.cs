@@ -10,10 +10,11 @@ namespace CausalEval.Models.Tests;
 /// </summary>
 public class FaultTests
 {
+    // Attempts get 60 s of fake time (240 ms of real time at the clock's default pace): enough for a loaded machine.
     private static readonly CallPolicy Policy = new()
     {
         Cache = new CacheSettings(Enabled: false),
-        Resilience = new ResilienceSettings { Retries = 3, AttemptTimeout = TimeSpan.FromSeconds(20), CallTimeout = TimeSpan.FromMinutes(5) },
+        Resilience = new ResilienceSettings { Retries = 3, AttemptTimeout = TimeSpan.FromSeconds(60), CallTimeout = TimeSpan.FromMinutes(5) },
     };
 
     private static string Model(ScriptedServer server) => $"openai-compatible/m@{server.BaseUrl}";
@@ -92,14 +93,14 @@ public class FaultTests
     public async Task A_server_that_never_answers_times_out_per_attempt_and_ends_as_timeout()
     {
         var clock = new FakeClock();
-        // Holds every request for 2 s of real time; the fake clock passes the 20 s attempt timeout long before that.
+        // Holds every request for 2 s of real time; the fake clock passes the 60 s attempt timeout long before that.
         using var server = new ScriptedServer(new Reply(200, ScriptedServer.Completion("ACTION: do(A = 5)"), Delay: TimeSpan.FromSeconds(2)));
 
         var trial = await PlayOne(clock, server, Policy with { Resilience = Policy.Resilience with { Retries = 2 } });
 
-        // The attempts timed out on the fake clock (20 s each), while the server held each one for only 2 s of real time.
+        // The attempts timed out on the fake clock (60 s each), while the server held each one for only 2 s of real time.
         Assert.Equal("timeout", trial.Error!.Kind);
-        Assert.Contains("attempt timeout of 20 s", trial.Error.Message);
+        Assert.Contains("attempt timeout of 60 s", trial.Error.Message);
         Assert.Equal(3, server.Requests);
     }
 
