@@ -52,10 +52,14 @@ internal static class RunCommand
         var attemptTimeout = new Option<string?>("--attempt-timeout") { Description = "Longest wait for one attempt of a model call, e.g. 300s or 10m (default 120s; over a plan's limits.attempt_timeout; also on resume)" };
         var callTimeout = new Option<string?>("--call-timeout") { Description = "Longest time for a model call with its retries and back-off, e.g. 30m (default 10m; over a plan's limits.call_timeout; also on resume)" };
         var maxResponse = new Option<long?>("--max-response-bytes") { Description = "Most bytes a model's response may have; a larger one is a bad_response (default 1048576; also on resume)" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Play only shard K of N (K/N): a deterministic 1/N of the plan's trials, chosen by trial id, so N machines share a study; `causaleval report` merges the shard folders",
+        };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
-            attemptTimeout, callTimeout, maxResponse,
+            attemptTimeout, callTimeout, maxResponse, shard,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,7 +67,7 @@ internal static class RunCommand
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices];
+                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices, shard];
                 if (planOptions.FirstOrDefault(Given) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
@@ -95,6 +99,7 @@ internal static class RunCommand
                 NoCache = parse.GetValue(noCache) || file?.CacheEnabled == false,
                 PricesFile = parse.GetValue(prices) ?? file?.PricesFile,
                 Split = parse.GetValue(split) ?? file?.Split ?? TaskDefinition.TestSplit,
+                Shard = parse.GetValue(shard) is { } shardText ? RunShard.Parse(shardText, "--shard", shardText) : null,
                 ModelPrices = file?.ModelPrices ?? [],
                 ModelPricesSource = file?.Path,
                 Resilience = file?.Resilience ?? new ResilienceSettings(),

@@ -26,6 +26,9 @@ public sealed record RunManifest
     public required int Epochs { get; init; }
     public required int Concurrency { get; init; }
     public required long TrialsPlanned { get; init; }
+
+    /// <summary>The shard of the plan this run plays (<c>--shard K/N</c>); null: the whole plan.</summary>
+    public RunShard? Shard { get; init; }
     public long TrialsWritten { get; init; }
     public long TrialErrors { get; init; }
 
@@ -76,6 +79,7 @@ public sealed record RunManifest
             Epochs = root.Required("epochs").Int(1),
             Concurrency = root.Required("concurrency").Int(1),
             TrialsPlanned = root.Required("trials_planned").Long(0),
+            Shard = root.Optional("shard") is { } shard ? RunShard.Parse(shard.String(), path, "shard") : null,
             TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
             TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
             StartedAt = DateTimeOffset.Parse(root.Required("started_at").String(), System.Globalization.CultureInfo.InvariantCulture),
@@ -118,6 +122,10 @@ public sealed record RunManifest
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);
             writer.WriteNumber("trials_planned", TrialsPlanned);
+            if (Shard is { } shard)
+            {
+                writer.WriteString("shard", shard.ToString());
+            }
             writer.WriteNumber("trials_written", TrialsWritten);
             writer.WriteNumber("trial_errors", TrialErrors);
             writer.WriteNumber("cost_usd", Math.Round(CostUsd, 6));

@@ -35,5 +35,8 @@ public sealed record RunPlan
 
     public string Split { get; init; } = "test";
 
+    /// <summary>Only this shard's trials (<c>--shard K/N</c>); null: every trial of the plan.</summary>
+    public RunShard? Shard { get; init; }
+
     public const string DefaultSuiteDescription = "every task's test split with every built-in agent";
 }

@@ -112,6 +112,7 @@ public sealed class RunSession
             Epochs = plan.Epochs,
             Concurrency = plan.Concurrency,
             TrialsPlanned = Runner.CountTrials(plan, tasks),
+            Shard = plan.Shard,
             Status = RunStatus.Running,
             StartedAt = startedAt,
             MaxCostUsd = identity.MaxCostUsd,
@@ -157,6 +158,7 @@ public sealed class RunSession
             Seed = manifest.Seed,
             Concurrency = concurrency ?? manifest.Concurrency,
             Split = manifest.Tasks.Count > 0 ? manifest.Tasks[0].Split : TaskDefinition.TestSplit,
+            Shard = manifest.Shard,
         };
         return (plan, selected);
     }

@@ -29,10 +29,16 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
     /// <summary>Finished trials may wait this many times the concurrency for an earlier, slower one before writing.</summary>
     private const int ReorderWindowPerWorker = 4;
 
+    /// <summary>Trials the plan plays (only its shard's, when it has one).</summary>
     public static long CountTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
-        => tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Sum(m => (long)plan.VariantsFor(m).Count) * plan.Epochs;
+        => plan.Shard is null
+            ? tasks.Sum(t => (long)t.Episodes.Count) * plan.Models.Sum(m => (long)plan.VariantsFor(m).Count) * plan.Epochs
+            : PlanTrials(plan, tasks).LongCount();
 
-    /// <summary>Every trial of the plan, lazily, in plan order: task, episode, model, prompt variant, epoch.</summary>
+    /// <summary>
+    /// Every trial of the plan, lazily, in plan order: task, episode, model, prompt variant, epoch. With a shard, only the
+    /// shard's trials, keeping their ids, seeds and plan indexes (a trial is the same trial in a shard as in the whole run).
+    /// </summary>
     public static IEnumerable<TrialSpec> PlanTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
     {
         long index = 0;
@@ -56,7 +62,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                             var trialId = naming is null
                                 ? StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText)
                                 : StableId.Hex16(task.Id, version, plan.Split, episode.Id, model, variant, epochText, seedText, naming);
-                            yield return new TrialSpec(index++, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
+                            var position = index++;
+                            if (plan.Shard is { } shard && !shard.Contains(trialId))
+                            {
+                                continue;
+                            }
+                            yield return new TrialSpec(position, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
                                 epoch, environmentSeed, StableId.Seed("agent", trialId), naming, task);
                         }
                     }

@@ -48,6 +48,7 @@ internal static class ReportReader
                 data.Warnings.Add($"{run.TrialsPath}: {duplicates} trials repeat trial ids already read from an earlier run folder; each counts once");
             }
         }
+        data.Warnings.AddRange(runs.MissingShards());
         data.Seal();
         return (data, sampler);
     }

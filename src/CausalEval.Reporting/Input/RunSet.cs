@@ -80,5 +80,29 @@ internal sealed class RunSet
         return new RunSet(runs, order);
     }
 
+    /// <summary>
+    /// Warnings for sharded studies given only in part: runs sharded N ways over the same plan (tasks, models, prompt
+    /// variants, naming, epochs, seed) are one study, and each shard it lacks is named.
+    /// </summary>
+    public IEnumerable<string> MissingShards()
+    {
+        var studies = Runs.Where(r => r.Manifest.Shard is not null).GroupBy(r => StudyKey(r.Manifest), StringComparer.Ordinal);
+        foreach (var study in studies)
+        {
+            var count = study.First().Manifest.Shard!.Value.Count;
+            var present = study.Select(r => r.Manifest.Shard!.Value.Index).ToHashSet();
+            var missing = Enumerable.Range(1, count).Where(k => !present.Contains(k)).ToList();
+            if (missing.Count > 0)
+            {
+                yield return $"run {study.First().Manifest.RunId} is shard {study.First().Manifest.Shard} of a study whose shard(s) " +
+                    $"{string.Join(", ", missing.Select(k => $"{k}/{count}"))} were not given: the report covers {present.Count} of its {count} shards";
+            }
+        }
+    }
+
+    private static string StudyKey(RunManifest m) => string.Join('\n',
+        [$"{m.Shard!.Value.Count}", $"{m.Seed}", $"{m.Epochs}", m.Naming ?? "-", string.Join(',', m.Models), string.Join(',', m.PromptVariants.Select(v => v ?? "-")),
+            .. m.Tasks.Select(t => $"{t.Id}:{t.Version}:{t.Split}:{t.Episodes}:{t.DatasetSha256}")]);
+
     private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;
 }

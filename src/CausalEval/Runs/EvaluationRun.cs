@@ -208,6 +208,7 @@ internal sealed class EvaluationRun : IDisposable
             Concurrency = request.Concurrency ?? Environment.ProcessorCount,
             Episodes = request.Episodes,
             Split = request.Split,
+            Shard = request.Shard,
         };
         var identity = new RunIdentity
         {

@@ -1,3 +1,4 @@
+using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using CausalEval.Prompts.Naming;
@@ -40,6 +41,9 @@ internal sealed record RunRequest
 
     /// <summary>The committed split played: test or validation (<c>--split</c>).</summary>
     public string Split { get; init; } = TaskDefinition.TestSplit;
+
+    /// <summary>Only this shard of the plan (<c>--shard K/N</c>); null: all of it.</summary>
+    public RunShard? Shard { get; init; }
 
     /// <summary>Prompt variants for chat models (empty: the default variant).</summary>
     public IReadOnlyList<string> Prompts { get; init; } = [];

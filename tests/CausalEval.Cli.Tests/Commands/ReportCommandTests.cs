@@ -52,6 +52,55 @@ public class ReportCommandTests
     }
 
     [Fact]
+    public async Task Shard_folders_merge_into_the_report_of_the_unsharded_run_and_a_missing_shard_is_named()
+    {
+        using var dir = new TempDir();
+        string[] models = ["--model", "builtin/expert", "--model", "builtin/random", "--model", "builtin/correlational"];
+        var whole = await Run(dir, "whole", models);
+        var shards = new List<string>();
+        for (var k = 1; k <= 3; k++)
+        {
+            shards.Add(await Run(dir, $"shard{k}", [.. models, "--shard", $"{k}/3"]));
+        }
+        var merged = Path.Combine(dir.Path, "merged");
+
+        var (code, _, stderr) = await Cli.RunAsync(["report", .. shards, "--out", merged]);
+        var (wholeCode, _, wholeError) = await Cli.RunAsync("report", whole);
+
+        Assert.True(code == 0, stderr);
+        Assert.True(wholeCode == 0, wholeError);
+        // Same trials, same scores: the tables are the same, intervals included (latencies are wall time, so they are left out).
+        static IEnumerable<string> WithoutLatency(string folder) =>
+            File.ReadAllLines(Path.Combine(folder, "leaderboard.csv")).Select(line => string.Join(',', line.Split(',')[..^2]));
+        Assert.Equal(WithoutLatency(whole), WithoutLatency(merged));
+        Assert.Equal(10, WithoutLatency(merged).Count()); // header, then overall and 2 tasks for each of 3 models
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "comparisons.csv")), File.ReadAllText(Path.Combine(merged, "comparisons.csv")));
+        Assert.DoesNotContain("not given", stderr, StringComparison.Ordinal);
+
+        var (partCode, _, partError) = await Cli.RunAsync("report", shards[0], shards[2], "--out", Path.Combine(dir.Path, "part"));
+
+        Assert.True(partCode == 0, partError);
+        Assert.Contains("shard(s) 2/3 were not given", File.ReadAllText(Path.Combine(dir.Path, "part", "leaderboard.md")) + partError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0/2")]
+    [InlineData("3/2")]
+    [InlineData("half")]
+    public async Task A_shard_that_is_not_K_of_N_is_refused_with_exit_2_and_no_run_folder(string shard)
+    {
+        using var dir = new TempDir();
+        var runDir = Path.Combine(dir.Path, "run");
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--task", "explore-exploit", "--episodes", "2",
+            "--out", runDir, "--quiet", "--shard", shard);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--shard", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(runDir));
+    }
+
+    [Fact]
     public async Task Runs_of_different_task_versions_are_refused_with_exit_2()
     {
         using var dir = new TempDir();

@@ -85,6 +85,75 @@ public sealed class RunSessionTests : IDisposable
         Assert.Equal(whole.Leaderboard.Overall(), result.Leaderboard.Overall());
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Shards_of_a_plan_are_disjoint_and_together_are_exactly_the_unsharded_run(int count)
+    {
+        var tasks = Suite();
+        var plan = Plan(tasks, "builtin/expert", "builtin/random");
+        var whole = await Start(plan, tasks, Folder("whole")).RunAsync(Models(), new FixedTimeProvider());
+        var wholeTrials = TrialLog.Read(Path.Combine(whole.Directory, JsonlResultStore.FileName)).ToDictionary(t => t.TrialId);
+
+        var union = new Dictionary<string, TrialSummary>();
+        for (var k = 1; k <= count; k++)
+        {
+            var shard = new RunShard(k, count);
+            var result = await Start(plan with { Shard = shard }, tasks, Folder($"shard{k}")).RunAsync(Models(), new FixedTimeProvider());
+            var manifest = RunManifest.Load(result.Directory);
+            Assert.Equal(shard, manifest.Shard);
+            Assert.Equal(RunStatus.Finished, manifest.Status);
+            var trials = TrialLog.Read(Path.Combine(result.Directory, JsonlResultStore.FileName)).ToList();
+            Assert.Equal(manifest.TrialsPlanned, trials.Count);
+            // Each shard plays a real share of this 32-trial plan, not all or nothing.
+            Assert.InRange(trials.Count, 1, wholeTrials.Count - 1);
+            foreach (var trial in trials)
+            {
+                Assert.True(union.TryAdd(trial.TrialId, trial), $"trial {trial.TrialId} is in two shards");
+            }
+        }
+
+        Assert.Equal(wholeTrials.Keys.Order(), union.Keys.Order());
+        foreach (var (id, trial) in union)
+        {
+            Assert.Equal(wholeTrials[id].Scores, trial.Scores);
+            Assert.Equal(wholeTrials[id].Model, trial.Model);
+            Assert.Equal(wholeTrials[id].Episode, trial.Episode);
+        }
+    }
+
+    [Fact]
+    public async Task A_resumed_shard_keeps_its_shard_and_plays_only_its_own_trials()
+    {
+        var tasks = Suite();
+        var plan = Plan(tasks, "builtin/expert") with { Shard = new RunShard(2, 3) };
+        var session = Start(plan, tasks, Folder("s"));
+        var manifest = RunManifest.Load(session.Directory);
+
+        var (resumedPlan, resumedTasks) = RunSession.ResumedPlan(session.Directory, manifest, Repo.Catalog, _ => false, null);
+        var result = await RunSession.Resume(session.Directory, manifest, resumedPlan, resumedTasks).RunAsync(Models(), new FixedTimeProvider());
+
+        Assert.Equal(new RunShard(2, 3), resumedPlan.Shard);
+        var ids = TrialLog.Read(session.TrialsPath).Select(t => t.TrialId).ToList();
+        Assert.Equal(manifest.TrialsPlanned, ids.Count);
+        Assert.All(ids, id => Assert.True(new RunShard(2, 3).Contains(id)));
+        Assert.Equal(RunStatus.Finished, result.Status);
+    }
+
+    [Theory]
+    [InlineData("0/3")]
+    [InlineData("4/3")]
+    [InlineData("1/0")]
+    [InlineData("2")]
+    [InlineData("a/b")]
+    [InlineData("1/2/3")]
+    [InlineData("-1/2")]
+    public void A_shard_that_is_not_K_of_N_is_bad_input(string text)
+    {
+        var error = Assert.Throws<InputException>(() => RunShard.Parse(text, "--shard", text));
+        Assert.Equal("--shard", error.Origin);
+    }
+
     [Fact]
     public async Task A_run_whose_trials_end_in_errors_ends_failed_with_them_counted()
     {
