@@ -49,54 +49,105 @@ internal sealed class DemonstrationSet
     public required IReadOnlyList<DemonstrationSource> Sources { get; init; }
 }
 
-/// <summary>Where demonstrations came from (for the model card).</summary>
-internal sealed record DemonstrationSource(string Task, int Version, string Split, int Episodes, string? HeldoutLinkExcluded,
-    ImmutableArray<string> TrainSubsets);
+/// <summary>
+/// Where demonstrations came from (for the model card): the task's train split, how many episodes were used, and what
+/// was skipped to get them — every held-out link and subset of the evaluated tasks, and evaluation episodes.
+/// </summary>
+internal sealed record DemonstrationSource(string Task, int Version, string Split, int Episodes, ImmutableArray<string> TrainSubsets)
+{
+    /// <summary>Links no world of this source contains (every evaluated task's held-out link).</summary>
+    public ImmutableArray<string> ExcludedLinks { get; init; } = [];
 
-/// <summary>Builds demonstrations from the builtin/expert agent's episodes on tasks' train splits (never the test split).</summary>
+    /// <summary>Cued subsets no episode of this source uses (every evaluated task's held-out subsets).</summary>
+    public ImmutableArray<string> ExcludedSubsets { get; init; } = [];
+
+    /// <summary>Train-split episodes skipped, per reason (e.g. "held-out link D->B": 1,530).</summary>
+    public IReadOnlyDictionary<string, int> Skipped { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Train-split indices drawn (used + skipped).</summary>
+    public int Drawn { get; init; }
+}
+
+/// <summary>One training episode as <c>causaleval baseline data</c> lists it.</summary>
+internal sealed record DemonstrationEpisode(TaskDefinition Task, Episode Episode);
+
+/// <summary>Builds demonstrations from the builtin/expert agent's episodes on tasks' train splits (never an evaluation split).</summary>
 internal static class Demonstrations
 {
-    public const string Split = "train";
+    public const string Split = TaskDefinition.TrainSplit;
+
+    /// <summary>Enough for any sane rule set; reaching it means the rules leave (almost) nothing of the train split.</summary>
+    private const int MaxDrawsPerEpisode = 50;
 
     private sealed record Sequence(List<PastStep> Past, Phase Phase, EpisodeBrief Brief, string Target, long[] Actions, LabelKind[] Kinds,
         bool[,]? Edges);
 
-    public static DemonstrationSet Build(IReadOnlyList<TaskDefinition> tasks, int episodesPerTask, DataCondition condition, ulong seed,
-        EncoderShape shape, Action<string>? log = null)
+    /// <summary>
+    /// The exact episodes a recipe trains on: per task, the first <paramref name="episodesPerTask"/> train-split episodes
+    /// that break none of <paramref name="rules"/>, in index order, and per task what was skipped.
+    /// </summary>
+    public static (List<DemonstrationEpisode> Episodes, List<DemonstrationSource> Sources) Select(IReadOnlyList<TaskDefinition> tasks, int episodesPerTask,
+        HeldOutRules rules)
     {
-        var sequences = new List<Sequence>(tasks.Count * episodesPerTask);
+        var episodes = new List<DemonstrationEpisode>(tasks.Count * episodesPerTask);
         var sources = new List<DemonstrationSource>();
-        var expert = BuiltinAgents.All["expert"].Create;
         foreach (var task in tasks)
         {
-            if (task.Family != TaskDefinition.ExploreExploitFamily)
-            {
-                throw new InputException("--task", task.Id, "the baseline learns from explore-exploit tasks' expert episodes (this task is single-turn)");
-            }
             var subsets = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var episode in DatasetGenerator.Generate(task, Split, episodesPerTask))
+            var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            var used = 0;
+            var index = 0;
+            for (; used < episodesPerTask; index++)
             {
-                // The held-out link never reaches training: the generator forbids it in train worlds; check anyway.
-                if (task.HeldoutLink is { } link && episode.World.IndexOf(link.From) >= 0 && episode.World.IndexOf(link.To) >= 0
-                    && episode.World.HasEdge(link.From, link.To))
+                if (index >= episodesPerTask * MaxDrawsPerEpisode)
                 {
-                    throw new InvalidOperationException($"{task.Id} {Split} episode {episode.Id} contains the held-out link {link}");
+                    throw new InputException("--task", task.Id, $"only {used} of {index} train episodes respect the held-out rules; cannot find {episodesPerTask}");
+                }
+                var episode = DatasetGenerator.GenerateEpisode(task, Split, index);
+                if (rules.Violation(episode) is { } reason)
+                {
+                    skipped[reason] = skipped.GetValueOrDefault(reason) + 1;
+                    continue;
                 }
                 if (!episode.Options.Subset.IsDefault)
                 {
                     subsets.Add(string.Join(",", episode.Options.Subset));
                 }
-                var environmentSeed = StableId.Seed("baseline-demonstration", task.Id, task.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    episode.Id, seed.ToString(System.Globalization.CultureInfo.InvariantCulture)) & ((1UL << 53) - 1);
-                var agent = expert(new TrialContext($"demonstration-{episode.Id}", episode, 1, environmentSeed, null));
-                var pending = EpisodeEngine.RunAsync(episode, agent, environmentSeed);
-                var transcript = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-                sequences.Add(condition == DataCondition.Interventional
-                    ? FromTranscript(shape, episode, transcript)
-                    : Observational(shape, episode, transcript, environmentSeed));
+                episodes.Add(new DemonstrationEpisode(task, episode));
+                used++;
             }
-            sources.Add(new DemonstrationSource(task.Id, task.Version, Split, episodesPerTask, task.HeldoutLink?.ToString(), [.. subsets]));
-            log?.Invoke($"demonstrations: {episodesPerTask} expert episodes from {task.Id} (v{task.Version}, {Split} split)");
+            sources.Add(new DemonstrationSource(task.Id, task.Version, Split, episodesPerTask, [.. subsets])
+            {
+                ExcludedLinks = [.. rules.Links.Select(l => l.ToString())],
+                ExcludedSubsets = rules.Subsets,
+                Skipped = new Dictionary<string, int>(skipped),
+                Drawn = index,
+            });
+        }
+        return (episodes, sources);
+    }
+
+    public static DemonstrationSet Build(IReadOnlyList<TaskDefinition> tasks, int episodesPerTask, DataCondition condition, ulong seed,
+        EncoderShape shape, HeldOutRules rules, Action<string>? log = null)
+    {
+        var (selected, sources) = Select(tasks, episodesPerTask, rules);
+        var sequences = new List<Sequence>(selected.Count);
+        var expert = BuiltinAgents.All["expert"].Create;
+        foreach (var (task, episode) in selected)
+        {
+            var environmentSeed = StableId.Seed("baseline-demonstration", task.Id, task.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                episode.Id, seed.ToString(System.Globalization.CultureInfo.InvariantCulture)) & ((1UL << 53) - 1);
+            var agent = expert(new TrialContext($"demonstration-{episode.Id}", episode, 1, environmentSeed, null));
+            var pending = EpisodeEngine.RunAsync(episode, agent, environmentSeed);
+            var transcript = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+            sequences.Add(episode.Options.Evidence is not null ? Passive(shape, episode, transcript)
+                : condition == DataCondition.Interventional ? FromTranscript(shape, episode, transcript)
+                : Observational(shape, episode, transcript, environmentSeed));
+        }
+        foreach (var source in sources)
+        {
+            log?.Invoke($"demonstrations: {source.Episodes} expert episodes from {source.Task} (v{source.Version}, {Split} split; drew {source.Drawn}, skipped "
+                + (source.Skipped.Count == 0 ? "none" : string.Join(", ", source.Skipped.Select(p => $"{p.Value} for {p.Key}"))) + ")");
         }
         return Pack(shape, sequences, sources);
     }
@@ -130,6 +181,25 @@ internal static class Demonstrations
             kinds[j] = step.Phase == Phase.Explore ? LabelKind.Explore : LabelKind.Exploit;
         }
         return new Sequence(past, steps[^1].Phase, episode.Brief, episode.Target, actions, kinds, edges);
+    }
+
+    /// <summary>
+    /// A passive-exploit episode: its evidence samples as past steps the learner did not choose (as the torch agent sees
+    /// them), then the expert's exploit choice given that evidence as the one label.
+    /// </summary>
+    private static Sequence Passive(EncoderShape shape, Episode episode, EpisodeTranscript transcript)
+    {
+        var past = episode.Options.Evidence!.Samples.Select(s => new PastStep(Phase.Explore, s.Intervention, s.Values)).ToList();
+        var actions = Enumerable.Repeat(DemonstrationSet.NoLabel, past.Count + 1).ToArray();
+        var kinds = new LabelKind[past.Count + 1];
+        var exploit = transcript.Exploit ?? throw new InvalidOperationException($"the expert made no exploit choice in {episode.Id}");
+        if (exploit.Status != StepStatus.Valid)
+        {
+            throw new InvalidOperationException($"the expert's exploit step of {episode.Id} is {exploit.Status}: {exploit.Error}");
+        }
+        actions[past.Count] = ClassOf(shape, episode.Brief, exploit.Action!.Value);
+        kinds[past.Count] = LabelKind.Exploit;
+        return new Sequence(past, Phase.Exploit, episode.Brief, episode.Target, actions, kinds, null);
     }
 
     private static Sequence Observational(EncoderShape shape, Episode episode, EpisodeTranscript transcript, ulong environmentSeed)

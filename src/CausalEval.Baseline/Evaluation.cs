@@ -10,7 +10,7 @@ namespace CausalEval.Baseline;
 internal sealed record EvaluationResult(IReadOnlyList<TaskScores> Scores, long Decisions, double MillisecondsPerDecision, RunResult Run);
 
 /// <summary>
-/// Plays a policy on tasks' committed test splits as a run (<see cref="RunSession"/>: the same runner, engine, scorers,
+/// Plays a policy on tasks' committed test (or validation) splits as a run (<see cref="RunSession"/>: the same runner, engine, scorers,
 /// tally and files as <c>causaleval run</c>, run seed 0 by default, so the figures equal that command's) into a run
 /// folder that <c>causaleval report</c> reads, and also reports subset adherence, which the leaderboard does not show.
 /// </summary>
@@ -20,9 +20,9 @@ internal static class Evaluation
     /// <param name="modelId">The model id the trials record.</param>
     public static async Task<EvaluationResult> RunAsync(TorchPolicy policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
         int? episodes = null, ulong seed = 0, CancellationToken cancellationToken = default, string? directory = null,
-        string modelId = TorchModelProvider.DefaultModelId, RunIdentity? identity = null)
+        string modelId = TorchModelProvider.DefaultModelId, RunIdentity? identity = null, string split = TaskDefinition.TestSplit)
     {
-        var tasks = taskIds.Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadTestSplit(id, episodes)])).ToList();
+        var tasks = taskIds.Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadSplit(id, split, episodes)])).ToList();
         var timing = new Timing();
         var models = new ModelCatalog([new SingleModel(_ => new TimedAgent(new TorchAgent(policy), timing))]);
         var plan = new RunPlan
@@ -32,6 +32,7 @@ internal static class Evaluation
             Seed = seed,
             Concurrency = 1,
             Episodes = episodes,
+            Split = split,
         };
         var temporary = directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), $"causaleval-evaluation-{Guid.NewGuid():N}");

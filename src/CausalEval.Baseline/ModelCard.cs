@@ -18,7 +18,17 @@ internal sealed record ModelCard
     public required CardArchitecture Architecture { get; init; }
     public required CardData Data { get; init; }
     public required CardTraining Training { get; init; }
+    /// <summary>Scores on the validation splits: what every choice (recipe, steps, checkpoint) was made on.</summary>
+    public IReadOnlyList<TaskScores> ValidationScores { get; init; } = [];
+
     public IReadOnlyList<TaskScores> TestScores { get; init; } = [];
+
+    /// <summary>The same recipe trained with each seed (empty for a single training); the checkpoint is the seed best on validation.</summary>
+    public IReadOnlyList<SeedResult> SeedStudy { get; init; } = [];
+
+    /// <summary>How the seed study chose this checkpoint (null for a single training).</summary>
+    public string? Selection { get; init; }
+
     public string? WeightsSha256 { get; init; }
 
     internal static readonly JsonSerializerOptions Json = new()
@@ -96,11 +106,26 @@ internal sealed record CardTraining
     /// <summary>On the last minibatch; null when the data has no such labels.</summary>
     public required double? FinalExploreAccuracy { get; init; }
     public required double? FinalExploitAccuracy { get; init; }
+
+    /// <summary>Over the whole training set after training: how well the network fits its own data.</summary>
+    public double? TrainingSetExploreAccuracy { get; init; }
+    public double? TrainingSetExploitAccuracy { get; init; }
     public required string Command { get; init; }
     public string Library { get; init; } = "TorchSharp " + typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3);
 }
 
-/// <summary>Scores of one task's test split, as <c>causaleval run --seed 0</c> would get them.</summary>
+/// <summary>One seed of a seed study: its validation and test scores and the training loss it reached.</summary>
+internal sealed record SeedResult
+{
+    public required ulong Seed { get; init; }
+    public required double SelectionScore { get; init; }
+    public required double FinalLoss { get; init; }
+    public double? FinalExploitAccuracy { get; init; }
+    public required IReadOnlyList<TaskScores> ValidationScores { get; init; }
+    public required IReadOnlyList<TaskScores> TestScores { get; init; }
+}
+
+/// <summary>Scores of one task's split, as <c>causaleval run --seed 0 [--split validation]</c> would get them.</summary>
 internal sealed record TaskScores
 {
     public required string Task { get; init; }

@@ -43,7 +43,8 @@ internal readonly record struct PastStep(Phase DecisionPhase, Intervention? Acti
 /// <list type="bullet">
 /// <item>the action taken: variable one-hot, value ÷ scale, a has-action flag (passive observations have none);</item>
 /// <item>the observed values ÷ scale, the same values ÷ the intervention value (what the experiment shows about
-/// each variable's response per unit), and a has-observation flag (invalid and exploit steps have none);</item>
+/// each variable's response per unit; for a passive observation, its values ÷ the RMS of all observed values), and a
+/// has-observation flag (invalid and exploit steps have none);</item>
 /// <item>the phase of the decision at this token (explore, exploit, structure);</item>
 /// <item>the goal cue: the target one-hot once the goal is known (from the exploit step on, or from the start
 /// when the episode reveals it first);</item>
@@ -72,6 +73,28 @@ internal static class StepEncoder
             past.Add(new PastStep(step.Phase, step.Action, step.Observation));
         }
         return past;
+    }
+
+    /// <summary>
+    /// The root-mean-square of every value of the past samples observed without an intervention (0 when there are
+    /// none). Passive evidence comes whole before the first decision, so every token of a view sees the same scale.
+    /// </summary>
+    private static double ObservationalScale(IReadOnlyList<PastStep> past)
+    {
+        double sum = 0;
+        var count = 0;
+        foreach (var step in past)
+        {
+            if (step.Action is null && !step.Observation.IsDefault)
+            {
+                foreach (var value in step.Observation)
+                {
+                    sum += value * value;
+                    count++;
+                }
+            }
+        }
+        return count > 0 ? Math.Sqrt(sum / count) : 0;
     }
 
     /// <summary>Why this shape cannot play the episode, or null when it can.</summary>
@@ -103,6 +126,7 @@ internal static class StepEncoder
         var features = shape.Features;
         destination[..(tokens * features)].Clear();
         var scale = brief.AllowedValues.Max(Math.Abs);
+        var observational = ObservationalScale(past);
         var targetIndex = target is null ? -1 : brief.IndexOf(target);
         for (var j = 0; j < tokens; j++)
         {
@@ -119,7 +143,10 @@ internal static class StepEncoder
                 if (!step.Observation.IsDefault)
                 {
                     row[shape.HasObservation] = 1;
-                    var perUnit = step.Action is { Value: not 0 } a ? scale / a.Value : 0;
+                    // An experiment shows its effect per unit of intervention; a passive observation has no unit, so its
+                    // values are shown standardised instead (÷ their RMS over the view's observations): noise-sized values
+                    // ÷ 5 would be too small for the network to read.
+                    var perUnit = step.Action is { Value: not 0 } a ? scale / a.Value : step.Action is null && observational > 0 ? scale / observational : 0;
                     for (var v = 0; v < step.Observation.Length; v++)
                     {
                         row[shape.Observed + v] = (float)(step.Observation[v] / scale);

@@ -111,6 +111,7 @@ internal static class Trainer
         }
         network.eval();
         watch.Stop();
+        var (trainExplore, trainExploit) = TrainingSetAccuracy(network, features, actions, kinds);
 
         var card = new ModelCard
         {
@@ -123,7 +124,8 @@ internal static class Trainer
                 Tokens = data.Tokens,
                 Labels = options.Data == DataCondition.Interventional
                     ? "the expert's next action (variable x value class) at every explore and exploit token; its edge list at the structure token"
-                    : "the expert's exploit action at the exploit token only (the trajectory shows no experiments to imitate)",
+                    : "the expert's exploit action at the exploit token only (the trajectory shows no experiments to imitate): on passive-exploit tasks the one it "
+                      + "chose from the shown samples (on observational evidence, the regression of the target on each variable); on explore-exploit worlds the one it chose after its own experiments",
             },
             Training = new CardTraining
             {
@@ -136,10 +138,38 @@ internal static class Trainer
                 FinalLoss = Math.Round(loss, 4),
                 FinalExploreAccuracy = exploreAccuracy is { } e ? Math.Round(e, 4) : null,
                 FinalExploitAccuracy = exploitAccuracy is { } a ? Math.Round(a, 4) : null,
+                TrainingSetExploreAccuracy = trainExplore is { } te ? Math.Round(te, 4) : null,
+                TrainingSetExploitAccuracy = trainExploit is { } ta ? Math.Round(ta, 4) : null,
                 Command = command,
             },
         };
         return new TrainingResult(network, card);
+    }
+
+    /// <summary>
+    /// How well the trained network fits its own data: the share of all explore and exploit labels of the training set
+    /// its most likely action matches (null when there are none). Whether a network learned at all shows here.
+    /// </summary>
+    private static (double? Explore, double? Exploit) TrainingSetAccuracy(PolicyNetwork network, Tensor features, Tensor actions, Tensor kinds)
+    {
+        using var noGrad = no_grad();
+        var episodes = features.shape[0];
+        double exploreRight = 0, exploreAll = 0, exploitRight = 0, exploitAll = 0;
+        for (long start = 0; start < episodes; start += 512)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(512, episodes - start);
+            var (logits, _) = network.forward(features.narrow(0, start, length));
+            var correct = logits.argmax(-1).eq(actions.narrow(0, start, length)).to_type(ScalarType.Float32);
+            var kind = kinds.narrow(0, start, length);
+            var explore = kind.eq((byte)LabelKind.Explore).to_type(ScalarType.Float32);
+            var exploit = kind.eq((byte)LabelKind.Exploit).to_type(ScalarType.Float32);
+            exploreRight += (correct * explore).sum().item<float>();
+            exploreAll += explore.sum().item<float>();
+            exploitRight += (correct * exploit).sum().item<float>();
+            exploitAll += exploit.sum().item<float>();
+        }
+        return (exploreAll > 0 ? exploreRight / exploreAll : null, exploitAll > 0 ? exploitRight / exploitAll : null);
     }
 
     /// <summary>Linear warm-up, then cosine decay to a tenth.</summary>

@@ -36,7 +36,7 @@ internal static class BaselineFixtures
 
     public static TrainingResult Train(TrainingOptions options)
     {
-        var data = Demonstrations.Build([TinyTask], options.EpisodesPerTask, options.Data, options.Seed, options.Encoder);
+        var data = Demonstrations.Build([TinyTask], options.EpisodesPerTask, options.Data, options.Seed, options.Encoder, HeldOutRules.None);
         return Trainer.Train(data, options, "test");
     }
 

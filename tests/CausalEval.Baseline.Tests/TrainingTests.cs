@@ -2,6 +2,7 @@ using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Scoring;
 using CausalEval.Core.Tasks;
+using CausalEval.Core.Worlds;
 
 namespace CausalEval.Baseline.Tests;
 
@@ -67,25 +68,9 @@ public sealed class TrainingTests
     }
 
     [Fact]
-    public void Train_demonstrations_come_from_train_splits_and_never_hold_the_heldout_link()
-    {
-        var catalog = new TaskCatalog(BaselineFixtures.Datasets);
-        var task = catalog.Load("explore-exploit-heldout-link");
-
-        var set = Demonstrations.Build([task], 50, DataCondition.Interventional, 0, EncoderShape.Default);
-
-        Assert.Equal("train", Assert.Single(set.Sources).Split);
-        Assert.Equal("D->B", set.Sources[0].HeldoutLinkExcluded);
-        Assert.All(DatasetGenerator.Generate(task, "train", 50), e => Assert.False(e.World.HasEdge("D", "B")));
-        // Five explore labels and one exploit label per episode, no structure question in this task.
-        Assert.Equal(50 * 5, set.Kinds.Count(k => k == (byte)LabelKind.Explore));
-        Assert.Equal(50, set.Kinds.Count(k => k == (byte)LabelKind.Exploit));
-    }
-
-    [Fact]
     public void Observational_demonstrations_show_no_intervention_and_label_only_the_exploit_step()
     {
-        var set = Demonstrations.Build([BaselineFixtures.TinyTask], 20, DataCondition.Observational, 0, EncoderShape.Default);
+        var set = Demonstrations.Build([BaselineFixtures.TinyTask], 20, DataCondition.Observational, 0, EncoderShape.Default, HeldOutRules.None);
         var shape = set.Shape;
 
         for (var i = 0; i < set.Episodes * set.Tokens; i++)
@@ -94,6 +79,35 @@ public sealed class TrainingTests
         }
         Assert.Equal(20, set.Kinds.Count(k => k != (byte)LabelKind.None));
         Assert.All(set.Kinds, k => Assert.True(k is (byte)LabelKind.None or (byte)LabelKind.Exploit));
+    }
+
+    [Fact]
+    public void The_observational_control_fits_its_own_data_well_above_chance()
+    {
+        // Ten observational samples of a 3-variable world with a hidden root, labelled with the expert's choice from them.
+        var task = new TaskDefinition
+        {
+            Id = "tiny-observational",
+            Version = 1,
+            Family = TaskDefinition.PassiveExploitFamily,
+            Generator = new SignedDagOptions { Variables = 3, HiddenConfounder = true },
+            Episode = new EpisodeOptions { ExploreSteps = 0 },
+            Evidence = new EvidenceRule(PassiveEvidence.Observational, 10),
+            Train = new SplitRule(21, 400),
+            Test = new SplitRule(22, 10),
+        };
+        var options = BaselineFixtures.Tiny(steps: 600) with { Tasks = [task.Id], EpisodesPerTask = 400, Data = DataCondition.Observational };
+        var set = Demonstrations.Build([task], options.EpisodesPerTask, options.Data, options.Seed, options.Encoder, HeldOutRules.None);
+        var labels = set.Actions.Where(a => a != DemonstrationSet.NoLabel).ToList();
+        var commonest = labels.GroupBy(a => a).Max(g => g.Count()) / (double)labels.Count;
+
+        var result = Trainer.Train(set, options, "test");
+
+        // 2 other variables × 2 values: chance is about 1/4; always answering the commonest label scores `commonest`.
+        var accuracy = result.Card.Training.TrainingSetExploitAccuracy!.Value;
+        Assert.Equal(400, labels.Count);
+        Assert.True(accuracy > commonest + 0.25, $"training-set exploit accuracy {accuracy:0.000}, commonest label {commonest:0.000}");
+        Assert.Null(result.Card.Training.TrainingSetExploreAccuracy);
     }
 
     [Fact]

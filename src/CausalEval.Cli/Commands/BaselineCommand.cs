@@ -15,17 +15,88 @@ internal static class BaselineCommand
         var command = new Command("baseline", "Train and evaluate the TorchSharp imitation baseline (play it with run --model torch/<checkpoint>)");
         command.Add(Train(console, commandLine));
         command.Add(Evaluate(console, commandLine));
+        command.Add(Data(console));
+        return command;
+    }
+
+    /// <summary>The options that define a recipe (what to train on and how), shared by train and data.</summary>
+    private sealed class RecipeOptions
+    {
+        public Option<string[]> Tasks { get; } = new("--task")
+        {
+            Description = $"Explore-exploit task whose train split to imitate (repeatable; default: {string.Join(", ", TrainingOptions.DefaultTasks)})",
+        };
+
+        public Option<int> Episodes { get; } = new("--episodes") { Description = "Expert episodes per task", DefaultValueFactory = _ => new TrainingOptions().EpisodesPerTask };
+
+        public Option<string?> Datasets { get; } = CommonOptions.Datasets();
+
+        public void AddTo(Command command)
+        {
+            command.Add(Tasks);
+            command.Add(Episodes);
+            command.Add(Datasets);
+        }
+
+        public (TaskCatalog Catalog, List<TaskDefinition> Tasks, int Episodes, HeldOutRules Rules) Read(ParseResult parse)
+        {
+            var catalog = TaskCatalog.Locate(parse.GetValue(Datasets));
+            var ids = parse.GetValue(Tasks) is { Length: > 0 } chosen ? [.. chosen.Distinct()] : TrainingOptions.DefaultTasks;
+            // Every task of the catalog is an evaluation of the checkpoint (run's default suite): none of their held-out
+            // links, held-out subsets or evaluation episodes may reach any source of the training data.
+            return (catalog, [.. ids.Select(catalog.Load)], AtLeast("--episodes", parse.GetValue(Episodes), 1), HeldOutRules.From(catalog));
+        }
+    }
+
+    /// <summary><c>baseline data</c>: the exact demonstrations a recipe trains on, one JSON line per episode.</summary>
+    private static Command Data(CliConsole console)
+    {
+        var recipe = new RecipeOptions();
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output" };
+        var command = new Command("data", "List the exact training episodes of a recipe (task, split, episode, world, target, subset), one JSON line each");
+        recipe.AddTo(command);
+        command.Add(output);
+        command.SetAction(parse =>
+        {
+            var (_, tasks, episodes, rules) = recipe.Read(parse);
+            var (selected, sources) = Demonstrations.Select(tasks, episodes, rules);
+            void Write(TextWriter writer)
+            {
+                foreach (var (task, episode) in selected)
+                {
+                    writer.Write(DemonstrationJson.Line(task, episode));
+                    writer.Write('\n');
+                }
+            }
+            if (parse.GetValue(output) is { } file)
+            {
+                var temp = file + ".tmp";
+                using (var writer = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false)))
+                {
+                    Write(writer);
+                }
+                File.Move(temp, file, overwrite: true);
+            }
+            else
+            {
+                Write(console.Out);
+                console.Out.Flush();
+            }
+            foreach (var source in sources)
+            {
+                var skipped = source.Skipped.Count == 0 ? "none" : string.Join(", ", source.Skipped.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Value} for {p.Key}")));
+                console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{source.Task}: {source.Episodes} episodes (train indices drawn {source.Drawn}; excluded links {string.Join(" ", source.ExcludedLinks)}, subsets {string.Join(" ", source.ExcludedSubsets)}; skipped {skipped})"));
+            }
+            return CliApp.Ok;
+        });
         return command;
     }
 
     private static Command Train(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var defaults = new TrainingOptions();
-        var tasks = new Option<string[]>("--task")
-        {
-            Description = $"Explore-exploit task whose train split to imitate (repeatable; default: {string.Join(", ", TrainingOptions.DefaultTasks)})",
-        };
-        var episodes = new Option<int>("--episodes") { Description = "Expert episodes per task", DefaultValueFactory = _ => defaults.EpisodesPerTask };
+        var recipe = new RecipeOptions();
         var steps = new Option<int>("--steps") { Description = "Optimiser steps", DefaultValueFactory = _ => defaults.Steps };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, the minibatch order and the expert's environment", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch-size") { Description = "Episodes per minibatch", DefaultValueFactory = _ => defaults.BatchSize };
@@ -37,20 +108,27 @@ internal static class BaselineCommand
             DefaultValueFactory = _ => "interventional",
         };
         data.AcceptOnlyFromAmong("interventional", "observational");
-        var evalEpisodes = new Option<int?>("--eval-episodes") { Description = "Score only the first N test episodes of each task for the model card" };
+        var evalEpisodes = new Option<int?>("--eval-episodes") { Description = "Score only the first N validation (and test) episodes of each task for the model card" };
+        var validationOnly = new Option<bool>("--validation-only") { Description = "Score the validation splits only (choose recipes on these; test is scored once, for the final recipe)" };
+        var seeds = new Option<int>("--seeds")
+        {
+            Description = "Train the recipe with seeds S, S+1, … S+N−1, score each on validation and test, keep the seed best on validation (card: seed_study)",
+            DefaultValueFactory = _ => 1,
+        };
         var output = new Option<string?>("--out") { Description = "Checkpoint folder (default: models/torch/<time>)" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
-        var datasets = CommonOptions.Datasets();
-        var command = new Command("train", "Imitate the expert on train splits; write model.bin and model.json (with test-split scores)")
+        var command = new Command("train", "Imitate the expert on train splits; write model.bin and model.json (with validation and test scores)")
         {
-            tasks, episodes, steps, seed, batch, rate, threads, data, evalEpisodes, output, quiet, datasets,
+            steps, seed, batch, rate, threads, data, evalEpisodes, validationOnly, seeds, output, quiet,
         };
+        recipe.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var (catalog, definitions, episodesPerTask, rules) = recipe.Read(parse);
             var options = defaults with
             {
-                Tasks = parse.GetValue(tasks) is { Length: > 0 } chosen ? [.. chosen.Distinct()] : TrainingOptions.DefaultTasks,
-                EpisodesPerTask = AtLeast("--episodes", parse.GetValue(episodes), 1),
+                Tasks = [.. definitions.Select(d => d.Id)],
+                EpisodesPerTask = episodesPerTask,
                 Steps = AtLeast("--steps", parse.GetValue(steps), 1),
                 Seed = parse.GetValue(seed),
                 BatchSize = AtLeast("--batch-size", parse.GetValue(batch), 1),
@@ -63,8 +141,7 @@ internal static class BaselineCommand
             {
                 AtLeast("--eval-episodes", n, 1);
             }
-            var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
-            var definitions = options.Tasks.Select(catalog.Load).ToList();
+            var seedCount = AtLeast("--seeds", parse.GetValue(seeds), 1);
             var folder = parse.GetValue(output) ?? Path.Combine("models", TorchModelProvider.ModelPrefix, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any()
                 && !File.Exists(Path.Combine(folder, ModelCard.FileName)))
@@ -81,22 +158,63 @@ internal static class BaselineCommand
             }
 
             var started = DateTime.UtcNow;
-            var set = Demonstrations.Build(definitions, options.EpisodesPerTask, options.Data, options.Seed, options.Encoder, Log);
-            Log(string.Create(CultureInfo.InvariantCulture,
-                $"demonstrations: {set.Episodes} sequences of up to {set.Tokens} tokens ({options.Data.ToString().ToLowerInvariant()}), built in {(DateTime.UtcNow - started).TotalSeconds:0.0} s"));
-            var progress = new SyncProgress<TrainingProgress>(p => Log(string.Create(CultureInfo.InvariantCulture,
-                $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} explore acc {F(p.ExploreAccuracy)} exploit acc {F(p.ExploitAccuracy)} ({p.Elapsed.TotalSeconds:0.0} s)")));
-            var result = Trainer.Train(set, options, string.Join(' ', ["causaleval", .. commandLine]), progress, cancellationToken);
-            using var policy = new TorchPolicy(result.Network, result.Card);
-            Log("evaluating on the test splits…");
-            var evaluation = await Evaluation.RunAsync(policy, catalog, catalog.TaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken)
-                .ConfigureAwait(false);
-            var card = policy.Save(folder, result.Card with { TestScores = evaluation.Scores });
-            WriteScores(console, evaluation);
+            var trainCommand = string.Join(' ', ["causaleval", .. commandLine]);
+            var study = new List<(TorchPolicy Policy, ModelCard Card, SeedResult Result)>();
+            for (var k = 0; k < seedCount; k++)
+            {
+                var seedOptions = options with { Seed = options.Seed + (ulong)k };
+                var set = Demonstrations.Build(definitions, seedOptions.EpisodesPerTask, seedOptions.Data, seedOptions.Seed, seedOptions.Encoder, rules,
+                    k == 0 ? Log : null);
+                Log(string.Create(CultureInfo.InvariantCulture,
+                    $"seed {seedOptions.Seed}: {set.Episodes} sequences of up to {set.Tokens} tokens ({seedOptions.Data.ToString().ToLowerInvariant()})"));
+                var progress = new SyncProgress<TrainingProgress>(p => Log(string.Create(CultureInfo.InvariantCulture,
+                    $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} explore acc {F(p.ExploreAccuracy)} exploit acc {F(p.ExploitAccuracy)} ({p.Elapsed.TotalSeconds:0.0} s)")));
+                var result = Trainer.Train(set, seedOptions, trainCommand, progress, cancellationToken);
+                var policy = new TorchPolicy(result.Network, result.Card);
+                Log(string.Create(CultureInfo.InvariantCulture,
+                    $"seed {seedOptions.Seed}: fits its training data to explore acc {F(result.Card.Training.TrainingSetExploreAccuracy)}, exploit acc {F(result.Card.Training.TrainingSetExploitAccuracy)}; scoring validation{(parse.GetValue(validationOnly) ? "" : " and test")}…"));
+                var validation = await Evaluation.RunAsync(policy, catalog, catalog.TaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken, split: TaskDefinition.ValidationSplit)
+                    .ConfigureAwait(false);
+                var test = parse.GetValue(validationOnly) ? null
+                    : await Evaluation.RunAsync(policy, catalog, catalog.TaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken).ConfigureAwait(false);
+                var card = result.Card with { ValidationScores = validation.Scores, TestScores = test?.Scores ?? [] };
+                var seedResult = new SeedResult
+                {
+                    Seed = seedOptions.Seed,
+                    SelectionScore = SeedSelection.Score(validation.Scores, seedOptions.Data),
+                    FinalLoss = card.Training.FinalLoss,
+                    FinalExploitAccuracy = card.Training.TrainingSetExploitAccuracy,
+                    ValidationScores = validation.Scores,
+                    TestScores = test?.Scores ?? [],
+                };
+                Log($"seed {seedOptions.Seed}: validation");
+                if (!quietly)
+                {
+                    WriteScores(console.Error, validation.Scores);
+                }
+                study.Add((policy, card, seedResult));
+            }
+            // Only validation decides: the seed with the best selection score (the lowest seed on a tie).
+            var best = study.OrderByDescending(s => s.Result.SelectionScore).ThenBy(s => s.Result.Seed).First();
+            var chosen = best.Card with
+            {
+                SeedStudy = seedCount > 1 ? [.. study.Select(s => s.Result)] : [],
+                Selection = seedCount > 1 ? $"seed {best.Result.Seed}: the best of {seedCount} seeds on validation ({SeedSelection.Description(options.Data)})" : null,
+            };
+            var saved = best.Policy.Save(folder, chosen);
+            foreach (var (policy, _, _) in study)
+            {
+                policy.Dispose();
+            }
+            if (saved.TestScores.Count > 0)
+            {
+                WriteScores(console.Out, saved.TestScores, TaskDefinition.TestSplit);
+            }
+            WriteScores(console.Out, saved.ValidationScores);
             var size = new FileInfo(Path.Combine(folder, ModelCard.WeightsFileName)).Length;
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"checkpoint: {folder} ({ModelCard.WeightsFileName} {size / 1024.0:0} KiB, sha256 {card.WeightsSha256}; {card.Architecture.Parameters:N0} parameters; " +
-                $"trained in {card.Training.Seconds:0.0} s, {(DateTime.UtcNow - started).TotalSeconds:0.0} s in all)")).ConfigureAwait(false);
+                $"checkpoint: {folder} ({ModelCard.WeightsFileName} {size / 1024.0:0} KiB, sha256 {saved.WeightsSha256}; {saved.Architecture.Parameters:N0} parameters; " +
+                $"seed {saved.Training.Seed}, trained in {saved.Training.Seconds:0.0} s, {(DateTime.UtcNow - started).TotalSeconds:0.0} s in all)")).ConfigureAwait(false);
             return CliApp.Ok;
         });
         return command;
@@ -108,11 +226,13 @@ internal static class BaselineCommand
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
         var episodes = new Option<int?>("--episodes") { Description = "Only the first N episodes of each test split" };
         var seed = new Option<ulong>("--seed") { Description = "Run seed, as for run", DefaultValueFactory = _ => 0 };
+        var split = new Option<string>("--split") { Description = "test or validation", DefaultValueFactory = _ => TaskDefinition.TestSplit };
+        split.AcceptOnlyFromAmong([.. TaskDefinition.CommittedSplits]);
         var datasets = CommonOptions.Datasets();
         var output = new Option<string?>("--out") { Description = "Run folder (default: results/<run-id>); `causaleval report` reads it" };
-        var command = new Command("evaluate", "Score a checkpoint on test splits as run does, with subset adherence and inference time per decision")
+        var command = new Command("evaluate", "Score a checkpoint on test (or validation) splits as run does, with subset adherence and inference time per decision")
         {
-            model, tasks, episodes, seed, datasets, output,
+            model, tasks, episodes, seed, split, datasets, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -135,28 +255,27 @@ internal static class BaselineCommand
             var policy = TorchModelProvider.Load(TorchModelProvider.Locate(modelId[prefix.Length..], modelId), modelId);
             var identity = new RunIdentity { CommandLine = ["causaleval", .. commandLine], ToolVersion = BuildInfo.Version, GitRevision = BuildInfo.GitRevision };
             var evaluation = await Evaluation.RunAsync(policy, catalog, taskIds, parse.GetValue(episodes), parse.GetValue(seed), cancellationToken,
-                parse.GetValue(output) ?? Path.Combine("results", RunSession.NewRunId(DateTimeOffset.UtcNow)), modelId, identity).ConfigureAwait(false);
+                parse.GetValue(output) ?? Path.Combine("results", RunSession.NewRunId(DateTimeOffset.UtcNow)), modelId, identity, parse.GetValue(split)!).ConfigureAwait(false);
             await console.Out.WriteLineAsync($"{modelId} ({policy.Card.Data.Condition.ToString().ToLowerInvariant()} data, seed {policy.Card.Training.Seed}, {policy.Card.Training.Steps} steps)")
                 .ConfigureAwait(false);
-            WriteScores(console, evaluation);
+            WriteScores(console.Out, evaluation.Scores, parse.GetValue(split)!);
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"inference: {evaluation.MillisecondsPerDecision:0.000} ms per decision ({evaluation.Decisions:N0} decisions, one at a time)")).ConfigureAwait(false);
             await console.Out.WriteLineAsync($"results: {evaluation.Run.Directory}").ConfigureAwait(false);
             return evaluation.Run.Status == RunStatus.Finished ? CliApp.Ok : CliApp.Failed;
         });
         return command;
     }
 
-    private static void WriteScores(CliConsole console, EvaluationResult evaluation)
+    private static void WriteScores(TextWriter o, IReadOnlyList<TaskScores> scores, string split = TaskDefinition.ValidationSplit)
     {
-        var o = console.Out;
-        o.WriteLine("| task | episodes | normalized | optimal | coverage | subset adherence | structure F1 | invalid | errors |");
+        o.WriteLine($"| task ({split}) | episodes | normalized | optimal | coverage | subset adherence | structure F1 | invalid | errors |");
         o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var s in evaluation.Scores)
+        foreach (var s in scores)
         {
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {s.Task} | {s.Episodes} | {s.Normalized:0.000} | {s.OptimalAction:0.000} | {F(s.ExploreCoverage)} | {F(s.SubsetAdherence)} | {F(s.StructureF1)} | {100 * s.InvalidRate:0.0}% | {s.Errors} |"));
         }
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"inference: {evaluation.MillisecondsPerDecision:0.000} ms per decision ({evaluation.Decisions:N0} decisions, one at a time)"));
     }
 
     private static string F(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "—";

@@ -46,12 +46,63 @@ public class BaselineCommandTests
         Assert.Equal(20, root.GetProperty("training").GetProperty("steps").GetInt32());
         Assert.Equal("train", root.GetProperty("data").GetProperty("sources")[0].GetProperty("split").GetString());
         Assert.Equal(5, root.GetProperty("test_scores").GetArrayLength());
+        Assert.Equal(5, root.GetProperty("validation_scores").GetArrayLength());
+        Assert.Equal("D->B", root.GetProperty("data").GetProperty("sources")[0].GetProperty("excluded_links")[0].GetString());
         Assert.StartsWith("causaleval baseline train", root.GetProperty("training").GetProperty("command").GetString());
 
         var run = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--task", "explore-exploit", "--model", $"torch/{checkpoint}",
             "--episodes", "3", "--out", Path.Combine(dir.Path, "run"), "--quiet");
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains($"torch/{checkpoint}", run.Out);
+    }
+
+    [Fact]
+    public async Task Train_with_seeds_scores_each_on_validation_and_keeps_the_best_with_its_seed_study()
+    {
+        using var dir = new TempDir();
+        var checkpoint = Path.Combine(dir.Path, "ck");
+
+        var (code, _, stderr) = await Cli.RunAsync("baseline", "train", "--datasets", Cli.Datasets, "--task", "explore-exploit",
+            "--episodes", "30", "--steps", "10", "--seed", "3", "--seeds", "2", "--eval-episodes", "2", "--validation-only", "--out", checkpoint, "--quiet");
+
+        Assert.True(code == 0, stderr);
+        using var card = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(checkpoint, "model.json")));
+        var root = card.RootElement;
+        var study = root.GetProperty("seed_study").EnumerateArray().ToList();
+        Assert.Equal([3UL, 4UL], study.Select(s => s.GetProperty("seed").GetUInt64()));
+        Assert.All(study, s => Assert.Equal(5, s.GetProperty("validation_scores").GetArrayLength()));
+        Assert.All(study, s => Assert.Equal(0, s.GetProperty("test_scores").GetArrayLength())); // --validation-only: test never scored
+        var best = study.OrderByDescending(s => s.GetProperty("selection_score").GetDouble()).ThenBy(s => s.GetProperty("seed").GetUInt64()).First();
+        Assert.Equal(best.GetProperty("seed").GetUInt64(), root.GetProperty("training").GetProperty("seed").GetUInt64());
+        Assert.Contains("best of 2 seeds on validation", root.GetProperty("selection").GetString());
+    }
+
+    [Fact]
+    public async Task Data_lists_the_exact_training_episodes_without_the_heldout_link_or_subsets()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "mix.jsonl");
+
+        var (code, _, stderr) = await Cli.RunAsync("baseline", "data", "--datasets", Cli.Datasets, "--episodes", "25", "--out", file);
+
+        Assert.True(code == 0, stderr);
+        var lines = (await File.ReadAllLinesAsync(file)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3 * 25, lines.Count);
+        Assert.Equal(["explore-exploit", "explore-exploit-heldout-link", "explore-exploit-heldout-subset"],
+            lines.Select(l => l.GetProperty("task").GetString()).Distinct());
+        Assert.All(lines, l =>
+        {
+            Assert.Equal("train", l.GetProperty("split").GetString());
+            Assert.DoesNotContain(l.GetProperty("world").GetProperty("edges").EnumerateArray(),
+                e => e.GetProperty("from").GetString() == "D" && e.GetProperty("to").GetString() == "B");
+            if (l.GetProperty("subset").ValueKind == JsonValueKind.Array)
+            {
+                var subset = string.Join(",", l.GetProperty("subset").EnumerateArray().Select(v => v.GetString()));
+                Assert.DoesNotContain(subset, new[] { "A,B,D", "B,C,E", "A,D,E" });
+            }
+        });
+        Assert.Contains("explore-exploit: 25 episodes", stderr);
+        Assert.Contains("for held-out link D->B", stderr);
     }
 
     [Fact]
@@ -64,7 +115,7 @@ public class BaselineCommandTests
             "--episodes", "20", "--out", run);
 
         Assert.True(code == 0, stderr);
-        Assert.Contains("| task | episodes | normalized | optimal | coverage | subset adherence |", stdout);
+        Assert.Contains("| task (test) | episodes | normalized | optimal | coverage | subset adherence |", stdout);
         Assert.Contains("| explore-exploit-heldout-subset | 20 |", stdout);
         Assert.Contains("ms per decision", stdout);
         Assert.Contains($"results: {run}", stdout);
@@ -77,7 +128,7 @@ public class BaselineCommandTests
     }
 
     [Theory]
-    [InlineData("--task", "passive-exploit-observational", "single-turn")]
+    [InlineData("--seeds", "0", "must be at least 1")]
     [InlineData("--task", "no-such-task", "unknown task")]
     [InlineData("--batch-size", "0", "must be at least 1")]
     [InlineData("--data", "telepathic", "telepathic")]
