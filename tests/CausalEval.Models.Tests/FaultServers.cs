@@ -31,6 +31,7 @@ internal sealed record Reply(int Status = 200, string Body = "", (string Name, s
 internal sealed class ScriptedServer : IDisposable
 {
     private readonly Reply[] _script;
+    private readonly CancellationTokenSource _stop = new();
     private int _arrived;
     private int _inFlight;
 
@@ -59,7 +60,8 @@ internal sealed class ScriptedServer : IDisposable
         var reply = _script[Math.Min(n, _script.Length - 1)];
         if (reply.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(reply.Delay);
+            // Cut short when the test is over, so that a server holding a request for minutes never holds up its disposal.
+            await Task.Delay(reply.Delay, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         var headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") };
         foreach (var (name, value) in reply.Headers ?? [])
@@ -106,7 +108,11 @@ internal sealed class ScriptedServer : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public void Dispose() => Server.Stop();
+    public void Dispose()
+    {
+        _stop.Cancel();
+        Server.Stop();
+    }
 }
 
 /// <summary>Keeps the finished trials in memory.</summary>
@@ -129,6 +135,26 @@ internal static class Pipeline
 {
     public const string CompatibleKey = "sk-fault-test-key-0123456789abcdef";
 
+    /// <summary>
+    /// One call through the whole pipeline on the real clock, once per test process: the first call's JIT and connection
+    /// set-up take long enough in real time for a free-running fake clock to time it out.
+    /// </summary>
+    private static readonly Lazy<Task> WarmUp = new(async () =>
+    {
+        using var server = new ScriptedServer(Reply.Ok());
+        var policy = new CallPolicy { Cache = new CacheSettings(Enabled: false) };
+        using var calls = new ModelCalls(policy, TimeProvider.System);
+        var task = Repo.Tasks.Load("passive-exploit-interventional");
+        var model = $"openai-compatible/m@{server.BaseUrl}";
+        var plan = new RunPlan
+        {
+            Tasks = [task], Models = [model], PromptModels = new HashSet<string> { model }, PromptVariants = ["zero-shot"], Naming = "letters",
+            Concurrency = 1, Episodes = 1,
+        };
+        await new Runner(Catalog(calls, TimeProvider.System), TimeProvider.System, policy.Prices)
+            .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, 1)])], new MemoryStore(), new Leaderboard());
+    });
+
     public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time, string key = CompatibleKey) =>
         new([new BuiltinModelProvider(), .. ChatProviders.Create(
             new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? key : null, calls.Policy.MaxResponseBytes), () => Repo.Setup, calls.Configure, time)]);
@@ -141,6 +167,7 @@ internal static class Pipeline
     public static async Task<List<TrialRecord>> RunAsync(FakeClock clock, CallPolicy policy, IReadOnlyList<string> models, int episodes = 1,
         TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey, Func<bool>? hold = null)
     {
+        await WarmUp.Value;
         using var calls = new ModelCalls(policy, clock);
         var task = Repo.Tasks.Load("passive-exploit-interventional");
         var plan = new RunPlan
@@ -175,21 +202,29 @@ internal sealed class FakeClock : FakeTimeProvider
     }
 
     /// <summary>
-    /// Jumps <paramref name="tick"/> per millisecond of real time until <paramref name="work"/> is done (at most 20 s);
-    /// while <paramref name="hold"/> says so (e.g. a request is being answered), the clock stands still.
+    /// Moves <paramref name="tick"/> per millisecond of real time, one tick at a time, until <paramref name="work"/> is done
+    /// (at most 60 s of real time: a loaded machine runs the loop slowly). A loaded machine slows the fake clock with
+    /// everything else, so a slow call does not look slower in fake time. While <paramref name="hold"/> says so, the
+    /// clock stands still.
     /// </summary>
     public async Task DriveAsync(Task work, TimeSpan tick, Func<bool>? hold = null)
     {
-        var limit = DateTime.UtcNow.AddSeconds(20);
+        var limit = DateTime.UtcNow.AddSeconds(60);
+        var last = global::System.Diagnostics.Stopwatch.GetTimestamp();
+        var owed = 0.0; // real milliseconds not yet turned into fake time
         while (!work.IsCompleted)
         {
             if (DateTime.UtcNow > limit)
             {
-                throw new TimeoutException("the work did not finish within 20 s of real time");
+                throw new TimeoutException("the work did not finish within 60 s of real time");
             }
-            if (hold?.Invoke() != true)
+            var now = global::System.Diagnostics.Stopwatch.GetTimestamp();
+            owed = Math.Min(owed + global::System.Diagnostics.Stopwatch.GetElapsedTime(last, now).TotalMilliseconds, 1);
+            last = now;
+            if (owed >= 1 && hold?.Invoke() != true)
             {
                 Advance(tick);
+                owed = 0;
             }
             lock (_timeline)
             {
