@@ -48,5 +48,7 @@ public sealed class BuiltinModelProvider : IModelProvider
     public AgentFactory Resolve(string name, string modelId)
         => BuiltinAgents.All.TryGetValue(name, out var entry)
             ? entry.Create
-            : throw new InputException("--model", modelId, $"unknown built-in agent (known: {string.Join(", ", BuiltinAgents.All.Keys)})");
+            : name.IndexOf('?') is > 0 and var q && BuiltinAgents.All.ContainsKey(name[..q])
+                ? throw new InputException("--model", modelId, $"built-in agents take no settings (?{name[(q + 1)..]}): use {Prefix}/{name[..q]}")
+                : throw new InputException("--model", modelId, $"unknown built-in agent (known: {string.Join(", ", BuiltinAgents.All.Keys)})");
 }

@@ -97,6 +97,10 @@ public sealed class RunSession
         {
             throw new InputException("--out", directory, "the folder is not empty; choose a new one (or --resume it)");
         }
+        if (File.Exists(directory))
+        {
+            throw new InputException("--out", directory, "is a file, not a folder; choose a new folder");
+        }
         var manifest = new RunManifest
         {
             RunId = runId,
@@ -118,8 +122,28 @@ public sealed class RunSession
             MaxCostUsd = identity.MaxCostUsd,
             CallPolicyJson = identity.CallPolicyJson,
         };
-        System.IO.Directory.CreateDirectory(directory);
-        manifest.Save(directory);
+        var created = !System.IO.Directory.Exists(directory);
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            manifest.Save(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A path under a file, a read-only or virtual file system (/proc), a full disk: bad input, with nothing left behind.
+            if (created && System.IO.Directory.Exists(directory))
+            {
+                try
+                {
+                    System.IO.Directory.Delete(directory, recursive: true);
+                }
+                catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+                {
+                    // Nothing more can be done about a folder that cannot be removed.
+                }
+            }
+            throw new InputException("--out", directory, $"the run folder cannot be created there ({ex.Message})");
+        }
         return new RunSession(directory, manifest, plan, tasks, new HashSet<string>(StringComparer.Ordinal), new Leaderboard(), default, 0);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Immutable;
 using CausalEval.Core.Randomness;
 
@@ -159,8 +160,25 @@ public sealed class World
         }
         // Zero-weight edges are dropped: they are not causal links.
         var kept = edges.Where(x => x.Weight != 0).ToImmutableArray();
-        return (new World([.. variables], kept, noiseSd, [.. hidden]), null, null);
+        var world = new World([.. variables], kept, noiseSd, [.. hidden]);
+        // Finite weights can still multiply along a path past what a double holds (1e200 on a chain): every total effect,
+        // and every value an intervention and the noise give, must stay a finite number.
+        for (var i = 0; i < world.Count; i++)
+        {
+            for (var t = 0; t < world.Count; t++)
+            {
+                if (!(Math.Abs(world.TotalEffect(i, t)) <= MaxEffect))
+                {
+                    return (null, "edges", string.Create(CultureInfo.InvariantCulture,
+                        $"the weights make the total effect of {variables[i]} on {variables[t]} {world.TotalEffect(i, t):G4}, beyond the largest the oracle computes ({MaxEffect:G0}); use smaller weights"));
+                }
+            }
+        }
+        return (world, null, null);
     }
+
+    /// <summary>The largest total effect a world may have: room for interventions and noise to stay finite numbers.</summary>
+    public const double MaxEffect = 1e100;
 
     /// <summary>Builds a world or throws <see cref="InputException"/> naming <paramref name="source"/>.</summary>
     public static World Create(IReadOnlyList<string> variables, IReadOnlyList<Edge> edges, double noiseSd = 0.1,

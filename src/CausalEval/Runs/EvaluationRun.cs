@@ -174,6 +174,11 @@ internal sealed class EvaluationRun : IDisposable
         }
         var datasets = TaskCatalog.Locate(request.Datasets);
         var taskIds = request.Tasks.Count > 0 ? request.Tasks.Distinct().ToList() : datasets.TaskIds();
+        if (taskIds.Count == 0)
+        {
+            // A run of nothing would "finish" with 0 trials: almost always the wrong folder.
+            throw new InputException("--datasets", datasets.Root, $"no tasks here (a task is a folder with {TaskCatalog.TaskFileName})");
+        }
         var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadSplit(id, request.Split, request.Episodes)])).ToList();
         var modelIds = request.Models.Count > 0 ? request.Models.Distinct().ToList() : [.. request.DefaultModels];
         if (!NamingSchemes.All.Contains(request.Naming))

@@ -105,6 +105,7 @@ public class RunCommandTests
     [Theory]
     [InlineData("--task", "no-such-task", "unknown task")]
     [InlineData("--model", "builtin/oracle", "unknown built-in agent")]
+    [InlineData("--model", "builtin/expert?temperature=0.5", "built-in agents take no settings (?temperature=0.5): use builtin/expert")]
     [InlineData("--model", "nowhere/model", "unknown provider 'nowhere'")]
     [InlineData("--episodes", "0", "must be at least 1")]
     [InlineData("--epochs", "0", "must be at least 1")]
@@ -140,6 +141,39 @@ public class RunCommandTests
         Assert.Equal(2, code);
         Assert.Contains($"{dataset}:2: target:", stderr);
         Assert.False(Directory.Exists(runDir));
+    }
+
+    [Fact]
+    public async Task A_datasets_folder_without_tasks_is_bad_input_not_a_run_of_nothing()
+    {
+        using var dir = new TempDir();
+        var empty = Path.Combine(dir.Path, "datasets");
+        Directory.CreateDirectory(empty);
+        var runDir = Path.Combine(dir.Path, "run");
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--datasets", empty, "--model", "builtin/expert", "--out", runDir);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: --datasets: {empty}: no tasks here", stderr);
+        Assert.False(Directory.Exists(runDir));
+    }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("file/run")]
+    [InlineData("/proc/causaleval-x")]
+    public async Task An_out_path_that_cannot_be_a_run_folder_is_bad_input_without_a_stack_trace(string where)
+    {
+        using var dir = new TempDir();
+        dir.File("file", "not a folder\n");
+        var runDir = where.StartsWith('/') ? where : Path.Combine(dir.Path, where);
+
+        var (code, stdout, stderr) = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--model", "builtin/expert", "--episodes", "1", "--out", runDir);
+
+        Assert.True(code == 2, stdout + stderr);
+        Assert.Contains($"error: --out: {runDir}:", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal("not a folder\n", await File.ReadAllTextAsync(Path.Combine(dir.Path, "file")));
     }
 
     [Fact]

@@ -26,6 +26,25 @@ public class SolveCommandTests
     }
 
     [Fact]
+    public async Task A_world_whose_weights_overflow_the_effects_is_bad_input_naming_the_file()
+    {
+        using var dir = new TempDir();
+        // Each weight is finite; along the chain A->B->C their product (1e400) is not.
+        var world = dir.File("huge.json", """
+            {"variables": ["A", "B", "C"],
+             "edges": [{"from": "A", "to": "B", "weight": 1e200}, {"from": "B", "to": "C", "weight": 1e200}]}
+            """);
+
+        var (code, stdout, stderr) = await Cli.RunAsync("solve", world, "--target", "C");
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"error: {world}", stderr);
+        Assert.Contains("edges: the weights make the total effect of A on ", stderr);
+        Assert.DoesNotContain("Infinity", stdout);
+    }
+
+    [Fact]
     public async Task Lists_every_tied_maximiser()
     {
         using var dir = new TempDir();

@@ -160,6 +160,18 @@ public class WorldJsonTests
     }
 
     [Fact]
+    public void FiniteWeightsWhoseProductOverflows_AreRejected()
+    {
+        // 1e60 · 1e60 = 1e120 along A->B->C: each weight is fine, the total effect of A on C is beyond the bound.
+        var (world, field, problem) = World.TryCreate(["A", "B", "C"], [new Edge("A", "B", 1e60), new Edge("B", "C", 1e60)], 0.1, []);
+
+        Assert.Null(world);
+        Assert.Equal("edges", field);
+        Assert.Contains("total effect of A on C", problem, StringComparison.Ordinal);
+        Assert.NotNull(World.TryCreate(["A", "B", "C"], [new Edge("A", "B", 1e40), new Edge("B", "C", 1e40)], 0.1, []).World);
+    }
+
+    [Fact]
     public void ANonFiniteOrNegativeNoise_IsRejected()
     {
         Assert.Equal("noise_sd", World.TryCreate(["A"], [], double.NaN, []).Field);
