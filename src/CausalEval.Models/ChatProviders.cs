@@ -39,7 +39,7 @@ internal sealed record ProviderEnvironment(Func<string, string?> Variables, long
 /// <see cref="ChatClientBuilder"/> — the place for delegating middlewares such as caching and resilience — and hands it
 /// to the LLM agent. Keys are read from the environment only and are never written anywhere.
 /// </summary>
-internal static class ChatProviders
+internal static partial class ChatProviders
 {
     public const string OpenAiKey = "OPENAI_API_KEY";
     public const string OpenAiBaseUrl = "OPENAI_BASE_URL";
@@ -67,6 +67,8 @@ internal static class ChatProviders
         new("openai-compatible", "openai-compatible/<model>@<base-url>[?settings]", "openai-compatible/qwen2.5-7b@http://localhost:8000/v1",
             "any OpenAI-compatible chat-completions server: vLLM, LM Studio, llama.cpp server, gateways",
             [new(CompatibleKey, false, "API key, when the server wants one")]),
+        AnthropicInfo,
+        .. Presets.Select(p => p.Info),
     ];
 
     /// <summary>
@@ -103,6 +105,12 @@ internal static class ChatProviders
             var (client, endpoint) = Compatible(name, id, environment);
             return Pipeline("openai-compatible", (client, endpoint), name[..name.LastIndexOf('@')], id, redactor, middleware, clock);
         });
+        yield return ("anthropic", (name, id) => Pipeline("anthropic", AnthropicMessages(name, id, environment, redactor, clock), name, id, redactor,
+            middleware, clock));
+        foreach (var preset in Presets)
+        {
+            yield return (preset.Prefix, (name, id) => Pipeline(preset.Prefix, Preset(preset, name, id, environment), name, id, redactor, middleware, clock));
+        }
     }
 
     /// <summary>SDK client → error classification and key redaction → the caller's middlewares (the first added is outermost).</summary>
