@@ -1,5 +1,6 @@
 using System.Globalization;
 using CausalEval.Core;
+using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using YamlDotNet.Core;
@@ -57,7 +58,7 @@ internal static class PlanLoader
     private static readonly string[] TopFields =
         ["tasks", "models", "prompts", "names", "episodes", "split", "epochs", "seed", "concurrency", "out", "budget", "cache", "prices", "limits"];
 
-    private static readonly string[] ModelFields = ["id", "settings", "concurrency", "requests_per_minute", "tokens_per_minute", "price"];
+    private static readonly string[] ModelFields = ["id", "name", "settings", "concurrency", "requests_per_minute", "tokens_per_minute", "price"];
 
     private static readonly string[] LimitFields = ["retries", "backoff_base", "backoff_max", "attempt_timeout", "call_timeout", "circuit_breaker", "providers", "max_response_bytes"];
 
@@ -243,6 +244,7 @@ internal static class PlanLoader
             throw reader.Error(node, "models", "expected a list of model ids (or of {id, settings, …} entries)");
         }
         var ids = new List<string>();
+        var specs = new List<string>();
         var limits = new Dictionary<string, CallLimits>(StringComparer.Ordinal);
         var prices = new List<ModelPrice>();
         for (var i = 0; i < sequence.Children.Count; i++)
@@ -250,15 +252,32 @@ internal static class PlanLoader
             var item = sequence.Children[i];
             var field = $"models[{i}]";
             string id;
+            string? name = null;
             if (item is YamlScalarNode)
             {
-                id = reader.String(item, field);
+                (id, name) = ModelEntry.Parse(reader.String(item, field), field);
             }
             else
             {
                 var entry = reader.Mapping(item, field);
                 reader.OnlyFields(entry, field + ".", ModelFields);
                 id = reader.String(reader.Field(entry, "id") ?? throw reader.Error(entry, $"{field}.id", "required field is missing"), $"{field}.id");
+                if (reader.Field(entry, "name") is { } nameNode)
+                {
+                    var given = reader.String(nameNode, $"{field}.name").Trim();
+                    try
+                    {
+                        name = ModelEntry.Parse($"{given}={id}", $"{field}.name").Name;
+                    }
+                    catch (InputException ex)
+                    {
+                        throw reader.Error(nameNode, $"{field}.name", ex.Problem);
+                    }
+                    if (name != given)
+                    {
+                        throw reader.Error(nameNode, $"{field}.name", "a display name holds no '/', '?' or '=' (it would read as a model id)");
+                    }
+                }
                 if (reader.Field(entry, "settings") is { } settingsNode)
                 {
                     if (id.Contains('?', StringComparison.Ordinal))
@@ -300,11 +319,12 @@ internal static class PlanLoader
             {
                 throw reader.Error(item, field, $"{id}: {ex.Problem}");
             }
-            if (ids.Contains(id))
+            if (specs.Contains(id))
             {
                 throw reader.Error(item, field, $"{id} is listed twice");
             }
-            ids.Add(id);
+            specs.Add(id);
+            ids.Add(name is null ? id : $"{name}={id}");
         }
         return plan with { Models = ids, ModelLimits = limits, ModelPrices = prices };
     }

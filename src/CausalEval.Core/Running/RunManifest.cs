@@ -20,6 +20,9 @@ public sealed record RunManifest
     public required IReadOnlyList<string> Models { get; init; }
     public required IReadOnlyList<string?> PromptVariants { get; init; }
 
+    /// <summary>Display names of models (<c>model_names</c>: id → name); the ids in <see cref="Models"/> keep their settings.</summary>
+    public IReadOnlyDictionary<string, string> ModelNames { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Variable naming scheme of the prompted models; null when the run has none.</summary>
     public string? Naming { get; init; }
     public required ulong Seed { get; init; }
@@ -75,6 +78,11 @@ public sealed record RunManifest
             Models = [.. root.Required("models").Array().Select(m => m.String())],
             PromptVariants = [.. root.Required("prompt_variants").Array().Select(v => v.Element.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.String())],
             Naming = root.Optional("naming")?.String(),
+            ModelNames = root.Optional("model_names") is { } names
+                ? names.Object().Element.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String
+                    ? p.Value.GetString()!
+                    : throw new InputException(path, $"model_names.{p.Name}", "expected the model's display name (a string)"), StringComparer.Ordinal)
+                : new Dictionary<string, string>(),
             Seed = root.Required("seed").UInt64(),
             Epochs = root.Required("epochs").Int(1),
             Concurrency = root.Required("concurrency").Int(1),
@@ -116,6 +124,15 @@ public sealed record RunManifest
             }
             writer.WriteEndArray();
             writer.WriteStrings("models", Models);
+            if (ModelNames.Count > 0)
+            {
+                writer.WriteStartObject("model_names");
+                foreach (var model in Models.Where(ModelNames.ContainsKey))
+                {
+                    writer.WriteString(model, ModelNames[model]);
+                }
+                writer.WriteEndObject();
+            }
             writer.WriteStrings("prompt_variants", PromptVariants);
             writer.WriteStringOrNull("naming", Naming);
             writer.WriteNumber("seed", Seed);

@@ -35,6 +35,9 @@ public sealed record RunPlan
 
     public string Split { get; init; } = "test";
 
+    /// <summary>Display names of models (id → name, <c>--model NAME=SPEC</c>); a model without one shows its id.</summary>
+    public IReadOnlyDictionary<string, string> ModelNames { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Only this shard's trials (<c>--shard K/N</c>); null: every trial of the plan.</summary>
     public RunShard? Shard { get; init; }
 

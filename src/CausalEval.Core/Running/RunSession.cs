@@ -110,6 +110,7 @@ public sealed class RunSession
             Tasks = [.. tasks.Select(t => new ManifestTask(t.Task.Id, t.Task.Version, plan.Split, t.Episodes.Count,
                 TaskCatalog.Sha256(datasets.SplitPath(t.Task.Id, plan.Split))))],
             Models = plan.Models,
+            ModelNames = plan.ModelNames,
             PromptVariants = plan.PromptVariants,
             Naming = plan.Naming,
             Seed = plan.Seed,
@@ -175,6 +176,7 @@ public sealed class RunSession
         {
             Tasks = [.. selected.Select(t => t.Task)],
             Models = manifest.Models,
+            ModelNames = manifest.ModelNames,
             PromptModels = manifest.Models.Where(takesPrompts).ToHashSet(StringComparer.Ordinal),
             PromptVariants = manifest.PromptVariants,
             Naming = manifest.Naming,

@@ -68,7 +68,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                                 continue;
                             }
                             yield return new TrialSpec(position, trialId, task.Id, task.Version, plan.Split, episode, model, variant,
-                                epoch, environmentSeed, StableId.Seed("agent", trialId), naming, task);
+                                epoch, environmentSeed, StableId.Seed("agent", trialId), naming, task, plan.ModelNames.GetValueOrDefault(model));
                         }
                     }
                 }

@@ -15,6 +15,9 @@ public static class TrialFields
     public static readonly JsonEncodedText Split = JsonEncodedText.Encode("split");
     public static readonly JsonEncodedText Episode = JsonEncodedText.Encode("episode");
     public static readonly JsonEncodedText Model = JsonEncodedText.Encode("model");
+
+    /// <summary>The model id behind a display name; written (after <see cref="Model"/>) only for models that have one.</summary>
+    public static readonly JsonEncodedText ModelSpec = JsonEncodedText.Encode("model_spec");
     public static readonly JsonEncodedText PromptVariant = JsonEncodedText.Encode("prompt_variant");
     public static readonly JsonEncodedText Naming = JsonEncodedText.Encode("naming");
     public static readonly JsonEncodedText Epoch = JsonEncodedText.Encode("epoch");

@@ -18,7 +18,11 @@ public static class TrialJson
         writer.WriteNumber(TrialFields.TaskVersion, spec.TaskVersion);
         writer.WriteString(TrialFields.Split, spec.Split);
         writer.WriteString(TrialFields.Episode, episode.Id);
-        writer.WriteString(TrialFields.Model, spec.Model);
+        writer.WriteString(TrialFields.Model, spec.DisplayModel);
+        if (spec.ModelName is not null)
+        {
+            writer.WriteString(TrialFields.ModelSpec, spec.Model);
+        }
         writer.WriteStringOrNull(TrialFields.PromptVariant, spec.PromptVariant);
         writer.WriteStringOrNull(TrialFields.Naming, spec.Naming);
         writer.WriteNumber(TrialFields.Epoch, spec.Epoch);

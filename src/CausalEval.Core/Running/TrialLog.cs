@@ -28,7 +28,7 @@ public sealed record TrialSummary(
     public double LatencyMs { get; init; } = double.NaN;
 
     public static TrialSummary From(TrialRecord record) => new(
-        record.Spec.TrialId, record.Spec.TaskId, record.Spec.Model, record.Spec.PromptVariant, record.Spec.Epoch,
+        record.Spec.TrialId, record.Spec.TaskId, record.Spec.DisplayModel, record.Spec.PromptVariant, record.Spec.Epoch,
         record.Scores, record.Transcript?.Steps.Length ?? 0, record.Usage, record.Cost, record.Error is not null)
     {
         Episode = record.Spec.Episode.Id,

@@ -19,7 +19,12 @@ public sealed record TrialSpec(
     ulong EnvironmentSeed,
     ulong AgentSeed,
     string? Naming = null,
-    Tasks.TaskDefinition? Task = null);
+    Tasks.TaskDefinition? Task = null,
+    string? ModelName = null)
+{
+    /// <summary>How trials, leaderboards and reports show the model: its display name (<c>--model NAME=SPEC</c>), else its id.</summary>
+    public string DisplayModel => ModelName ?? Model;
+}
 
 /// <summary>Why a trial ended without scores.</summary>
 public sealed record TrialError(string Kind, string Message);

@@ -47,6 +47,7 @@ internal static class Plots
         var below = new double[n];
         var above = new double[n];
         var ticks = new List<Tick>();
+        var labels = DistinctLabels([.. rows.Select(r => r.Entry.Label)], 72);
         for (var i = 0; i < n; i++)
         {
             var row = rows[i];
@@ -65,7 +66,7 @@ internal static class Plots
             values[i] = value;
             below[i] = row.Normalized.IsDefined ? value - row.Normalized.Lower : 0;
             above[i] = row.Normalized.IsDefined ? row.Normalized.Upper - value : 0;
-            ticks.Add(new Tick(y, $"{row.Rank}{(row.TiedWithAbove != TieRule.None ? " ≈" : "")}  {Shorten(row.Entry.Label, 72)}", isMajor: true));
+            ticks.Add(new Tick(y, $"{row.Rank}{(row.TiedWithAbove != TieRule.None ? " ≈" : "")}  {labels[i]}", isMajor: true));
         }
         plot.Add.Bars(bars);
         var whiskers = plot.Add.ErrorBar(values, ys, [.. below.Select(_ => 0.0)]);
@@ -94,6 +95,7 @@ internal static class Plots
         var plot = NewPlot();
         var groupWidth = 0.8;
         var barWidth = groupWidth / entries.Count;
+        var legend = DistinctLabels([.. entries.Select(x => x.Entry.Label)], 72);
         for (var e = 0; e < entries.Count; e++)
         {
             var bars = new List<Bar>();
@@ -125,7 +127,7 @@ internal static class Plots
                 above.Add(row.Normalized.Upper - row.Normalized.Estimate);
             }
             var barPlot = plot.Add.Bars(bars);
-            barPlot.LegendText = Shorten(entries[e].Entry.Label, 72);
+            barPlot.LegendText = legend[e];
             if (xs.Count > 0)
             {
                 var whiskers = plot.Add.ErrorBar(xs, ys, [.. xs.Select(_ => 0.0)]);
@@ -194,7 +196,7 @@ internal static class Plots
         }
         plot.Add.ColorBar(heatmap).Label = "mean normalized score";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            [.. models.Select((m, c) => new Tick(c, Shorten(m, 36), isMajor: true))]);
+            [.. DistinctLabels(models, 36).Select((m, c) => new Tick(c, m, isMajor: true))]);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. conditions.Select((x, r) => new Tick(conditions.Count - 1 - r, ConditionLabel(x.Variant, x.Naming), isMajor: true))]);
         plot.Axes.SetLimits(-0.5, models.Count - 0.5, -0.5, conditions.Count - 0.5);
@@ -241,7 +243,19 @@ internal static class Plots
 
     private static double Finite(double value) => double.IsFinite(value) ? value : 0;
 
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+    /// <summary>
+    /// Labels of at most <paramref name="max"/> characters where that keeps them apart: a long label keeps its start and
+    /// its end (where model settings and variants differ) around an ellipsis. Labels that would then read alike — or a
+    /// shortened label that reads like another label — stay whole: a plot never merges two entries into one name.
+    /// </summary>
+    internal static IReadOnlyList<string> DistinctLabels(IReadOnlyList<string> labels, int max)
+    {
+        static string Shorten(string text, int max) =>
+            text.Length <= max ? text : string.Concat(text.AsSpan(0, (max - 1) / 2), "…", text.AsSpan(text.Length - (max - 1 - (max - 1) / 2)));
+        var shortened = labels.Select(l => Shorten(l, max)).ToList();
+        return [.. labels.Select((label, i) =>
+            shortened.Where((s, j) => s == shortened[i] && labels[j] != label).Any() ? label : shortened[i])];
+    }
 
     private static PlotFile Save(Plot plot, string name, string caption, int width, int height)
     {

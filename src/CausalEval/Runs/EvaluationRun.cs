@@ -180,7 +180,7 @@ internal sealed class EvaluationRun : IDisposable
             throw new InputException("--datasets", datasets.Root, $"no tasks here (a task is a folder with {TaskCatalog.TaskFileName})");
         }
         var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadSplit(id, request.Split, request.Episodes)])).ToList();
-        var modelIds = request.Models.Count > 0 ? request.Models.Distinct().ToList() : [.. request.DefaultModels];
+        var (modelIds, modelNames) = ModelEntry.Collect(request.Models.Count > 0 ? request.Models : request.DefaultModels, "--model");
         if (!NamingSchemes.All.Contains(request.Naming))
         {
             throw new InputException("--names", request.Naming, $"unknown naming scheme (known: {string.Join(", ", NamingSchemes.All)})");
@@ -205,6 +205,7 @@ internal sealed class EvaluationRun : IDisposable
         {
             Tasks = [.. selected.Select(t => t.Task)],
             Models = modelIds,
+            ModelNames = modelNames,
             PromptModels = promptModels,
             PromptVariants = variants,
             Naming = promptModels.Count > 0 ? request.Naming : null,

@@ -14,7 +14,7 @@ internal sealed record RunRequest
     /// <summary>Task ids (empty: every task).</summary>
     public IReadOnlyList<string> Tasks { get; init; } = [];
 
-    /// <summary>Model ids (empty: <see cref="DefaultModels"/>).</summary>
+    /// <summary>Model ids, each optionally <c>NAME=SPEC</c> with a display name (empty: <see cref="DefaultModels"/>).</summary>
     public IReadOnlyList<string> Models { get; init; } = [];
 
     /// <summary>The models of the default suite.</summary>

@@ -43,4 +43,34 @@ public class PlotsTests
             }
         }
     }
+
+    [Fact]
+    public void Long_labels_are_shortened_only_where_they_stay_distinguishable()
+    {
+        var common = "openrouter/meta-llama/llama-3.3-70b-instruct?temperature=0&max_tokens=";
+        string[] labels = [common + "512 [few-shot-explanations-reasoning]", common + "256 [few-shot-explanations-reasoning]", "builtin/expert", new string('x', 80)];
+
+        var shown = Plots.DistinctLabels(labels, 72);
+
+        // Every entry stays distinct and none is longer than needed: short labels untouched, long ones within the limit or whole.
+        Assert.Equal(labels.Length, shown.Distinct().Count());
+        Assert.Equal("builtin/expert", shown[2]);
+        Assert.Equal(72, shown[3].Length);
+        Assert.EndsWith("x", shown[3], StringComparison.Ordinal);
+        Assert.Contains("…", shown[3], StringComparison.Ordinal);
+        // The two settings differ near the end, which the shortened labels keep: still two entries, each within the limit.
+        Assert.NotEqual(shown[0], shown[1]);
+        Assert.All(shown, l => Assert.True(l.Length <= 72, l));
+    }
+
+    [Fact]
+    public void Labels_that_shorten_alike_are_kept_whole()
+    {
+        var a = new string('a', 40) + "-one-" + new string('z', 40);
+        var b = new string('a', 40) + "-two-" + new string('z', 40);
+
+        var shown = Plots.DistinctLabels([a, b], 36);
+
+        Assert.Equal([a, b], shown);
+    }
 }
