@@ -258,85 +258,44 @@ internal sealed class FakeClock : FakeTimeProvider
 /// A raw TCP server on loopback that resets (RST, via a zero linger) the first <c>resets</c> connections once the request
 /// has arrived, as a crashed proxy or a dropped connection does, and answers later ones with a chat completion.
 /// </summary>
-internal sealed class ResettingServer : IDisposable
+internal sealed class ResettingServer(int resets) : RawLoopbackServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly int _resets;
-    private int _connections;
-
-    public ResettingServer(int resets)
+    protected override async Task ServeAsync(Socket socket, int index)
     {
-        _resets = resets;
-        _listener.Start();
-        _ = Task.Run(AcceptAsync);
-    }
-
-    public string BaseUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
-
-    public int Connections => Volatile.Read(ref _connections);
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        var buffer = new byte[64 * 1024];
+        var received = new System.Text.StringBuilder();
+        // Read the headers and the body (Content-Length) so that the whole request has been sent.
+        while (true)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            if (n == 0)
             {
                 return;
             }
-            var index = Interlocked.Increment(ref _connections);
-            _ = Task.Run(async () =>
+            received.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+            var text = received.ToString();
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end >= 0)
             {
-                using (socket)
+                var length = System.Text.RegularExpressions.Regex.Match(text, @"(?i)content-length:\s*(\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
+                if (System.Text.Encoding.UTF8.GetByteCount(text) - (end + 4) >= length)
                 {
-                    var buffer = new byte[64 * 1024];
-                    var received = new System.Text.StringBuilder();
-                    // Read the headers and the body (Content-Length) so that the whole request has been sent.
-                    while (true)
-                    {
-                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-                        received.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
-                        var text = received.ToString();
-                        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-                        if (end >= 0)
-                        {
-                            var length = System.Text.RegularExpressions.Regex.Match(text, @"(?i)content-length:\s*(\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
-                            if (System.Text.Encoding.UTF8.GetByteCount(text) - (end + 4) >= length)
-                            {
-                                break;
-                            }
-                        }
-                    }
-                    if (index <= _resets)
-                    {
-                        socket.LingerState = new LingerOption(true, 0); // close → RST: "connection reset by peer"
-                        socket.Close();
-                        return;
-                    }
-                    var body = System.Text.Encoding.UTF8.GetBytes(ScriptedServer.Completion("ACTION: do(A = 5)"));
-                    var head = System.Text.Encoding.ASCII.GetBytes(
-                        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-                    await socket.SendAsync(head, SocketFlags.None);
-                    await socket.SendAsync(body, SocketFlags.None);
-                    socket.Shutdown(SocketShutdown.Both);
+                    break;
                 }
-            });
+            }
         }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
+        if (index <= resets)
+        {
+            socket.LingerState = new LingerOption(true, 0); // close → RST: "connection reset by peer"
+            socket.Close();
+            return;
+        }
+        var body = System.Text.Encoding.UTF8.GetBytes(ScriptedServer.Completion("ACTION: do(A = 5)"));
+        var head = System.Text.Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        await socket.SendAsync(head, SocketFlags.None);
+        await socket.SendAsync(body, SocketFlags.None);
+        socket.Shutdown(SocketShutdown.Both);
     }
 }
 
@@ -410,59 +369,31 @@ internal sealed class LatencyServer : IDisposable
 /// A raw HTTP server on loopback that answers every request with a 200 whose chunked body never ends (no Content-Length):
 /// the start of a chat completion, then filler, for as long as the client reads. It counts the bytes it managed to send.
 /// </summary>
-internal sealed class EndlessServer : IDisposable
+internal sealed class EndlessServer : RawLoopbackServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
     private long _sent;
-
-    public EndlessServer()
-    {
-        _listener.Start();
-        _ = Task.Run(AcceptAsync);
-    }
-
-    public string BaseUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
 
     public long BytesSent => Interlocked.Read(ref _sent);
 
-    private async Task AcceptAsync()
+    protected override async Task ServeAsync(Socket socket, int index)
     {
-        while (!_stop.IsCancellationRequested)
+        try
         {
-            Socket socket;
-            try
+            var buffer = new byte[64 * 1024];
+            await socket.ReceiveAsync(buffer, SocketFlags.None);
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"), SocketFlags.None);
+            var start = System.Text.Encoding.ASCII.GetBytes("{\"id\":\"x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"");
+            await SendChunk(socket, start);
+            var filler = System.Text.Encoding.ASCII.GetBytes(new string('a', 16 * 1024));
+            while (!Stopping.IsCancellationRequested)
             {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
+                await SendChunk(socket, filler);
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            _ = Task.Run(async () =>
-            {
-                using (socket)
-                {
-                    try
-                    {
-                        var buffer = new byte[64 * 1024];
-                        await socket.ReceiveAsync(buffer, SocketFlags.None);
-                        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"), SocketFlags.None);
-                        var start = System.Text.Encoding.ASCII.GetBytes("{\"id\":\"x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"");
-                        await SendChunk(socket, start);
-                        var filler = System.Text.Encoding.ASCII.GetBytes(new string('a', 16 * 1024));
-                        while (!_stop.IsCancellationRequested)
-                        {
-                            await SendChunk(socket, filler);
-                        }
-                    }
-                    catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-                    {
-                        // The client hung up: what the test wants.
-                    }
-                }
-            });
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            // The client hung up: what the test wants.
         }
     }
 
@@ -473,10 +404,58 @@ internal sealed class EndlessServer : IDisposable
         await socket.SendAsync("\r\n"u8.ToArray(), SocketFlags.None);
         Interlocked.Add(ref _sent, data.Length);
     }
+}
+
+/// <summary>
+/// A raw TCP server on loopback for faults WireMock cannot script: it accepts connections until disposed and serves
+/// each on its own task (<see cref="ServeAsync"/>, with the connection's 1-based index), closing the socket after.
+/// </summary>
+internal abstract class RawLoopbackServer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private int _connections;
+
+    protected RawLoopbackServer()
+    {
+        _listener.Start();
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public string BaseUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    protected CancellationTokenSource Stopping { get; } = new();
+
+    protected abstract Task ServeAsync(Socket socket, int index);
+
+    private async Task AcceptAsync()
+    {
+        while (!Stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(Stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var index = Interlocked.Increment(ref _connections);
+            _ = Task.Run(async () =>
+            {
+                using (socket)
+                {
+                    await ServeAsync(socket, index);
+                }
+            });
+        }
+    }
 
     public void Dispose()
     {
-        _stop.Cancel();
+        Stopping.Cancel();
         _listener.Stop();
     }
 }
