@@ -91,6 +91,23 @@ internal static partial class ChatProviders
         return factory(model, modelId);
     }
 
+    /// <summary>The provider name of chat clients handed over in-process (the library API's <c>EvaluatedModel.FromChatClient</c>).</summary>
+    public const string InProcessProvider = "in-process";
+
+    /// <summary>
+    /// A caller's own chat client as a model named <paramref name="name"/> (settings may follow as for any id:
+    /// <c>name?temperature=0.2</c>): the same pipeline — error classification, then <paramref name="middleware"/> (response
+    /// cache, resilience, limits) — and the same LLM agent (templates, parsers) as a provider's model.
+    /// </summary>
+    public static NamedModel Named(string name, IChatClient client, Func<LlmAgentSetup> setup, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
+        TimeProvider? time = null)
+    {
+        var (model, settings) = ModelSpec.Parse(name, name);
+        var chat = Pipeline(InProcessProvider, (client, model), model, name, null, middleware, time ?? TimeProvider.System);
+        var shared = new Lazy<LlmAgentSetup>(setup);
+        return new NamedModel(name, context => LlmAgent.Factory(chat, shared.Value, settings)(context), TakesPrompts: true);
+    }
+
     /// <summary>Per prefix: model name and model id → the model's pipeline.</summary>
     private static IEnumerable<(string Prefix, Func<string, string, IChatClient> Client)> Clients(ProviderEnvironment environment,
         Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider? time)

@@ -12,22 +12,37 @@ public interface IModelProvider
     bool TakesPrompts => false;
 }
 
-/// <summary>Resolves model ids to agent factories through the registered providers.</summary>
-public sealed class ModelCatalog(IEnumerable<IModelProvider> providers)
+/// <summary>A model registered under an exact name (e.g. a library user's own chat client), not through a provider prefix.</summary>
+/// <param name="TakesPrompts">True for prompted models: runs play them once per prompt variant.</param>
+public sealed record NamedModel(string Name, AgentFactory Factory, bool TakesPrompts);
+
+/// <summary>
+/// Resolves model ids to agent factories: an exact <see cref="NamedModel"/> name first, else through the registered providers.
+/// </summary>
+public sealed class ModelCatalog(IEnumerable<IModelProvider> providers, IEnumerable<NamedModel>? named = null)
 {
     private readonly Dictionary<string, IModelProvider> _providers = providers.ToDictionary(p => p.Prefix, StringComparer.Ordinal);
+    private readonly Dictionary<string, NamedModel> _named = (named ?? []).ToDictionary(m => m.Name, StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Prefixes => _providers.Keys;
 
     /// <summary>True when <paramref name="modelId"/>'s provider plays prompt variants (an unknown provider: false).</summary>
     public bool TakesPrompts(string modelId)
     {
+        if (_named.TryGetValue(modelId, out var model))
+        {
+            return model.TakesPrompts;
+        }
         var slash = modelId.IndexOf('/');
         return slash > 0 && _providers.TryGetValue(modelId[..slash], out var provider) && provider.TakesPrompts;
     }
 
     public AgentFactory Resolve(string modelId)
     {
+        if (_named.TryGetValue(modelId, out var model))
+        {
+            return model.Factory;
+        }
         var slash = modelId.IndexOf('/');
         if (slash <= 0 || slash == modelId.Length - 1)
         {

@@ -1,7 +1,8 @@
 using System.Reflection;
 
-namespace CausalEval.Cli;
+namespace CausalEval;
 
+/// <summary>The version and git revision this build of CausalEval was made from (run.json records both).</summary>
 internal static class BuildInfo
 {
     private static readonly Assembly Assembly = typeof(BuildInfo).Assembly;
