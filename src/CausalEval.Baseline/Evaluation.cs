@@ -7,7 +7,7 @@ using CausalEval.Core.Tasks;
 namespace CausalEval.Baseline;
 
 /// <summary>What an evaluation found: scores per task, the policy's time per decision, and the run folder it wrote.</summary>
-internal sealed record EvaluationResult(IReadOnlyList<TaskScores> Scores, long Decisions, double MillisecondsPerDecision, RunResult Run);
+internal sealed record PolicyEvaluation(IReadOnlyList<TaskScores> Scores, long Decisions, double MillisecondsPerDecision, RunResult Run);
 
 /// <summary>
 /// Plays a policy on tasks' committed test (or validation) splits as a run (<see cref="RunSession"/>: the same runner, engine, scorers,
@@ -18,7 +18,7 @@ internal static class Evaluation
 {
     /// <param name="directory">The run folder (new or empty); null: a temporary folder, removed afterwards.</param>
     /// <param name="modelId">The model id the trials record.</param>
-    public static async Task<EvaluationResult> RunAsync(TorchPolicy policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
+    public static async Task<PolicyEvaluation> RunAsync(TorchPolicy policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
         int? episodes = null, ulong seed = 0, CancellationToken cancellationToken = default, string? directory = null,
         string modelId = TorchModelProvider.DefaultModelId, RunIdentity? identity = null, string split = TaskDefinition.TestSplit)
     {
@@ -41,7 +41,7 @@ internal static class Evaluation
             var session = RunSession.Start(plan, tasks, catalog, identity ?? new RunIdentity(), directory, TimeProvider.System);
             var run = await session.RunAsync(models, TimeProvider.System, cancellationToken: cancellationToken).ConfigureAwait(false);
             var rows = run.Leaderboard.ByTask().Where(r => r.Model == modelId).ToDictionary(r => r.Task!, StringComparer.Ordinal);
-            return new EvaluationResult(
+            return new PolicyEvaluation(
                 [.. tasks.Select(t => Scores(t.Task, rows.GetValueOrDefault(t.Task.Id)))],
                 timing.Decisions,
                 timing.Decisions > 0 ? timing.Elapsed.TotalMilliseconds / timing.Decisions : 0,
