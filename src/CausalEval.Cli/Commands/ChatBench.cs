@@ -146,7 +146,7 @@ internal static class ChatBench
     }
 
     /// <summary>The local server as a child process (<c>causaleval bench chat-server</c>), so its CPU time is counted apart.</summary>
-    private sealed class ServerProcess : IDisposable
+    internal sealed class ServerProcess : IDisposable
     {
         private readonly Process _process;
 

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CausalEval.Core.Running;
+using CausalEval.Runs;
+
+namespace CausalEval.Cli.Commands;
+
+/// <summary>
+/// <c>causaleval bench run</c>: the whole run path — render, call, parse, score, write — as <c>causaleval run</c> plays a
+/// chat model, against the local fixed-latency OpenAI-compatible server of <c>bench chat</c> (a child process, so the
+/// run's CPU time is measured alone): model calls per second at a given concurrency, and CPU time per call, net of
+/// start-up (the run is prepared before the clock starts).
+/// </summary>
+internal static class RunBench
+{
+    public static Command Create(CliConsole console)
+    {
+        var latency = new Option<int>("--latency-ms") { Description = "The local server's fixed latency per call", DefaultValueFactory = _ => 100 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Trials (so model calls) in flight", DefaultValueFactory = _ => 64 };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes of each task", DefaultValueFactory = _ => 300 };
+        var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt variant (default: the default one)" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Leave the response cache out (default: a fresh cache in a temporary folder: every call a miss and an insert)" };
+        var datasets = CommonOptions.Datasets();
+        var command = new Command("run", "Model calls per second and CPU time per call of a whole run of a chat model against a local fixed-latency server")
+        {
+            latency, concurrency, episodes, tasks, prompt, noCache, datasets,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var width = parse.GetValue(concurrency);
+            using var server = ChatBench.ServerProcess.Start(parse.GetValue(latency));
+            var scratch = Path.Combine(Path.GetTempPath(), $"causaleval-bench-run-{Guid.NewGuid():N}");
+            try
+            {
+                var request = new RunRequest
+                {
+                    Tasks = parse.GetValue(tasks) ?? [],
+                    Models = [$"openai-compatible/bench@{server.BaseUrl}"],
+                    Episodes = parse.GetValue(episodes),
+                    Concurrency = width,
+                    Output = Path.Combine(scratch, "run"),
+                    Datasets = parse.GetValue(datasets),
+                    Prompts = parse.GetValue(prompt) is { } variant ? [variant] : [],
+                    CacheDirectory = Path.Combine(scratch, "cache"),
+                    NoCache = parse.GetValue(noCache),
+                    CommandLine = ["causaleval", "bench", "run"],
+                    ToolVersion = BuildInfo.Version,
+                    GitRevision = BuildInfo.GitRevision,
+                };
+                using var run = EvaluationRun.Prepare(request, ModelsCommand.Catalog, TimeProvider.System, line => console.Error.WriteLine(line));
+                using var self = Process.GetCurrentProcess();
+                self.Refresh();
+                var cpuBefore = self.TotalProcessorTime;
+                var serverBefore = server.Cpu();
+                var watch = Stopwatch.StartNew();
+                var result = await run.RunAsync(null, cancellationToken).ConfigureAwait(false);
+                var wall = watch.Elapsed;
+                self.Refresh();
+                var cpu = self.TotalProcessorTime - cpuBefore;
+                var serverCpu = server.Cpu() - serverBefore;
+                // Every decision of a chat model is one model call.
+                var calls = TrialLog.Read(Path.Combine(result.Directory, JsonlResultStore.FileName)).Sum(t => (long)t.Decisions);
+                var ideal = width / (parse.GetValue(latency) / 1000.0);
+                var rate = calls / wall.TotalSeconds;
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{calls:N0} model calls in {result.Manifest.TrialsWritten:N0} trials, {wall.TotalSeconds:0.0} s at concurrency {width}: {rate:N1} calls/s " +
+                    $"({100 * rate / ideal:0.0}% of the ideal {ideal:N0}); trial errors {result.Manifest.TrialErrors}"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"run CPU: {cpu.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * cpu / wall / Environment.ProcessorCount:0.0}% of {Environment.ProcessorCount} cores); " +
+                    $"local server CPU: {serverCpu.TotalMilliseconds * 1000 / calls:N0} µs per call; response cache: {(request.NoCache ? "off" : "on (every call a miss and an insert)")}"));
+            }
+            finally
+            {
+                if (Directory.Exists(scratch))
+                {
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                    Directory.Delete(scratch, recursive: true);
+                }
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}
