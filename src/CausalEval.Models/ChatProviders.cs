@@ -103,7 +103,8 @@ internal static partial class ChatProviders
         TimeProvider? time = null)
     {
         var (model, settings) = ModelSpec.Parse(name, name);
-        var chat = Pipeline(InProcessProvider, (client, model), model, name, null, middleware, time ?? TimeProvider.System);
+        // Keys of the process environment are scrubbed from what the client returns, as for the SDK clients.
+        var chat = Pipeline(InProcessProvider, (client, model), model, name, ProviderEnvironment.Process.Redactor(), middleware, time ?? TimeProvider.System);
         var shared = new Lazy<LlmAgentSetup>(setup);
         return new NamedModel(name, context => LlmAgent.Factory(chat, shared.Value, settings)(context), TakesPrompts: true);
     }
