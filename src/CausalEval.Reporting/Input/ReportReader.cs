@@ -10,7 +10,7 @@ internal static class ReportReader
     {
         var data = new ReportData(runs);
         var sampler = new TranscriptSampler(runs.Tasks.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new TrialIdSet();
         foreach (var run in runs.Runs)
         {
             var tasks = run.Manifest.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
