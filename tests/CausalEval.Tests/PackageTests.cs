@@ -36,7 +36,8 @@ public sealed class PackedFeed : IDisposable
         // --no-build: the packages hold exactly what this test run built (the test project references both projects).
         foreach (var project in new[] { "CausalEval.Core", "CausalEval.Prompts", "CausalEval.Models", "CausalEval", "CausalEval.Cli" })
         {
-            var (code, output) = Run(Repo, "dotnet", "pack", Path.Combine(Repo, "src", project), "-c", configuration, "--no-build", "-o", Feed, "-nologo", "-v", "q");
+            var (code, output) = Run(Repo, "dotnet", "pack", Path.Combine(Repo, "src", project), "-c", configuration, "--no-build", "-o", Feed, "-nologo", "-v", "q",
+                "--disable-build-servers");
             Assert.True(code == 0, $"dotnet pack {project}:\n{output}");
         }
     }
@@ -152,7 +153,10 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         // Outside the repository: no Directory.Build.props or central package versions of ours apply.
         File.Copy(feed.Config, Path.Combine(consumer, "nuget.config"));
 
-        var (code, output) = feed.Run(consumer, "dotnet", "run", "-nologo");
+        // Its own build, without the machine's shared build servers (other builds may be using or restarting them).
+        var build = feed.Run(consumer, "dotnet", "build", "-nologo", "-v", "q", "--disable-build-servers", "-p:UseSharedCompilation=false");
+        Assert.True(build.ExitCode == 0, build.Output);
+        var (code, output) = feed.Run(consumer, "dotnet", Path.Combine(consumer, "bin", "Debug", "net10.0", "consumer.dll"));
 
         Assert.True(code == 0, output);
         Assert.Contains("Finished: results/lib-run", output, StringComparison.Ordinal);

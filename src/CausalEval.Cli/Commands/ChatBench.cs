@@ -162,6 +162,8 @@ internal static class ChatBench
         {
             var self = Environment.ProcessPath!;
             var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            // A profiler started with the bench (dotnet-trace collect -- causaleval bench …) must not hold the server at start-up too.
+            start.Environment.Remove("DOTNET_DiagnosticPorts");
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             {
                 start.ArgumentList.Add(typeof(ChatBench).Assembly.Location);
