@@ -7,7 +7,9 @@ namespace CausalEval.Tests;
 /// <summary>
 /// Packs the library and the tool from this build (no rebuild) into a folder feed, once for all the tests here, and
 /// restores from that feed and this machine's NuGet cache only (a nuget.config that clears every other source, with
-/// its own packages folder, so the machine's cache never holds these test packages and no registry is asked).
+/// its own packages folder, so the machine's cache never holds these test packages and no registry is asked). Source
+/// mapping takes CausalEval packages from the feed only: a same-version copy packed earlier into the machine's cache
+/// (by hand, or by an older build) can never stand in for this build's.
 /// </summary>
 public sealed class PackedFeed : IDisposable
 {
@@ -31,6 +33,10 @@ public sealed class PackedFeed : IDisposable
                 <add key="causaleval" value="{Feed}" />
                 <add key="machine-cache" value="{cache}" />
               </packageSources>
+              <packageSourceMapping>
+                <packageSource key="causaleval"><package pattern="CausalEval*" /></packageSource>
+                <packageSource key="machine-cache"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
             </configuration>
             """);
         // --no-build: the packages hold exactly what this test run built (the test project references both projects).
