@@ -93,6 +93,16 @@ internal static class BaselineCommand
         return command;
     }
 
+    private static NetworkShape Shape(NetworkShape defaults, int layers, int width)
+    {
+        AtLeast("--layers", layers, 1);
+        if (AtLeast("--width", width, defaults.Heads) % defaults.Heads != 0)
+        {
+            throw new InputException("--width", width.ToString(CultureInfo.InvariantCulture), $"must be a multiple of the {defaults.Heads} attention heads");
+        }
+        return defaults with { Layers = layers, Width = width, HiddenWidth = 2 * width };
+    }
+
     private static Command Train(CliConsole console, IReadOnlyList<string> commandLine)
     {
         var defaults = new TrainingOptions();
@@ -102,6 +112,12 @@ internal static class BaselineCommand
         var batch = new Option<int>("--batch-size") { Description = "Episodes per minibatch", DefaultValueFactory = _ => defaults.BatchSize };
         var rate = new Option<double>("--learning-rate") { Description = "Peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => defaults.Threads };
+        var layers = new Option<int>("--layers") { Description = "Transformer blocks", DefaultValueFactory = _ => defaults.Network.Layers };
+        var width = new Option<int>("--width")
+        {
+            Description = $"Model width (a multiple of the {defaults.Network.Heads} heads; the MLP is twice as wide)",
+            DefaultValueFactory = _ => defaults.Network.Width,
+        };
         var data = new Option<string>("--data")
         {
             Description = "interventional (the expert's experiments) or observational (the control: samples without interventions, exploit labels only)",
@@ -119,7 +135,7 @@ internal static class BaselineCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var command = new Command("train", "Imitate the expert on train splits; write model.bin and model.json (with validation and test scores)")
         {
-            steps, seed, batch, rate, threads, data, evalEpisodes, validationOnly, seeds, output, quiet,
+            steps, seed, batch, rate, threads, layers, width, data, evalEpisodes, validationOnly, seeds, output, quiet,
         };
         recipe.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -136,6 +152,7 @@ internal static class BaselineCommand
                     : throw new InputException("--learning-rate", parse.GetValue(rate).ToString(CultureInfo.InvariantCulture), "must be positive"),
                 Threads = AtLeast("--threads", parse.GetValue(threads), 1),
                 Data = parse.GetValue(data) == "observational" ? DataCondition.Observational : DataCondition.Interventional,
+                Network = Shape(defaults.Network, parse.GetValue(layers), parse.GetValue(width)),
             };
             if (parse.GetValue(evalEpisodes) is { } n)
             {

@@ -35,7 +35,7 @@ public class BaselineCommandTests
         var checkpoint = Path.Combine(dir.Path, "ck");
 
         var (code, stdout, stderr) = await Cli.RunAsync("baseline", "train", "--datasets", Cli.Datasets, "--task", "explore-exploit",
-            "--episodes", "40", "--steps", "20", "--seed", "5", "--eval-episodes", "2", "--out", checkpoint);
+            "--episodes", "40", "--steps", "20", "--seed", "5", "--layers", "1", "--width", "32", "--eval-episodes", "2", "--out", checkpoint);
 
         Assert.True(code == 0, stderr);
         Assert.Contains("progress: step 20/20", stderr);
@@ -44,6 +44,9 @@ public class BaselineCommandTests
         var root = card.RootElement;
         Assert.Equal(5UL, root.GetProperty("training").GetProperty("seed").GetUInt64());
         Assert.Equal(20, root.GetProperty("training").GetProperty("steps").GetInt32());
+        Assert.Equal(1, root.GetProperty("architecture").GetProperty("layers").GetInt32());
+        Assert.Equal(32, root.GetProperty("architecture").GetProperty("width").GetInt32());
+        Assert.Equal(64, root.GetProperty("architecture").GetProperty("hidden_width").GetInt32());
         Assert.Equal("train", root.GetProperty("data").GetProperty("sources")[0].GetProperty("split").GetString());
         Assert.Equal(5, root.GetProperty("test_scores").GetArrayLength());
         Assert.Equal(5, root.GetProperty("validation_scores").GetArrayLength());
@@ -132,6 +135,8 @@ public class BaselineCommandTests
     [InlineData("--task", "no-such-task", "unknown task")]
     [InlineData("--batch-size", "0", "must be at least 1")]
     [InlineData("--data", "telepathic", "telepathic")]
+    [InlineData("--width", "66", "must be a multiple of the 4 attention heads")]
+    [InlineData("--layers", "0", "must be at least 1")]
     public async Task Bad_training_input_exits_2_and_writes_no_checkpoint(string option, string value, string problem)
     {
         using var dir = new TempDir();
