@@ -11,7 +11,7 @@ internal sealed record TrainingOptions
     public static readonly IReadOnlyList<string> DefaultTasks = ["explore-exploit", "explore-exploit-heldout-link", "explore-exploit-heldout-subset"];
 
     public IReadOnlyList<string> Tasks { get; init; } = DefaultTasks;
-    public int EpisodesPerTask { get; init; } = 3000;
+    public int EpisodesPerTask { get; init; } = 6000;
     public int Steps { get; init; } = 2000;
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 3e-3;
