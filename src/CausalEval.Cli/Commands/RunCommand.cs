@@ -52,6 +52,10 @@ internal static class RunCommand
         var attemptTimeout = new Option<string?>("--attempt-timeout") { Description = "Longest wait for one attempt of a model call, e.g. 300s or 10m (default 120s; over a plan's limits.attempt_timeout; also on resume)" };
         var callTimeout = new Option<string?>("--call-timeout") { Description = "Longest time for a model call with its retries and back-off, e.g. 30m (default 10m; over a plan's limits.call_timeout; also on resume)" };
         var maxResponse = new Option<long?>("--max-response-bytes") { Description = "Most bytes a model's response may have; a larger one is a bad_response (default 1048576; also on resume)" };
+        var retryErrors = new Option<bool>("--retry-errors")
+        {
+            Description = "With --resume: play again the trials that ended in a retryable error (rate_limited, timeout, server_error, network, bad_response, circuit_open); one line per trial is kept",
+        };
         var shard = new Option<string?>("--shard")
         {
             Description = "Play only shard K of N (K/N): a deterministic 1/N of the plan's trials, chosen by trial id, so N machines share a study; `causaleval report` merges the shard folders",
@@ -59,7 +63,7 @@ internal static class RunCommand
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
-            attemptTimeout, callTimeout, maxResponse, shard,
+            attemptTimeout, callTimeout, maxResponse, shard, retryErrors,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -88,6 +92,7 @@ internal static class RunCommand
                 Concurrency = Given(concurrency) ? parse.GetValue(concurrency) : file?.Concurrency,
                 Output = parse.GetValue(output) ?? file?.Out,
                 Resume = parse.GetValue(resume),
+                RetryErrors = parse.GetValue(retryErrors),
                 Datasets = parse.GetValue(datasets),
                 CommandLine = ["causaleval", .. commandLine],
                 ToolVersion = BuildInfo.Version,
@@ -178,7 +183,15 @@ internal static class RunCommand
                     $"to finish, raise the cap: causaleval run --resume {result.Directory} --max-cost <USD>")).ConfigureAwait(false);
                 return CliApp.Failed;
             case RunStatus.Failed:
-                await console.Error.WriteLineAsync($"{manifest.TrialErrors} trials ended in an error; see \"error\" in {JsonlResultStore.FileName}").ConfigureAwait(false);
+                if (manifest.FailureReason is { } reason)
+                {
+                    await console.Error.WriteLineAsync($"run failed: {reason}; finish with: causaleval run --resume {result.Directory}").ConfigureAwait(false);
+                }
+                if (manifest.TrialErrors > 0)
+                {
+                    await console.Error.WriteLineAsync(
+                        $"{manifest.TrialErrors} trials ended in an error; see \"error\" in {JsonlResultStore.FileName} (replay the retryable ones with: causaleval run --resume {result.Directory} --retry-errors)").ConfigureAwait(false);
+                }
                 return CliApp.Failed;
             default:
                 return CliApp.Ok;

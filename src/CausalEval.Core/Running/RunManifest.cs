@@ -52,6 +52,12 @@ public sealed record RunManifest
     /// </summary>
     public string? CallPolicyJson { get; init; }
 
+    /// <summary>Why the run ended failed besides trial errors (a dead endpoint, a failed write); null: no such reason.</summary>
+    public string? FailureReason { get; init; }
+
+    /// <summary>Models whose remaining trials were not scheduled (their endpoint stayed unreachable), with why (<c>stopped_models</c>).</summary>
+    public IReadOnlyDictionary<string, string> StoppedModels { get; init; } = new Dictionary<string, string>();
+
     public required DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
@@ -94,6 +100,7 @@ public sealed record RunManifest
             CostUsd = root.Optional("cost_usd")?.Number() ?? 0,
             MaxCostUsd = root.Optional("max_cost_usd")?.Number(),
             CallPolicyJson = root.Optional("call_policy") is { } policy ? policy.Object().Element.GetRawText() : null,
+            FailureReason = root.Optional("failure_reason")?.String(),
         };
     }
 
@@ -153,6 +160,19 @@ public sealed record RunManifest
                 writer.WritePropertyName("call_policy");
                 using var policy = JsonDocument.Parse(CallPolicyJson);
                 policy.RootElement.WriteTo(writer);
+            }
+            if (FailureReason is not null)
+            {
+                writer.WriteString("failure_reason", FailureReason);
+            }
+            if (StoppedModels.Count > 0)
+            {
+                writer.WriteStartObject("stopped_models");
+                foreach (var (model, why) in StoppedModels)
+                {
+                    writer.WriteString(model, why);
+                }
+                writer.WriteEndObject();
             }
             writer.WriteString("started_at", StartedAt);
             writer.WriteStringOrNull("finished_at", FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));

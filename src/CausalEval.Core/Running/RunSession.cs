@@ -36,13 +36,18 @@ public sealed record RunResult(string Directory, RunManifest Manifest, RunOutcom
 /// <c>trials.jsonl</c>, writes <c>leaderboard.md</c> and the final <c>run.json</c>, and returns the outcome.
 /// Every folder it writes is one <c>causaleval report</c> reads.
 /// </summary>
-public sealed class RunSession
+public sealed class RunSession : IDisposable
 {
-    private readonly HashSet<string> _finished;
+    /// <summary>While a run is played, <c>run.json</c>'s counters are brought up to date at least this often (as trials are written).</summary>
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
 
-    private RunSession(string directory, RunManifest manifest, RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, HashSet<string> finished,
-        Leaderboard leaderboard, Usage usageSoFar, double spentUsd)
+    private readonly IReadOnlySet<string> _finished;
+    private RunFolderLock? _lock;
+
+    private RunSession(string directory, RunManifest manifest, RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IReadOnlySet<string> finished,
+        Leaderboard leaderboard, Usage usageSoFar, double spentUsd, RunFolderLock folderLock)
     {
+        _lock = folderLock;
         Directory = directory;
         Manifest = manifest;
         Plan = plan;
@@ -124,14 +129,21 @@ public sealed class RunSession
             CallPolicyJson = identity.CallPolicyJson,
         };
         var created = !System.IO.Directory.Exists(directory);
+        RunFolderLock? folderLock = null;
         try
         {
             System.IO.Directory.CreateDirectory(directory);
+            folderLock = RunFolderLock.Acquire(directory, "--out");
             manifest.Save(directory);
+        }
+        catch (InputException)
+        {
+            throw;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A path under a file, a read-only or virtual file system (/proc), a full disk: bad input, with nothing left behind.
+            folderLock?.Dispose();
             if (created && System.IO.Directory.Exists(directory))
             {
                 try
@@ -145,7 +157,7 @@ public sealed class RunSession
             }
             throw new InputException("--out", directory, $"the run folder cannot be created there ({ex.Message})");
         }
-        return new RunSession(directory, manifest, plan, tasks, new HashSet<string>(StringComparer.Ordinal), new Leaderboard(), default, 0);
+        return new RunSession(directory, manifest, plan, tasks, new HashSet<string>(StringComparer.Ordinal), new Leaderboard(), default, 0, folderLock);
     }
 
     /// <summary>
@@ -170,7 +182,13 @@ public sealed class RunSession
             {
                 throw new InputException(manifestPath, $"tasks[{i}].dataset_sha256", $"the {entry.Split} split of {entry.Id} changed since the run started");
             }
-            selected.Add(new TaskEpisodes(task, [.. datasets.LoadSplit(entry.Id, entry.Split, entry.Episodes)]));
+            var episodes = datasets.LoadSplit(entry.Id, entry.Split, entry.Episodes).ToList();
+            if (episodes.Count != entry.Episodes)
+            {
+                throw new InputException(manifestPath, $"tasks[{i}].episodes",
+                    $"the run played {entry.Episodes} episodes of {entry.Id}, its {entry.Split} split has {episodes.Count}: run.json was edited");
+            }
+            selected.Add(new TaskEpisodes(task, episodes));
         }
         var plan = new RunPlan
         {
@@ -186,49 +204,74 @@ public sealed class RunSession
             Split = manifest.Tasks.Count > 0 ? manifest.Tasks[0].Split : TaskDefinition.TestSplit,
             Shard = manifest.Shard,
         };
+        // The plan is rebuilt from what run.json records; its own count must agree, or the file was edited.
+        var planned = Runner.CountTrials(plan, selected);
+        if (planned != manifest.TrialsPlanned)
+        {
+            throw new InputException(manifestPath, "trials_planned",
+                $"says {manifest.TrialsPlanned}, but the plan it records (tasks, episodes, models, prompt variants, epochs, shard) has {planned} trials: run.json was edited");
+        }
         return (plan, selected);
     }
 
     /// <summary>
-    /// Reopens an interrupted run for another attempt: a torn last line of <c>trials.jsonl</c> is cut off (reported to
-    /// <paramref name="notice"/>), every trial already written is counted (and skipped by <see cref="RunAsync"/>), and
-    /// <c>run.json</c> goes back to status running.
+    /// Reopens an interrupted run for another attempt: the folder is locked for this process (another one playing it is
+    /// bad input), a torn last line of <c>trials.jsonl</c> is cut off (reported to <paramref name="notice"/>), every line is
+    /// checked against the plan and only one line per trial is kept (<see cref="ResumedTrials"/>), the counts are taken
+    /// from those lines, and <c>run.json</c> goes back to status running. With <paramref name="retryErrors"/>, trials that
+    /// ended in a retryable error are removed from the results and played again.
     /// </summary>
-    public static RunSession Resume(string directory, RunManifest manifest, RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, Action<string>? notice = null)
+    public static RunSession Resume(string directory, RunManifest manifest, RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, Action<string>? notice = null,
+        bool retryErrors = false)
     {
-        var trialsPath = Path.Combine(directory, JsonlResultStore.FileName);
-        if (TrialLog.RepairTornTail(trialsPath) is > 0 and var removed)
+        var folderLock = RunFolderLock.Acquire(directory, "--resume");
+        try
         {
-            notice?.Invoke($"removed an incomplete last line ({removed} bytes) from {trialsPath}");
-        }
-        var finished = new HashSet<string>(StringComparer.Ordinal);
-        var leaderboard = new Leaderboard();
-        long errors = 0;
-        var usage = default(Usage);
-        var spent = 0.0;
-        if (File.Exists(trialsPath))
-        {
-            foreach (var trial in TrialLog.Read(trialsPath))
+            var trialsPath = Path.Combine(directory, JsonlResultStore.FileName);
+            if (TrialLog.RepairTornTail(trialsPath) is > 0 and var removed)
             {
-                if (finished.Add(trial.TrialId))
-                {
-                    leaderboard.Add(trial);
-                    errors += trial.Failed ? 1 : 0;
-                    usage += trial.Usage;
-                    spent += trial.Cost;
-                }
+                notice?.Invoke($"removed an incomplete last line ({removed} bytes) from {trialsPath}");
             }
+            var done = ResumedTrials.Load(trialsPath, plan, tasks, retryErrors);
+            if (done.DuplicatesRemoved > 0)
+            {
+                notice?.Invoke($"removed {done.DuplicatesRemoved} duplicate lines from {trialsPath} (one line is kept per trial)");
+            }
+            if (retryErrors)
+            {
+                notice?.Invoke($"--retry-errors: {done.ErrorsToReplay} trials that ended in a retryable error are played again");
+            }
+            var leaderboard = new Leaderboard();
+            foreach (var trial in done.Kept)
+            {
+                leaderboard.Add(trial);
+            }
+            notice?.Invoke($"resuming {manifest.RunId}: {done.Finished.Count} of {manifest.TrialsPlanned} trials already done");
+            var resumed = manifest with
+            {
+                Status = RunStatus.Running,
+                TrialsWritten = done.Finished.Count,
+                TrialErrors = done.Errors,
+                CostUsd = done.SpentUsd,
+                Usage = done.Usage,
+                CommandLine = [.. manifest.CommandLine],
+                FinishedAt = null,
+                FailureReason = null,
+            };
+            resumed.Save(directory);
+            return new RunSession(directory, resumed, plan, tasks, done.Finished, leaderboard, done.Usage, done.SpentUsd, folderLock);
         }
-        notice?.Invoke($"resuming {manifest.RunId}: {finished.Count} of {manifest.TrialsPlanned} trials already done");
-        var resumed = manifest with
+        catch
         {
-            Status = RunStatus.Running,
-            TrialErrors = errors,
-            CommandLine = [.. manifest.CommandLine],
-            FinishedAt = null,
-        };
-        resumed.Save(directory);
-        return new RunSession(directory, resumed, plan, tasks, finished, leaderboard, usage, spent);
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lets another process play the folder (done by <see cref="RunAsync"/> when it ends).</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _lock, null)?.Dispose();
     }
 
     /// <summary>
@@ -237,35 +280,113 @@ public sealed class RunSession
     /// are written, and the run ends interrupted (a resume finishes it).
     /// </summary>
     /// <param name="maxCostUsd">This attempt's spending cap (default: the one in <c>run.json</c>).</param>
+    /// <param name="counters">Done, total, errors and cost of this attempt, each time a trial is written.</param>
+    /// <param name="store">Where trials go (default: the folder's <c>trials.jsonl</c>); a seam for tests of failing writes.</param>
     public async Task<RunResult> RunAsync(ModelCatalog models, TimeProvider time, ICostModel? costs = null, IProgress<long>? progress = null,
-        double? maxCostUsd = null, CancellationToken cancellationToken = default)
+        double? maxCostUsd = null, CancellationToken cancellationToken = default, IProgress<RunCounters>? counters = null, IResultStore? store = null,
+        Runner? runner = null)
+    {
+        try
+        {
+            return await PlayAsync(models, time, costs, progress, maxCostUsd, counters, store, runner, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    private async Task<RunResult> PlayAsync(ModelCatalog models, TimeProvider time, ICostModel? costs, IProgress<long>? progress,
+        double? maxCostUsd, IProgress<RunCounters>? counters, IResultStore? store, Runner? runner, CancellationToken cancellationToken)
     {
         var maxCost = maxCostUsd ?? Manifest.MaxCostUsd;
         RunOutcome outcome;
-        using (var budget = new RunBudget(maxCost, SpentUsd))
-        await using (var store = new JsonlResultStore(Directory))
+        // run.json's counters follow the trials written, saved every CheckpointInterval (atomically), so a run can be watched.
+        long written = 0, errors = 0;
+        var usage = default(Usage);
+        var cost = 0.0;
+        var lastSaved = time.GetTimestamp();
+        var remaining = Remaining;
+        string? checkpointFailure = null;
+        void Written(TrialRecord record)
         {
-            outcome = await new Runner(models, time, costs)
-                .RunAsync(Plan, Tasks, store, Leaderboard, progress, cancellationToken, _finished, budget: budget)
-                .ConfigureAwait(false);
+            written++;
+            errors += record.Error is null ? 0 : 1;
+            usage += record.Usage;
+            cost += record.Cost;
+            counters?.Report(new RunCounters(written, remaining, errors, cost));
+            if (time.GetElapsedTime(lastSaved) < CheckpointInterval || checkpointFailure is not null)
+            {
+                return;
+            }
+            try
+            {
+                Counted(written, errors, usage, cost).Save(Directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                checkpointFailure = ex.Message;
+            }
+            lastSaved = time.GetTimestamp();
+        }
+        using (var budget = new RunBudget(maxCost, SpentUsd))
+        {
+            var owned = store is null ? new JsonlResultStore(Directory) : null;
+            try
+            {
+                outcome = await (runner ?? new Runner(models, time, costs))
+                    .RunAsync(Plan, Tasks, store ?? owned!, Leaderboard, progress, cancellationToken, _finished, budget: budget, written: Written)
+                    .ConfigureAwait(false);
+            }
+            finally
+            {
+                if (owned is not null)
+                {
+                    await owned.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
         var markdown = Leaderboard.ToMarkdown(Manifest.RunId);
-        await File.WriteAllTextAsync(Path.Combine(Directory, "leaderboard.md"), markdown, new UTF8Encoding(false), CancellationToken.None)
-            .ConfigureAwait(false);
-        var errors = Manifest.TrialErrors + outcome.Errors;
-        Manifest = Manifest with
+        var failure = outcome.FailureReason;
+        try
         {
-            Status = StatusOf(outcome, errors),
-            TrialsWritten = _finished.Count + outcome.Written,
-            TrialErrors = errors,
-            CostUsd = SpentUsd + outcome.CostUsd,
+            await File.WriteAllTextAsync(Path.Combine(Directory, "leaderboard.md"), markdown, new UTF8Encoding(false), CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failure ??= $"writing leaderboard.md failed: {ex.Message}";
+        }
+        var runErrors = Manifest.TrialErrors + outcome.Errors;
+        Manifest = Counted(outcome.Written, outcome.Errors, outcome.Usage, outcome.CostUsd) with
+        {
+            Status = failure is not null && !outcome.Cancelled ? RunStatus.Failed : StatusOf(outcome, runErrors),
             MaxCostUsd = maxCost,
-            Usage = UsageSoFar + outcome.Usage,
             FinishedAt = time.GetUtcNow(),
+            FailureReason = failure,
+            StoppedModels = outcome.StoppedModels,
         };
-        Manifest.Save(Directory);
+        try
+        {
+            Manifest.Save(Directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // run.json still says running: a resume (once there is room again) finishes the run.
+            throw new RunFailedException($"{Path.Combine(Directory, RunManifest.FileName)} could not be written ({ex.Message}); " +
+                $"free some space and finish with --resume {Directory}", ex);
+        }
         return new RunResult(Directory, Manifest, outcome, Leaderboard, markdown);
     }
+
+    /// <summary>The manifest with this attempt's counts added to the earlier attempts'.</summary>
+    private RunManifest Counted(long written, long errors, Usage usage, double cost) => Manifest with
+    {
+        TrialsWritten = _finished.Count + written,
+        TrialErrors = Manifest.TrialErrors + errors,
+        CostUsd = SpentUsd + cost,
+        Usage = UsageSoFar + usage,
+    };
 
     /// <summary>How an attempt ends: interrupted or stopped by the budget before the end, else failed when any trial of the run ended in an error.</summary>
     public static RunStatus StatusOf(RunOutcome outcome, long runErrors) =>

@@ -43,3 +43,6 @@ public static class RunStatusNames
         _ => null,
     };
 }
+
+/// <summary>A run could not go on and could not record how it ended (e.g. <c>run.json</c> unwritable on a full disk); the CLI exits 1 with the message.</summary>
+public sealed class RunFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -17,7 +17,20 @@ public sealed record TaskEpisodes(TaskDefinition Task, IReadOnlyList<Episode> Ep
 /// the usage and cost of the trials written.
 /// </summary>
 public sealed record RunOutcome(long Planned, long Written, long Errors, bool Cancelled, bool StoppedByBudget = false,
-    Usage Usage = default, double CostUsd = 0);
+    Usage Usage = default, double CostUsd = 0)
+{
+    /// <summary>Why the run could not play its whole plan though nobody stopped it (a dead endpoint, a failed write); null: no such reason.</summary>
+    public string? FailureReason { get; init; }
+
+    /// <summary>Models whose remaining trials were not scheduled because their endpoint stayed unreachable, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> StoppedModels { get; init; } = NoModels;
+
+    /// <summary>One shared empty map, so outcomes without stopped models compare equal.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> NoModels = new Dictionary<string, string>();
+}
+
+/// <summary>Counters of a run as trials are written: done of total (this attempt), errors and cost so far.</summary>
+public readonly record struct RunCounters(long Done, long Total, long Errors, double CostUsd);
 
 /// <summary>
 /// Plays tasks × models × prompt variants × epochs with bounded concurrency. Trials have deterministic ids and
@@ -28,6 +41,19 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
 {
     /// <summary>Finished trials may wait this many times the concurrency for an earlier, slower one before writing.</summary>
     private const int ReorderWindowPerWorker = 4;
+
+    /// <summary>
+    /// After a stop (Ctrl-C, SIGTERM), how long trials in flight may take to finish before they are abandoned (not written,
+    /// so a resume plays them again): calls already on the wire usually answer within it, and a trial that is only waiting
+    /// (a retry's back-off, a rate limiter's permit) does not hold the process for minutes.
+    /// </summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A model whose trials end this many times in a row with <c>circuit_open</c> (its endpoint's circuit breaker stayed
+    /// open through a whole call, retries included) is taken as unreachable: its remaining trials are not scheduled.
+    /// </summary>
+    public int DeadAfterOpenCircuits { get; init; } = 2;
 
     /// <summary>Trials the plan plays (only its shard's, when it has one).</summary>
     public static long CountTrials(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks)
@@ -80,9 +106,16 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
     /// <param name="finished">Trial ids already in the results (a resumed run): they are not played again.</param>
     /// <param name="abort">Cancelled: trials in flight are abandoned too (they are not written).</param>
     /// <param name="budget">Counts each trial's cost as it finishes; once its cap is reached no new trial starts.</param>
+    /// <param name="written">Called with each record once it is in the store (in plan order, one at a time).</param>
+    /// <remarks>
+    /// A stop on <paramref name="stopScheduling"/> gives trials in flight <see cref="StopGrace"/> to finish, then abandons
+    /// them. A failed write to the store (a full disk) stops scheduling, abandons what is in flight and ends the outcome
+    /// with its <see cref="RunOutcome.FailureReason"/>; so does a model found unreachable, for that model's trials only.
+    /// </remarks>
     public async Task<RunOutcome> RunAsync(RunPlan plan, IReadOnlyList<TaskEpisodes> tasks, IResultStore store,
         Leaderboard leaderboard, IProgress<long>? progress = null, CancellationToken stopScheduling = default,
-        IReadOnlySet<string>? finished = null, CancellationToken abort = default, RunBudget? budget = null)
+        IReadOnlySet<string>? finished = null, CancellationToken abort = default, RunBudget? budget = null,
+        Action<TrialRecord>? written = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Concurrency, 1);
         // Resolve every model before the first trial, so a bad id fails the run up front.
@@ -94,7 +127,20 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             SingleWriter = true,
         });
         using var workers = new SemaphoreSlim(plan.Concurrency);
-        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abort, budget?.Token ?? default);
+        // Trials are abandoned on abort, at the end of a stop's grace period, or when the results can no longer be written.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stopScheduling, abandon.Token, budget?.Token ?? default);
+        // On the run's clock, so tests move it; disposed with the run, so a late stop cancels nothing.
+        ITimer? graceTimer = null;
+        var graceGate = new object();
+        using var grace = stopScheduling.Register(() =>
+        {
+            lock (graceGate)
+            {
+                graceTimer ??= time.CreateTimer(_ => CancelQuietly(abandon), null, StopGrace, Timeout.InfiniteTimeSpan);
+            }
+        });
+        var dead = new DeadModels(DeadAfterOpenCircuits);
 
         var producer = Task.Run(async () =>
         {
@@ -102,7 +148,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             {
                 foreach (var spec in PlanTrials(plan, tasks))
                 {
-                    if (finished?.Contains(spec.TrialId) == true)
+                    if (finished?.Contains(spec.TrialId) == true || dead.IsDead(spec.Model))
                     {
                         continue;
                     }
@@ -114,7 +160,12 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                         workers.Release();
                         break;
                     }
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, abort);
+                    if (dead.IsDead(spec.Model))
+                    {
+                        workers.Release();
+                        continue;
+                    }
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, dead, abandon.Token);
                     // Not cancellable: a trial that has started is always awaited and written (its calls are paid for).
                     await inFlight.Writer.WriteAsync(trial, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -129,10 +180,11 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             }
         }, CancellationToken.None);
 
-        long written = 0, errors = 0;
+        long writtenCount = 0, errors = 0;
         var cancelled = false;
         var usage = default(Usage);
         var cost = 0.0;
+        string? writeFailure = null;
         await foreach (var trial in inFlight.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
             TrialRecord record;
@@ -142,30 +194,127 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             }
             catch (OperationCanceledException)
             {
-                cancelled = true;
+                cancelled = writeFailure is null;
                 await scheduling.CancelAsync().ConfigureAwait(false);
                 continue;
             }
-            await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+            if (writeFailure is not null)
+            {
+                continue;
+            }
+            try
+            {
+                await store.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A full disk or a vanished folder: nothing more can be kept, so stop at once (a resume replays what is missing).
+                writeFailure = $"writing {JsonlResultStoreName(store)} failed: {ex.Message}; the trials not written are played again by --resume once the problem is fixed";
+                await abandon.CancelAsync().ConfigureAwait(false);
+                continue;
+            }
             leaderboard.Add(record);
-            written++;
+            writtenCount++;
             usage += record.Usage;
             cost += record.Cost;
             if (record.Error is not null)
             {
                 errors++;
             }
-            progress?.Report(written);
+            written?.Invoke(record);
+            progress?.Report(writtenCount);
         }
         await producer.ConfigureAwait(false);
-        var incomplete = written < planned;
-        var interrupted = cancelled || stopScheduling.IsCancellationRequested || abort.IsCancellationRequested;
-        var byBudget = incomplete && !interrupted && budget?.Reached == true;
-        return new RunOutcome(planned, written, errors, interrupted && incomplete, byBudget, usage, cost);
+        lock (graceGate)
+        {
+            graceTimer?.Dispose();
+            graceTimer = NoTimer.Instance;
+        }
+        var incomplete = writtenCount < planned;
+        var interrupted = writeFailure is null && (cancelled || stopScheduling.IsCancellationRequested || abort.IsCancellationRequested);
+        var byBudget = incomplete && !interrupted && writeFailure is null && budget?.Reached == true;
+        var stopped = dead.Reasons() is { Count: > 0 } reasons ? reasons : RunOutcome.NoModels;
+        return new RunOutcome(planned, writtenCount, errors, interrupted && incomplete, byBudget, usage, cost)
+        {
+            FailureReason = writeFailure ?? (stopped.Count > 0 && incomplete
+                ? string.Join("; ", stopped.Select(p => $"{p.Key}: {p.Value}"))
+                : null),
+            StoppedModels = stopped,
+        };
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run already ended.
+        }
+    }
+
+    /// <summary>Stands for the grace timer once the run has ended, so a stop that comes later starts none.</summary>
+    private sealed class NoTimer : ITimer
+    {
+        public static readonly NoTimer Instance = new();
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private static string JsonlResultStoreName(IResultStore store) => store is JsonlResultStore jsonl ? jsonl.Path : "the results";
+
+    /// <summary>Models taken as unreachable: counts each model's trials that ended, in a row, with an open circuit.</summary>
+    private sealed class DeadModels(int threshold)
+    {
+        private readonly Dictionary<string, int> _inARow = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _dead = new(StringComparer.Ordinal);
+
+        public bool IsDead(string model)
+        {
+            lock (_inARow)
+            {
+                return _dead.ContainsKey(model);
+            }
+        }
+
+        public void Finished(TrialRecord record)
+        {
+            var model = record.Spec.Model;
+            lock (_inARow)
+            {
+                if (record.Error?.Kind != TrialError.CircuitOpenKind)
+                {
+                    _inARow[model] = 0;
+                    return;
+                }
+                var count = _inARow[model] = _inARow.GetValueOrDefault(model) + 1;
+                if (threshold > 0 && count >= threshold && !_dead.ContainsKey(model))
+                {
+                    _dead[model] = string.Create(CultureInfo.InvariantCulture,
+                        $"not scheduled any more after {count} trials in a row ended with the endpoint's circuit breaker open (the endpoint looks down: {record.Error.Message})");
+                }
+            }
+        }
+
+        public IReadOnlyDictionary<string, string> Reasons()
+        {
+            lock (_inARow)
+            {
+                return new Dictionary<string, string>(_dead, StringComparer.Ordinal);
+            }
+        }
     }
 
     private Task<TrialRecord> StartTrial(TrialSpec spec, AgentFactory factory, SemaphoreSlim workers, bool parallel, RunBudget? budget,
-        CancellationToken cancellationToken)
+        DeadModels dead, CancellationToken cancellationToken)
     {
         async Task<TrialRecord> Run()
         {
@@ -174,6 +323,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                 var record = await RunTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
                 // Counted as soon as the trial finishes (not when it is written in plan order), so scheduling stops promptly.
                 budget?.Add(record.Cost);
+                dead.Finished(record);
                 return record;
             }
             finally

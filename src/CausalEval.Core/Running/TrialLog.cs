@@ -27,6 +27,9 @@ public sealed record TrialSummary(
     /// <summary>Wall time of the trial in milliseconds (<c>latency_ms</c>); NaN when the line has none.</summary>
     public double LatencyMs { get; init; } = double.NaN;
 
+    /// <summary>The error's kind (<c>error.kind</c>, e.g. <c>rate_limited</c>) when the trial failed; else null.</summary>
+    public string? ErrorKind { get; init; }
+
     public static TrialSummary From(TrialRecord record) => new(
         record.Spec.TrialId, record.Spec.TaskId, record.Spec.DisplayModel, record.Spec.PromptVariant, record.Spec.Epoch,
         record.Scores, record.Transcript?.Steps.Length ?? 0, record.Usage, record.Cost, record.Error is not null)
@@ -34,6 +37,7 @@ public sealed record TrialSummary(
         Episode = record.Spec.Episode.Id,
         Naming = record.Spec.Naming,
         LatencyMs = record.Latency.TotalMilliseconds,
+        ErrorKind = record.Error?.Kind,
     };
 }
 
@@ -180,6 +184,7 @@ public static class TrialLog
             (bool Seen, Scores? Value) scores = default;
             Usage? usage = null;
             bool? failed = null;
+            string? errorKind = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals(TrialFields.TrialId.EncodedUtf8Bytes)) { trialId = line.String(ref reader, "trial_id"); }
@@ -210,7 +215,10 @@ public static class TrialLog
                         JsonTokenType.StartObject => true,
                         _ => throw line.Expected("error", "an object or null", ref reader),
                     };
-                    reader.Skip();
+                    if (failed == true)
+                    {
+                        errorKind = ReadErrorKind(line, ref reader);
+                    }
                 }
                 else
                 {
@@ -237,12 +245,32 @@ public static class TrialLog
                 Episode = episode ?? throw line.Missing("episode"),
                 Naming = naming,
                 LatencyMs = latency ?? double.NaN,
+                ErrorKind = errorKind,
             };
         }
         catch (JsonException ex)
         {
             throw new InputException($"{path}:{lineNumber}", $"byte {(ex.BytePositionInLine ?? 0) + 1}", "not a JSON object (a malformed or incomplete line)");
         }
+    }
+
+    /// <summary>The <c>kind</c> of an error object (the reader is on its start), skipping the rest of it.</summary>
+    private static string? ReadErrorKind(Line line, ref Utf8JsonReader reader)
+    {
+        string? kind = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("kind"u8))
+            {
+                kind = line.OptionalString(ref reader, "error.kind");
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return kind;
     }
 
     private static Scores? ReadScores(Line line, ref Utf8JsonReader reader)

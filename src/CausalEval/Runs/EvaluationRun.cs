@@ -54,6 +54,10 @@ internal sealed class EvaluationRun : IDisposable
         {
             throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture), "must be a number of US dollars ≥ 0");
         }
+        if (request.RetryErrors && request.Resume is null)
+        {
+            throw new InputException("--retry-errors", "--resume", "replays the failed trials of an existing run: give the run folder with --resume DIR");
+        }
         var resumed = request.Resume is { } resumeDirectory ? RunManifest.Load(resumeDirectory) : null;
         var policy = resumed is null ? NewPolicy(request) : ResumedPolicy(request.Resume!, resumed, request);
         // A cache warning may quote a server's words: scrubbed of keys like everything else that is printed.
@@ -75,10 +79,14 @@ internal sealed class EvaluationRun : IDisposable
     }
 
     /// <summary>Plays the run to its end (or until <paramref name="cancellationToken"/> stops it) and returns how it ended.</summary>
-    public Task<RunResult> RunAsync(IProgress<long>? progress, CancellationToken cancellationToken) =>
-        Session.RunAsync(Models, _time, Calls.Policy.Prices, progress, MaxCost, cancellationToken);
+    public Task<RunResult> RunAsync(IProgress<long>? progress, CancellationToken cancellationToken, IProgress<RunCounters>? counters = null) =>
+        Session.RunAsync(Models, _time, Calls.Policy.Prices, progress, MaxCost, cancellationToken, counters);
 
-    public void Dispose() => Calls.Dispose();
+    public void Dispose()
+    {
+        Session.Dispose();
+        Calls.Dispose();
+    }
 
     /// <summary>
     /// A new run's call policy: the limits, the cache options, and the prices — the committed defaults, then
@@ -237,6 +245,6 @@ internal sealed class EvaluationRun : IDisposable
             catalog.Resolve(model);
         }
         CheckPrices(manifest.Models, catalog, policy.Prices, request.MaxCost ?? manifest.MaxCostUsd, log);
-        return RunSession.Resume(directory, manifest, plan, tasks, log);
+        return RunSession.Resume(directory, manifest, plan, tasks, log, request.RetryErrors);
     }
 }

@@ -36,6 +36,9 @@ internal sealed record RunRequest
     /// <summary>An interrupted run's folder to finish; its plan comes from its <c>run.json</c>.</summary>
     public string? Resume { get; init; }
 
+    /// <summary>With <see cref="Resume"/>: play again the trials that ended in a retryable error (<c>--retry-errors</c>).</summary>
+    public bool RetryErrors { get; init; }
+
     /// <summary>The datasets folder; null: located as usual.</summary>
     public string? Datasets { get; init; }
 

@@ -67,6 +67,7 @@ public sealed class RunSessionTests : IDisposable
 
         // The same run, cut after 7 whole lines and half of the 8th, as a crash would leave it.
         var cut = Start(plan, tasks, Folder("cut"));
+        cut.Dispose(); // as if its process had died
         var lines = bytes.Select((b, i) => (b, i)).Where(p => p.b == (byte)'\n').Select(p => p.i).ToList();
         await File.WriteAllBytesAsync(cut.TrialsPath, bytes[..(lines[6] + 1 + (lines[7] - lines[6]) / 2)]);
         var notices = new List<string>();
@@ -128,6 +129,7 @@ public sealed class RunSessionTests : IDisposable
         var tasks = Suite();
         var plan = Plan(tasks, "builtin/expert") with { Shard = new RunShard(2, 3) };
         var session = Start(plan, tasks, Folder("s"));
+        session.Dispose();
         var manifest = RunManifest.Load(session.Directory);
 
         var (resumedPlan, resumedTasks) = RunSession.ResumedPlan(session.Directory, manifest, Repo.Catalog, _ => false, null);

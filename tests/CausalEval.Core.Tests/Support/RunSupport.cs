@@ -51,6 +51,9 @@ internal sealed class TestModelProvider : IModelProvider
 {
     public HashSet<string> FailOn { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Counts the trials of <c>test/stuck</c> that have started waiting.</summary>
+    public StartedCounter Started { get; } = new();
+
     public string Prefix => "test";
 
     public AgentFactory Resolve(string name, string modelId) => name switch
@@ -59,6 +62,14 @@ internal sealed class TestModelProvider : IModelProvider
         "flaky" => context => FailOn.Contains(context.Episode.Id)
             ? new ThrowingAgent(context.Episode.Id)
             : BuiltinAgents.All["expert"].Create(context),
+        // Rate limited (a retryable failure) on the episodes in FailOn, else the expert.
+        "limited" => context => FailOn.Contains(context.Episode.Id)
+            ? new FailingAgent("rate_limited", "429 too many requests")
+            : BuiltinAgents.All["expert"].Create(context),
+        // An endpoint that is down: every call gives up with the circuit breaker open.
+        "down" => _ => new FailingAgent("circuit_open", "the endpoint's circuit breaker is open after repeated failures"),
+        // Waits (like a retry's back-off) until its trial is cancelled.
+        "stuck" => _ => new StuckAgent(Started),
         _ => throw new InputException("--model", modelId, "unknown test model"),
     };
 
@@ -73,6 +84,22 @@ internal sealed class TestModelProvider : IModelProvider
         }
     }
 
+    private sealed class FailingAgent(string kind, string message) : IAgent
+    {
+        public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+            => throw new AgentFailureException(kind, message);
+    }
+
+    private sealed class StuckAgent(StartedCounter started) : IAgent
+    {
+        public async ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+        {
+            started.Add();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
     private sealed class ThrowingAgent(string episodeId) : IAgent
     {
         public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
@@ -80,4 +107,38 @@ internal sealed class TestModelProvider : IModelProvider
                 ? new ValueTask<AgentDecision>(AgentDecision.Act(new Intervention(view.Brief.Variables[0], view.Brief.AllowedValues[0])))
                 : throw new InvalidOperationException($"model backend failed on {episodeId}");
     }
+}
+
+/// <summary>A count that a test can wait on.</summary>
+internal sealed class StartedCounter
+{
+    private int _count;
+    private readonly SemaphoreSlim _signal = new(0);
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Add()
+    {
+        Interlocked.Increment(ref _count);
+        _signal.Release();
+    }
+
+    /// <summary>Waits until <paramref name="count"/> have started (a guard against a hang, not a timing assertion).</summary>
+    public async Task WaitForAsync(int count)
+    {
+        while (Count < count)
+        {
+            Assert.True(await _signal.WaitAsync(TimeSpan.FromMinutes(2)), "the trials never started");
+        }
+    }
+}
+
+/// <summary>A clock whose timestamps move on by <paramref name="step"/> each time one is read, so every interval check sees time pass.</summary>
+internal sealed class SteppingTimeProvider(TimeSpan step) : TimeProvider
+{
+    private long _reads;
+
+    public override DateTimeOffset GetUtcNow() => FixedTimeProvider.Now;
+
+    public override long GetTimestamp() => Interlocked.Increment(ref _reads) * (long)(step.TotalSeconds * TimestampFrequency);
 }
