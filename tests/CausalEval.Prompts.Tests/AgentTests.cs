@@ -142,6 +142,32 @@ public class AgentTests
         }
     }
 
+    [Theory]
+    [InlineData("compile", "template: |\n  <message role=\"user\">{{#each steps}}no end</message>\n", "does not compile")]
+    [InlineData("helper", "template: |\n  <message role=\"user\">{{shout brief}}</message>\n", "shout")]
+    [InlineData("tool", "template: |\n  {{#if never}}<message role=\"tool\">x</message>{{/if}}<message role=\"user\">hi</message>\n", "role 'tool'")]
+    public void A_template_that_cannot_render_is_bad_input_naming_its_file_when_it_is_loaded(string variant, string body, string problem)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-prompts-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "explore-exploit"));
+        try
+        {
+            var path = Path.Combine(folder, "explore-exploit", variant + ".yaml");
+            File.WriteAllText(path, $"name: explore-exploit/{variant}\ntemplate_format: handlebars\n{body}");
+            var library = new PromptLibrary(folder);
+
+            var error = Assert.Throws<InputException>(() => library.Check([variant], ["explore-exploit"]));
+
+            Assert.Equal(path, error.Origin);
+            Assert.Equal("template", error.Field);
+            Assert.Contains(problem, error.Problem);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void Every_shipped_template_declares_what_it_reads_and_names_lists_load()
     {

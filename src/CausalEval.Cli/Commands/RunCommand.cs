@@ -91,6 +91,7 @@ internal static class RunCommand
                 Seed = Given(seed) ? parse.GetValue(seed) : file?.Seed ?? 0,
                 Concurrency = Given(concurrency) ? parse.GetValue(concurrency) : file?.Concurrency,
                 Output = parse.GetValue(output) ?? file?.Out,
+                OutputOrigin = parse.GetValue(output) is null ? file?.OutOrigin : null,
                 Resume = parse.GetValue(resume),
                 RetryErrors = parse.GetValue(retryErrors),
                 Datasets = parse.GetValue(datasets),

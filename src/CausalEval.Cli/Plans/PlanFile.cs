@@ -25,6 +25,9 @@ internal sealed record PlanFile
     public ulong? Seed { get; init; }
     public int? Concurrency { get; init; }
     public string? Out { get; init; }
+
+    /// <summary>Where <see cref="Out"/> is written (<c>plan.yaml:LINE</c>), so a bad one is reported there.</summary>
+    public string? OutOrigin { get; init; }
     public double? MaxCostUsd { get; init; }
     public bool? CacheEnabled { get; init; }
     public string? CacheDirectory { get; init; }
@@ -147,6 +150,7 @@ internal static class PlanLoader
             Seed = reader.Field(root, "seed") is { } seed ? reader.UInt64(seed, "seed") : null,
             Concurrency = reader.Field(root, "concurrency") is { } concurrency ? reader.Int(concurrency, "concurrency", 1) : null,
             Out = reader.Field(root, "out") is { } output ? reader.PathValue(output, "out") : null,
+            OutOrigin = reader.Field(root, "out") is { } outNode ? $"{path}:{outNode.Start.Line}" : null,
             PricesFile = reader.Field(root, "prices") is { } prices ? reader.PathValue(prices, "prices") : null,
         };
         if (plan.PricesFile is { } pricesFile && !File.Exists(pricesFile))

@@ -20,6 +20,9 @@ public sealed record RunIdentity
 
     /// <summary>How model calls are made (cache, resilience, limits, prices) as a JSON object; null for runs without chat models.</summary>
     public string? CallPolicyJson { get; init; }
+
+    /// <summary>Where the run folder was named, for messages about it: null for <c>--out</c>, else e.g. a plan's <c>plan.yaml:7</c> (field <c>out</c>).</summary>
+    public string? OutputOrigin { get; init; }
 }
 
 /// <summary>How an attempt at a run ended: its folder, final manifest and status, what this attempt did, and the leaderboard.</summary>
@@ -98,13 +101,18 @@ public sealed class RunSession : IDisposable
         var startedAt = time.GetUtcNow();
         var runId = NewRunId(startedAt);
         directory ??= Path.Combine("results", runId);
+        var folder = directory;
+        // Named as the user named it: the option, or the plan's line and field.
+        InputException Bad(string problem) => identity.OutputOrigin is { } origin
+            ? new InputException(origin, "out", $"{folder}: {problem}")
+            : new InputException("--out", folder, problem);
         if (System.IO.Directory.Exists(directory) && System.IO.Directory.EnumerateFileSystemEntries(directory).Any())
         {
-            throw new InputException("--out", directory, "the folder is not empty; choose a new one (or --resume it)");
+            throw Bad("the folder is not empty; choose a new one (or --resume it)");
         }
         if (File.Exists(directory))
         {
-            throw new InputException("--out", directory, "is a file, not a folder; choose a new folder");
+            throw Bad("is a file, not a folder; choose a new folder");
         }
         var manifest = new RunManifest
         {
@@ -155,7 +163,7 @@ public sealed class RunSession : IDisposable
                     // Nothing more can be done about a folder that cannot be removed.
                 }
             }
-            throw new InputException("--out", directory, $"the run folder cannot be created there ({ex.Message})");
+            throw Bad($"the run folder cannot be created there ({ex.Message})");
         }
         return new RunSession(directory, manifest, plan, tasks, new HashSet<string>(StringComparer.Ordinal), new Leaderboard(), default, 0, folderLock);
     }

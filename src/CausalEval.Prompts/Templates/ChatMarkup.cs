@@ -23,6 +23,22 @@ internal static partial class ChatMarkup
     [GeneratedRegex(@"\n{3,}")]
     private static partial Regex BlankLines();
 
+    /// <summary>Every message role written in a template's text (rendered or not) is one of <see cref="Roles"/>.</summary>
+    public static void CheckRoles(string template, string source)
+    {
+        foreach (Match match in RoleAttribute().Matches(template))
+        {
+            var role = match.Groups["role"].Value;
+            if (!Roles.Contains(role))
+            {
+                throw new FormatException($"{source}: message role '{role}' is not one of {string.Join(", ", Roles)}");
+            }
+        }
+    }
+
+    [GeneratedRegex("""<message\s+role\s*=\s*"(?<role>[^"]*)"\s*>""", RegexOptions.CultureInvariant)]
+    private static partial Regex RoleAttribute();
+
     public static ImmutableArray<PromptMessage> Parse(string rendered, string source)
     {
         var messages = ImmutableArray.CreateBuilder<PromptMessage>();

@@ -106,12 +106,43 @@ internal sealed class PromptLibrary
             throw new InputException("--prompt", variant, $"no template {family}/{variant}.yaml in {Root} (known: {string.Join(", ", Variants(family))})");
         }
         var config = ReadConfig(path);
-        if (!_factory.TryCreate(config, out var template))
+        IPromptTemplate? template;
+        try
         {
-            throw new InputException(path, "template_format", $"'{config.TemplateFormat}' is not supported (use {HandlebarsPromptTemplateFactory.Format})");
+            if (!_factory.TryCreate(config, out template))
+            {
+                throw new InputException(path, "template_format", $"'{config.TemplateFormat}' is not supported (use {HandlebarsPromptTemplateFactory.Format})");
+            }
+            CheckRenders(template, config, path);
+        }
+        catch (HandlebarsDotNet.HandlebarsException ex)
+        {
+            // Compile errors (an unclosed block), unknown helpers: found once, before any run folder exists, not on every trial.
+            throw new InputException(path, "template", $"the Handlebars template does not compile or render: {ex.Message}");
         }
         return new PromptTemplateEntry(family, variant, path, config, template);
     }
+
+    /// <summary>
+    /// A dry render with no arguments (missing values render empty): it calls every helper outside untaken branches, so
+    /// an unknown one fails here; and every <c>&lt;message role="…"&gt;</c> the template text holds, taken or not, must
+    /// be a role the chat clients take.
+    /// </summary>
+    private static void CheckRenders(IPromptTemplate template, PromptTemplateConfig config, string path)
+    {
+        try
+        {
+            ChatMarkup.CheckRoles(config.Template, path);
+            var rendered = template.RenderAsync(CheckKernel, new KernelArguments()).GetAwaiter().GetResult();
+            ChatMarkup.Parse(rendered, path);
+        }
+        catch (FormatException ex)
+        {
+            throw new InputException(path, "template", ex.Message.StartsWith(path, StringComparison.Ordinal) ? ex.Message[(path.Length + 2)..] : ex.Message);
+        }
+    }
+
+    private static readonly Kernel CheckKernel = new();
 
     /// <summary>Reads a YAML prompt file into SK's config; a malformed file is bad input naming file, line and field.</summary>
     internal static PromptTemplateConfig ReadConfig(string path)

@@ -231,6 +231,7 @@ internal sealed class EvaluationRun : IDisposable
             GitRevision = request.GitRevision,
             MaxCostUsd = request.MaxCost,
             CallPolicyJson = promptModels.Count > 0 ? policy.ToJson(modelIds) : null,
+            OutputOrigin = request.OutputOrigin,
         };
         return RunSession.Start(plan, selected, datasets, identity, request.Output, time);
     }

@@ -33,6 +33,9 @@ internal sealed record RunRequest
     /// <summary>The run folder; null: <c>results/&lt;run-id&gt;</c>.</summary>
     public string? Output { get; init; }
 
+    /// <summary>Where <see cref="Output"/> came from when not from <c>--out</c> (a plan's <c>plan.yaml:LINE</c>); null: <c>--out</c>.</summary>
+    public string? OutputOrigin { get; init; }
+
     /// <summary>An interrupted run's folder to finish; its plan comes from its <c>run.json</c>.</summary>
     public string? Resume { get; init; }
 

@@ -91,6 +91,26 @@ public class PlanTests
         Assert.False(Directory.Exists(run));
     }
 
+    [Theory]
+    [InlineData("/etc/passwd", "is a file, not a folder")]
+    [InlineData("notes.txt", "is a file, not a folder")]
+    [InlineData("notes.txt/run", "the run folder cannot be created there")]
+    [InlineData("/proc/causaleval-run", "the run folder cannot be created there")]
+    public async Task A_plan_out_that_cannot_be_a_run_folder_is_bad_input_naming_the_plan_field(string output, string problem)
+    {
+        using var dir = new TempDir();
+        var notes = dir.File("notes.txt", "mine");
+        var plan = dir.File("plan.yaml", $"models: [builtin/expert]\nepisodes: 1\nout: {output}\n");
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--plan", plan, "--datasets", Cli.Datasets, "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: {plan}:3: out: ", stderr);
+        Assert.Contains(problem, stderr);
+        Assert.Equal("mine", await File.ReadAllTextAsync(notes));
+        Assert.Equal(["notes.txt", "plan.yaml"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
+
     [Fact]
     public async Task A_plan_runs_and_options_on_the_command_line_override_it()
     {
