@@ -9,7 +9,11 @@ namespace CausalEval.Reporting;
 /// <summary>What <c>causaleval report</c> reads and where it writes.</summary>
 /// <param name="RunDirectories">Run folders (each with run.json and trials.jsonl); several merge into one report.</param>
 /// <param name="OutputDirectory">Where the report goes; null: the first run folder.</param>
-public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string? OutputDirectory = null);
+public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string? OutputDirectory = null)
+{
+    /// <summary>Writes one file's bytes (default <see cref="File.WriteAllBytes(string, byte[])"/>); a seam for tests of a full disk.</summary>
+    internal Action<string, byte[]> WriteFile { get; init; } = File.WriteAllBytes;
+}
 
 /// <summary>What a report wrote.</summary>
 public sealed record ReportResult(
@@ -45,8 +49,9 @@ public static class ReportGenerator
         var output = options.OutputDirectory ?? runs.Runs[0].Directory;
         Directory.CreateDirectory(output);
 
-        var files = new List<string>();
-        void Write(string name, string text) => files.Add(WriteAtomically(output, name, Encoding.UTF8.GetBytes(text)));
+        // Everything is rendered first, then written all at once: a report is all its files or none of them.
+        var pending = new List<(string Name, byte[] Bytes)>();
+        void Write(string name, string text) => pending.Add((name, Encoding.UTF8.GetBytes(text)));
 
         var title = runs.Runs.Count == 1 ? $"Leaderboard — run {runs.Runs[0].Manifest.RunId}" : $"Leaderboard — {runs.Runs.Count} runs";
         var leaderboard = LeaderboardFiles.Markdown(model, title);
@@ -62,10 +67,11 @@ public static class ReportGenerator
         Lap("plots");
         foreach (var plot in plots)
         {
-            files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".png"), plot.Png));
-            files.Add(WriteAtomically(output, Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
+            pending.Add((Path.Combine("plots", plot.Name + ".png"), plot.Png));
+            pending.Add((Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
         }
         Write("report.html", HtmlReport.Render(model, title, plots));
+        var files = WriteAll(output, pending, options.WriteFile);
         Lap("write");
 
         var overall = new StringBuilder();
@@ -74,13 +80,43 @@ public static class ReportGenerator
         return new ReportResult(output, files, data.Warnings, data.Trials, overall.ToString(), watch.Elapsed) { Phases = phases };
     }
 
-    private static string WriteAtomically(string directory, string name, byte[] bytes)
+    /// <summary>
+    /// Writes every file next to its final name (<c>NAME.tmp</c>), and only when all are written renames them into place;
+    /// a failed write (a full disk) removes the temporary files and leaves the folder as it was.
+    /// </summary>
+    internal static List<string> WriteAll(string directory, IReadOnlyList<(string Name, byte[] Bytes)> pending, Action<string, byte[]> write)
     {
-        var path = Path.Combine(directory, name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
-        return path;
+        var temps = new List<(string Temp, string Path)>();
+        try
+        {
+            foreach (var (name, bytes) in pending)
+            {
+                var path = Path.Combine(directory, name);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var temp = path + ".tmp";
+                temps.Add((temp, path));
+                write(temp, bytes);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            foreach (var (temp, _) in temps)
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+                {
+                    // Nothing more can be done about a file that cannot be removed.
+                }
+            }
+            throw new IOException($"the report could not be written to {directory} ({ex.Message}); no report file was changed", ex);
+        }
+        foreach (var (temp, path) in temps)
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        return [.. temps.Select(t => t.Path)];
     }
 }
