@@ -156,9 +156,9 @@ internal static class RunCommand
             await console.Error.WriteLineAsync($"response cache: {cacheDirectory}").ConfigureAwait(false);
         }
         RunResult result;
-        using (var progress = RunProgress.Create(console, run.Session.Remaining, quiet))
+        using (var progress = RunProgress.Create(console, run.Session.Remaining, quiet, time, run.HasChatModels))
         {
-            result = await run.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+            result = await run.RunAsync(null, cancellationToken, progress).ConfigureAwait(false);
         }
         var manifest = result.Manifest;
         var written = manifest.TrialsWritten;
