@@ -95,6 +95,35 @@ public class ResumeTests
     }
 
     [Fact]
+    public async Task A_second_resume_of_a_folder_in_use_exits_2_naming_the_process_and_changes_nothing()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, (await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--episodes", "2", "--quiet", "--out", run)).ExitCode);
+        var before = await File.ReadAllTextAsync(Path.Combine(run, "run.json"));
+
+        using (CausalEval.Core.Running.RunFolderLock.Acquire(run, "--resume")) // as the first process holds it while it plays the run
+        {
+            var (code, _, stderr) = await Cli.RunAsync("run", "--resume", run, "--datasets", Cli.Datasets, "--quiet");
+
+            Assert.Equal(2, code);
+            Assert.Contains($"error: --resume: {run}: the run folder is in use by process {Environment.ProcessId}", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(run, "run.json")));
+        }
+        Assert.Equal(0, (await Cli.RunAsync("run", "--resume", run, "--datasets", Cli.Datasets, "--quiet")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Retry_errors_without_resume_is_bad_input()
+    {
+        var (code, _, stderr) = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--episodes", "1", "--retry-errors", "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--retry-errors", stderr);
+    }
+
+    [Fact]
     public void A_run_killed_with_SIGKILL_resumes_with_every_trial_exactly_once_and_every_line_whole()
     {
         using var dir = new TempDir();
