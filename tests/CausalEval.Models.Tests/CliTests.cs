@@ -129,5 +129,54 @@ public class CliTests
         }
     }
 
+    public static TheoryData<string> ShippedPlans() =>
+        [.. Directory.GetFiles(Path.Combine(Repo.Root, "prompts", "plans"), "*.yaml").Select(f => Path.GetFileName(f)).Order()];
+
+    [Theory]
+    [MemberData(nameof(ShippedPlans))]
+    public void Every_shipped_plan_runs_and_resumes_against_loopback_servers_with_its_settings_and_prices(string planFile)
+    {
+        string Answer(int turn, System.Text.Json.Nodes.JsonObject _) => "ACTION: do(A = 5)";
+        using var openAi = FakeProvider.OpenAi("k-openai", Answer);
+        using var azure = FakeProvider.Azure("k-azure", "gpt-4o-mini", "2024-10-21", Answer);
+        var folder = Path.Combine(Path.GetTempPath(), "causaleval-plans-" + Guid.NewGuid().ToString("N"));
+        var run = Path.Combine(folder, "run");
+        var environment = new Dictionary<string, string>
+        {
+            ["OPENAI_API_KEY"] = "k-openai", ["OPENAI_BASE_URL"] = openAi.Url + "/v1",
+            ["AZURE_OPENAI_ENDPOINT"] = azure.Url, ["AZURE_OPENAI_API_KEY"] = "k-azure",
+        };
+        try
+        {
+            // The plan as shipped (its models with their settings, prices, limits and budget), on one episode of one task.
+            var first = Cli.Run(folder, environment, "run", "--plan", Path.Combine(Repo.Root, "prompts", "plans", planFile), "--datasets", Repo.Datasets,
+                "--task", "passive-exploit-interventional", "--episodes", "1", "--epochs", "1", "--out", run, "--quiet", "--no-cache");
+            Assert.True(first.Code == 0, first.Error);
+            var trials = Path.Combine(run, "trials.jsonl");
+            var lines = File.ReadAllLines(trials);
+            Assert.True(lines.Length >= 2, $"{lines.Length} trials");
+            Assert.True(openAi.Bills.Count > 0, "the plan's OpenAI models were not called");
+            File.WriteAllLines(trials, lines.Take(1)); // as if the run had stopped after its first trial
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+            manifest["status"] = "running";
+            File.WriteAllText(Path.Combine(run, "run.json"), manifest.ToJsonString());
+
+            var resumed = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet", "--no-cache");
+            var raised = Cli.Run(folder, environment, "run", "--resume", run, "--datasets", Repo.Datasets, "--quiet", "--no-cache", "--max-cost", "50");
+
+            Assert.True(resumed.Code == 0, resumed.Error);
+            Assert.True(raised.Code == 0, raised.Error);
+            var after = File.ReadAllLines(trials);
+            Assert.Equal(lines.Select(TrialId).Order(), after.Select(TrialId).Order());
+            var finished = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+            Assert.Equal("finished", finished["status"]!.GetValue<string>());
+            Assert.True(finished["cost_usd"]!.GetValue<double>() > 0, "the plan's priced models cost nothing");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static string TrialId(string line) => System.Text.Json.Nodes.JsonNode.Parse(line)!["trial_id"]!.GetValue<string>();
 }

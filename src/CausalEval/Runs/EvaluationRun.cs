@@ -152,7 +152,8 @@ internal sealed class EvaluationRun : IDisposable
     }
 
     /// <summary>A budget needs a price for every chat model (bad input otherwise); without one, a missing price is a warning.</summary>
-    private static void CheckPrices(IEnumerable<string> models, ModelCatalog catalog, PriceTable prices, double? maxCost, Action<string> log)
+    private static void CheckPrices(IEnumerable<string> models, ModelCatalog catalog, PriceTable prices, double? maxCost, Action<string> log,
+        bool resumed = false)
     {
         foreach (var model in models.Where(catalog.TakesPrompts))
         {
@@ -162,8 +163,10 @@ internal sealed class EvaluationRun : IDisposable
             }
             if (maxCost is { } cap)
             {
-                throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture),
-                    $"no price for {model} in {prices.Source}: add it with --prices FILE or a plan's models[].price");
+                throw new InputException("--max-cost", cap.ToString(CultureInfo.InvariantCulture), resumed
+                    // A resumed run keeps the prices it started with (--prices and plans are refused on resume).
+                    ? $"no price for {model} in {prices.Source}: the run started without one, so its budget cannot be enforced; start a new run with --prices FILE or a plan's models[].price"
+                    : $"no price for {model} in {prices.Source}: add it with --prices FILE or a plan's models[].price");
             }
             log($"warning: no price for {model} in {prices.Source}; its cost is counted as 0");
         }
@@ -245,7 +248,7 @@ internal sealed class EvaluationRun : IDisposable
         {
             catalog.Resolve(model);
         }
-        CheckPrices(manifest.Models, catalog, policy.Prices, request.MaxCost ?? manifest.MaxCostUsd, log);
+        CheckPrices(manifest.Models, catalog, policy.Prices, request.MaxCost ?? manifest.MaxCostUsd, log, resumed: true);
         return RunSession.Resume(directory, manifest, plan, tasks, log, request.RetryErrors);
     }
 }
