@@ -44,7 +44,7 @@ public static class CliApp
         }
         catch (InputException ex)
         {
-            await stderr.WriteLineAsync($"error: {Models.ProviderEnvironment.Process.Redactor().Scrub(ex.Message)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {Models.Providers.ProviderEnvironment.Process.Redactor().Scrub(ex.Message)}").ConfigureAwait(false);
             return BadInput;
         }
         catch (Exception ex) when (ex is Core.Running.RunFailedException or IOException or UnauthorizedAccessException)

@@ -4,6 +4,9 @@ using CausalEval.Models;
 using CausalEval.Prompts.Agents;
 using CausalEval.Prompts.Templates;
 using CausalEval.Runs;
+using CausalEval.Core.Results;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval;
 

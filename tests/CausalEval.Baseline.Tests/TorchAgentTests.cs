@@ -3,6 +3,7 @@ using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Baseline.Tests;
 

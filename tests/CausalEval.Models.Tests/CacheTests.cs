@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Tests;
 

@@ -1,3 +1,5 @@
+using CausalEval.Models.Middleware;
+
 namespace CausalEval.Models.Tests;
 
 /// <summary>The call limits' windows run on the injected clock alone: a fake clock slides them exactly.</summary>

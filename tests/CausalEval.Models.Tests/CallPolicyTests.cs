@@ -1,4 +1,6 @@
 using CausalEval.Core;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Tests;
 

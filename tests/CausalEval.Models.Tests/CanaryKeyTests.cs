@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Tests;
 

@@ -12,6 +12,9 @@ using WireMock.Server;
 using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
+using CausalEval.Core.Results;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

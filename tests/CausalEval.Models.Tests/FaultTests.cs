@@ -1,5 +1,7 @@
 using CausalEval.Core.Running;
 using WireMock.ResponseBuilders;
+using CausalEval.Core.Results;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Tests;
 

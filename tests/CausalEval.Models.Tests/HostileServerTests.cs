@@ -3,6 +3,10 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using CausalEval.Core.Results;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

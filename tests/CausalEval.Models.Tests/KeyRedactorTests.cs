@@ -1,3 +1,5 @@
+using CausalEval.Models.Providers;
+
 namespace CausalEval.Models.Tests;
 
 /// <summary>

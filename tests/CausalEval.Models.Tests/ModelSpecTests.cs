@@ -1,4 +1,5 @@
 using CausalEval.Core;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

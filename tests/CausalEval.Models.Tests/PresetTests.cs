@@ -5,6 +5,7 @@ using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

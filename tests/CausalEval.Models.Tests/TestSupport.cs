@@ -6,6 +6,8 @@ using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Prompts.Agents;
 using CausalEval.Prompts.Templates;
+using CausalEval.Core.Results;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Models.Tests;
 

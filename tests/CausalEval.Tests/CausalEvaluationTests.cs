@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CausalEval.Core;
 using CausalEval.Core.Running;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Tests;
 

@@ -1,6 +1,7 @@
 using CausalEval.Core.Running;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Tests;
 

@@ -7,6 +7,8 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Scoring;
 using CausalEval.Core.Tasks;
+using CausalEval.Cli.Bench;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CausalEval.Models;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Cli.Commands;
 

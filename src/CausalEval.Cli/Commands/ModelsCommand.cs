@@ -4,6 +4,8 @@ using CausalEval.Core.Agents;
 using CausalEval.Models;
 using CausalEval.Prompts.Agents;
 using CausalEval.Prompts.Templates;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Cli.Commands;
 

@@ -10,6 +10,8 @@ using CausalEval.Models;
 using CausalEval.Prompts.Naming;
 using CausalEval.Prompts.Templates;
 using CausalEval.Runs;
+using CausalEval.Core.Results;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Cli.Commands;
 

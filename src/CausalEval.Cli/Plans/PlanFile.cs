@@ -5,6 +5,9 @@ using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Cli.Plans;
 
@@ -310,7 +313,7 @@ internal static class PlanLoader
                 {
                     var price = reader.Mapping(priceNode, $"{field}.price");
                     reader.OnlyFields(price, $"{field}.price.", "input", "output");
-                    prices.Add(new ModelPrice(Models.PriceTable.WithoutSettings(id),
+                    prices.Add(new ModelPrice(Models.Costs.PriceTable.WithoutSettings(id),
                         reader.Number(reader.Field(price, "input") ?? throw reader.Error(price, $"{field}.price.input", "required field is missing"), $"{field}.price.input", 0),
                         reader.Number(reader.Field(price, "output") ?? throw reader.Error(price, $"{field}.price.output", "required field is missing"), $"{field}.price.output", 0)));
                 }

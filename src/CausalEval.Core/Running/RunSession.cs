@@ -2,6 +2,7 @@ using System.Text;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Tasks;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Running;
 

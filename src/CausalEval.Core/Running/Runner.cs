@@ -5,6 +5,7 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Randomness;
 using CausalEval.Core.Scoring;
 using CausalEval.Core.Tasks;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Running;
 

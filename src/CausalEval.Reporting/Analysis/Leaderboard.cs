@@ -1,6 +1,7 @@
 using CausalEval.Core.Running;
 using CausalEval.Reporting.Input;
 using CausalEval.Reporting.Statistics;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Reporting.Analysis;
 

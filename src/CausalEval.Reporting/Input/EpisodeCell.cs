@@ -1,4 +1,5 @@
 using CausalEval.Core.Running;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Reporting.Input;
 

@@ -1,5 +1,6 @@
 using CausalEval.Core;
 using CausalEval.Core.Running;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Reporting.Input;
 

@@ -6,6 +6,10 @@ using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using CausalEval.Prompts.Naming;
 using CausalEval.Prompts.Templates;
+using CausalEval.Core.Results;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Runs;
 

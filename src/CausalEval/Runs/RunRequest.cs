@@ -2,6 +2,8 @@ using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Models;
 using CausalEval.Prompts.Naming;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Runs;
 

@@ -1,4 +1,5 @@
 using CausalEval.Models;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Cli.Tests.Commands;
 

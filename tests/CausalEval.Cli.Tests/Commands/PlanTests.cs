@@ -5,6 +5,9 @@ using CausalEval.Models;
 using CausalEval.Prompts.Agents;
 using CausalEval.Prompts.Naming;
 using CausalEval.Prompts.Templates;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
 namespace CausalEval.Cli.Tests.Commands;
 

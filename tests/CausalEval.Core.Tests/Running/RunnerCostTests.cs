@@ -6,6 +6,7 @@ using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tests.Support;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Tests.Running;
 

@@ -3,6 +3,7 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Randomness;
 using CausalEval.Core.Running;
 using CausalEval.Core.Worlds;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Tests.Support;
 

@@ -60,7 +60,7 @@ public sealed class ReportReaderTests : IDisposable
     public void A_run_that_did_not_finish_is_reported_with_a_warning()
     {
         var run = SyntheticRun.Write(_temp.Sub("a"), [new TrialSpec { Task = "t", Episode = "e1", Model = "m" }]);
-        var manifest = CausalEval.Core.Running.RunManifest.Load(run);
+        var manifest = CausalEval.Core.Results.RunManifest.Load(run);
         (manifest with { Status = CausalEval.Core.Running.RunStatus.Interrupted, TrialsPlanned = 10, TrialsWritten = 1 }).Save(run);
 
         var (data, _) = ReportReader.Read(RunSet.Load([run]));

@@ -3,6 +3,7 @@ using CausalEval.Reporting.Input;
 using System.Text;
 using System.Text.Json;
 using CausalEval.Core.Running;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Reporting.Tests.Support;
 

@@ -7,8 +7,10 @@ using System.Text;
 using CausalEval.Models;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
+using CausalEval.Models.Middleware;
+using CausalEval.Models.Providers;
 
-namespace CausalEval.Cli.Commands;
+namespace CausalEval.Cli.Bench;
 
 /// <summary>
 /// <c>causaleval bench chat</c>: model calls per second through the production chat pipeline (OpenAI SDK client, error

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>Receives finished trials in plan order.</summary>
 public interface IResultStore

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>A response body larger than the run allows (<see cref="ProviderHttp.DefaultMaxResponseBytes"/>, <c>max_response_bytes</c>).</summary>
 internal sealed class ResponseTooLargeException(long limit)

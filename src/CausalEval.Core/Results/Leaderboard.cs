@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>
 /// Streaming per-run aggregates (constant memory in the number of trials) and the plain <c>leaderboard.md</c>.

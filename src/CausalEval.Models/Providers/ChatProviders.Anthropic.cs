@@ -4,7 +4,7 @@ using Anthropic;
 using CausalEval.Core;
 using Microsoft.Extensions.AI;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>
 /// <c>anthropic/&lt;model&gt;</c>: the Messages API through the official Anthropic SDK's <see cref="IChatClient"/>. The SDK

@@ -6,7 +6,7 @@ using CausalEval.Prompts.Agents;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Middleware;
 
 /// <summary>One cached answer: its text and how it ended, and the tokens it was billed when it was first made.</summary>
 internal sealed record CachedAnswer(string Text, string? FinishReason, string? ResponseModel, long InputTokens, long OutputTokens);

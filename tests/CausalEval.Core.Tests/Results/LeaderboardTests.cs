@@ -3,8 +3,9 @@ using CausalEval.Core.Running;
 using CausalEval.Core.Scoring;
 using CausalEval.Core.Tests.Support;
 using static CausalEval.Core.Tests.Support.Steps;
+using CausalEval.Core.Results;
 
-namespace CausalEval.Core.Tests.Running;
+namespace CausalEval.Core.Tests.Results;
 
 public class LeaderboardTests
 {

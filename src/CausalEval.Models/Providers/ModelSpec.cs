@@ -2,7 +2,7 @@ using System.Globalization;
 using CausalEval.Core;
 using CausalEval.Prompts.Agents;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>
 /// The part of a model id after <c>&lt;provider&gt;/</c>: the model name, then optional settings as a query string —

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>
 /// Scrubs API keys out of text before it is stored or printed (answers, error messages, warnings, cache rows). Every

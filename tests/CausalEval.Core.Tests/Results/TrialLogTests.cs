@@ -1,7 +1,8 @@
 using System.Text;
 using CausalEval.Core.Running;
+using CausalEval.Core.Results;
 
-namespace CausalEval.Core.Tests.Running;
+namespace CausalEval.Core.Tests.Results;
 
 public sealed class TrialLogTests : IDisposable
 {

@@ -1,6 +1,6 @@
 using CausalEval.Core.Scoring;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>
 /// Sums of one group of trials' scores — the one place that says how trials are counted, shared by the run's

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Middleware;
 
 /// <summary>
 /// The limits of one provider or one model: calls in flight (a concurrency limiter), and requests and estimated tokens

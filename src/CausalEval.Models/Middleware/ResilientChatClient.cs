@@ -5,8 +5,9 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using CausalEval.Models.Providers;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Middleware;
 
 /// <summary>
 /// Model calls that survive rate limits and faults: a delegating <see cref="IChatClient"/> around a Polly v8

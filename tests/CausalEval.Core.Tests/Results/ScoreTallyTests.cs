@@ -1,8 +1,9 @@
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using CausalEval.Core.Scoring;
+using CausalEval.Core.Results;
 
-namespace CausalEval.Core.Tests.Running;
+namespace CausalEval.Core.Tests.Results;
 
 public class ScoreTallyTests
 {

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using CausalEval.Core;
 using CausalEval.Core.Json;
+using CausalEval.Models.Costs;
+using CausalEval.Models.Providers;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Middleware;
 
 /// <summary>The response cache: on by default, in <c>$XDG_CACHE_HOME/causaleval/</c> (else <c>~/.cache/causaleval/</c>).</summary>
 internal sealed record CacheSettings(bool Enabled = true, string? Directory = null);

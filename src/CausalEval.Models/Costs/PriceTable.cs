@@ -3,7 +3,7 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
 using CausalEval.Core.Running;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Costs;
 
 /// <summary>
 /// The price of one model id, or of every id starting with a prefix (<c>openai/gpt-4o-mini*</c>): US dollars per million

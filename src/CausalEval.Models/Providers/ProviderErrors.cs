@@ -8,7 +8,7 @@ using CausalEval.Core.Episodes;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>The kinds a failed model call is classified as (a trial's <c>error.kind</c>).</summary>
 internal static class ErrorKinds

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
+using CausalEval.Core.Running;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>A task as a run used it: id, version, split, how many episodes, and the dataset's sha256.</summary>
 public sealed record ManifestTask(string Id, int Version, string Split, int Episodes, string DatasetSha256);

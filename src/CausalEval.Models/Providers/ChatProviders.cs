@@ -10,8 +10,9 @@ using Microsoft.Extensions.AI;
 using OllamaSharp;
 using OpenAI;
 using OpenAI.Chat;
+using CausalEval.Models.Middleware;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>An environment variable a provider reads: its name, whether it must be set, and what it is for.</summary>
 internal sealed record EnvironmentSetting(string Name, bool Required, string Purpose);

@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using CausalEval.Core.Running;
 using CausalEval.Runs;
+using CausalEval.Core.Results;
+using CausalEval.Cli.Commands;
 
-namespace CausalEval.Cli.Commands;
+namespace CausalEval.Cli.Bench;
 
 /// <summary>
 /// <c>causaleval bench run</c>: the whole run path — render, call, parse, score, write — as <c>causaleval run</c> plays a

@@ -3,7 +3,7 @@ using System.Text.Json;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Scoring;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>What aggregates need of one trial line: identity, scores, usage and cost.</summary>
 public sealed record TrialSummary(

@@ -1,7 +1,7 @@
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Scoring;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>
 /// Identity of one trial: a task's episode played by a model under a prompt variant (and naming scheme) in one epoch.

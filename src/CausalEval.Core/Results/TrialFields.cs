@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CausalEval.Core.Scoring;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>
 /// The fields of a <c>trials.jsonl</c> line (DESIGN §2.4), the one table the writer (<see cref="TrialJson"/>), the

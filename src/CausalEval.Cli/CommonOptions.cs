@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace CausalEval.Cli.Commands;
+namespace CausalEval.Cli;
 
 internal static class CommonOptions
 {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
 using Polly;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Middleware;
 
 /// <summary>
 /// Where one model id's calls go: <paramref name="Provider"/> (the id's prefix), <paramref name="Endpoint"/> (the base URL,

@@ -5,7 +5,7 @@ using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace CausalEval.Models;
+namespace CausalEval.Models.Providers;
 
 /// <summary>
 /// A hosted service reached through its OpenAI-compatible chat-completions endpoint: <c>&lt;prefix&gt;/&lt;model&gt;</c>

@@ -3,7 +3,7 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
 using CausalEval.Core.Scoring;
 
-namespace CausalEval.Core.Running;
+namespace CausalEval.Core.Results;
 
 /// <summary>Writes a trial as the one-line JSON object of DESIGN §2.4.</summary>
 public static class TrialJson
