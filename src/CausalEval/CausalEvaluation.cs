@@ -80,7 +80,7 @@ public static class CausalEvaluation
     private static ModelCatalog Catalog(IReadOnlyList<EvaluatedModel> models, ModelCalls calls, TimeProvider time)
     {
         Func<LlmAgentSetup> setup = () => LlmAgentSetup.Create(PromptLibrary.Locate()) with { Time = time };
-        var named = models.Where(m => m.ChatClient is not null).Select(m => ChatProviders.Named(m.Name, m.ChatClient!, setup, calls.Configure, time));
-        return new ModelCatalog([new BuiltinModelProvider(), .. ChatProviders.Create(ProviderEnvironment.Process, setup, calls.Configure, time)], named);
+        var named = models.Where(m => m.ChatClient is not null).Select(m => ChatModels.Named(m.Name, m.ChatClient!, setup, calls.Configure, time));
+        return new ModelCatalog([new BuiltinModelProvider(), .. ChatModels.Providers(ProviderEnvironment.Process, setup, calls.Configure, time)], named);
     }
 }

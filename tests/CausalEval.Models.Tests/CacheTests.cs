@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CausalEval.Core.Agents;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
 using CausalEval.Models.Middleware;

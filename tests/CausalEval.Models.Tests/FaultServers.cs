@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using CausalEval.Runs;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
@@ -159,7 +160,7 @@ internal static class Pipeline
     });
 
     public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time, string key = CompatibleKey) =>
-        new([new BuiltinModelProvider(), .. ChatProviders.Create(
+        new([new BuiltinModelProvider(), .. ChatModels.Providers(
             new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? key : null, calls.Policy.MaxResponseBytes), () => Repo.Setup, calls.Configure, time)]);
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using CausalEval.Core.Agents;
 using CausalEval.Models.Middleware;
 using CausalEval.Models.Providers;
 
@@ -54,7 +55,7 @@ public class ResilientChatClientTests
 
         Assert.Equal("ACTION: do(A = 5)", answer.Text);
         Assert.Equal(2, inner.Calls);
-        Assert.Equal(0, Prompts.Agents.ChatCall.Retries(answer));
+        Assert.Equal(0, ChatCall.Retries(answer.AdditionalProperties));
         Assert.Equal("ACTION: do(A = 5)", first.Text);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using CausalEval.Runs;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
@@ -40,7 +41,7 @@ internal static class Trials
     public static async Task<List<JsonObject>> RunAsync(IReadOnlyDictionary<string, string> environment, string model, string taskId,
         int episodes = 1, IReadOnlyList<string>? variants = null, string naming = "letters")
     {
-        var catalog = new ModelCatalog([new BuiltinModelProvider(), .. ChatProviders.Create(new ProviderEnvironment(environment.GetValueOrDefault), () => Repo.Setup)]);
+        var catalog = new ModelCatalog([new BuiltinModelProvider(), .. ChatModels.Providers(new ProviderEnvironment(environment.GetValueOrDefault), () => Repo.Setup)]);
         var task = Repo.Tasks.Load(taskId);
         var plan = new RunPlan
         {

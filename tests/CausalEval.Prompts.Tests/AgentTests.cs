@@ -1,3 +1,4 @@
+using CausalEval.Core.Agents;
 using CausalEval.Core;
 using CausalEval.Core.Episodes;
 using CausalEval.Prompts.Agents;

@@ -1,3 +1,4 @@
+using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Tasks;
 using CausalEval.Prompts.Agents;

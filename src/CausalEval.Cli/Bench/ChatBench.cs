@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using CausalEval.Core.Agents;
 using CausalEval.Models;
 using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;

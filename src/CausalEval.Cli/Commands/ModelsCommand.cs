@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CausalEval.Runs;
 using CausalEval.Baseline;
 using CausalEval.Core.Agents;
 using CausalEval.Models;
@@ -57,7 +58,7 @@ internal static class ModelsCommand
 
     /// <summary>Every provider; chat models get the run's middlewares (response cache, resilience, limits) from <paramref name="calls"/>.</summary>
     public static ModelCatalog Catalog(ModelCalls? calls = null) =>
-        new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatProviders.Create(
+        new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatModels.Providers(
             calls is null ? ProviderEnvironment.Process : ProviderEnvironment.Process with { MaxResponseBytes = calls.Policy.MaxResponseBytes },
             () => LlmAgentSetup.Create(PromptLibrary.Locate()),
             calls is null ? null : calls.Configure)]);

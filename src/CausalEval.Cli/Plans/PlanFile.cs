@@ -3,8 +3,7 @@ using CausalEval.Core;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 using CausalEval.Models;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using CausalEval.Prompts.Yaml;
 using CausalEval.Models.Costs;
 using CausalEval.Models.Middleware;
 using CausalEval.Models.Providers;
@@ -55,7 +54,7 @@ internal sealed record PlanChecks(
     Action<string> ResolveModel);
 
 /// <summary>
-/// Reads and validates a plan file (YamlDotNet's representation model, so every problem names <c>file:line</c> and the
+/// Reads and validates a plan file (the YAML tree of CausalEval.Prompts, with lines, so every problem names <c>file:line</c> and the
 /// field, e.g. <c>plan.yaml:14: models[1].settings.temperature: '3' is not a number in [0, 2] (or none)</c>). Unknown
 /// fields are errors, not ignored.
 /// </summary>
@@ -76,25 +75,9 @@ internal static class PlanLoader
         }
         var full = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(full)!;
-        YamlMappingNode root;
-        try
+        if (YamlTree.Parse(path, File.ReadAllText(path)) is not YamlMap root)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(File.ReadAllText(path)));
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
-            {
-                throw new InputException($"{path}:1", "$", "a plan is a YAML mapping of fields (tasks, models, prompts, …)");
-            }
-            root = mapping;
-        }
-        catch (YamlException ex)
-        {
-            throw new InputException($"{path}:{ex.Start.Line}", "$", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
-        }
-        catch (InvalidOperationException ex)
-        {
-            // YamlDotNet's scanner gives up this way on some unterminated flow collections, without a position.
-            throw new InputException(path, "$", $"not valid YAML ({ex.Message}): look for an unclosed [ or {{");
+            throw new InputException($"{path}:1", "$", "a plan is a YAML mapping of fields (tasks, models, prompts, …)");
         }
         var reader = new Reader(path, folder);
         reader.OnlyFields(root, "", TopFields);
@@ -126,7 +109,7 @@ internal static class PlanLoader
         }
         if (reader.Field(root, "names") is { } names)
         {
-            if (names is YamlSequenceNode)
+            if (names is YamlList)
             {
                 throw reader.Error(names, "names", "one naming scheme per run: run the plan once per scheme (--names overrides it)");
             }
@@ -187,7 +170,7 @@ internal static class PlanLoader
         return plan;
     }
 
-    private static PlanFile ReadLimits(Reader reader, YamlMappingNode limits, PlanFile plan)
+    private static PlanFile ReadLimits(Reader reader, YamlMap limits, PlanFile plan)
     {
         reader.OnlyFields(limits, "limits.", LimitFields);
         var r = new ResilienceSettings();
@@ -244,9 +227,9 @@ internal static class PlanLoader
         return plan with { Resilience = r, ProviderLimits = providers, MaxResponseBytes = maxResponse };
     }
 
-    private static PlanFile ReadModels(Reader reader, YamlNode node, PlanFile plan, PlanChecks checks)
+    private static PlanFile ReadModels(Reader reader, YamlValue node, PlanFile plan, PlanChecks checks)
     {
-        if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+        if (node is not YamlList sequence || sequence.Children.Count == 0)
         {
             throw reader.Error(node, "models", "expected a list of model ids (or of {id, settings, …} entries)");
         }
@@ -260,7 +243,7 @@ internal static class PlanLoader
             var field = $"models[{i}]";
             string id;
             string? name = null;
-            if (item is YamlScalarNode)
+            if (item is YamlScalar)
             {
                 (id, name) = ModelEntry.Parse(reader.String(item, field), field);
             }
@@ -339,25 +322,25 @@ internal static class PlanLoader
     /// <summary>Typed access to YAML nodes; every problem names the plan file, the node's line and the field.</summary>
     private sealed class Reader(string path, string folder)
     {
-        public InputException Error(YamlNode node, string field, string problem) => new($"{path}:{node.Start.Line}", field, problem);
+        public InputException Error(YamlValue node, string field, string problem) => new($"{path}:{node.Line}", field, problem);
 
-        public YamlNode? Field(YamlMappingNode map, string name)
+        public YamlValue? Field(YamlMap map, string name)
         {
             foreach (var (key, value) in map.Children)
             {
-                if (key is YamlScalarNode { Value: var k } && k == name)
+                if (key is YamlScalar { Value: var k } && k == name)
                 {
-                    return value is YamlScalarNode { Value: null or "" or "~" or "null", Style: ScalarStyle.Plain } ? null : value;
+                    return value is YamlScalar { Value: null or "" or "~" or "null", Plain: true } ? null : value;
                 }
             }
             return null;
         }
 
-        public void OnlyFields(YamlMappingNode map, string prefix, params string[] known)
+        public void OnlyFields(YamlMap map, string prefix, params string[] known)
         {
-            foreach (var key in map.Children.Keys)
+            foreach (var (key, _) in map.Children)
             {
-                var name = key is YamlScalarNode scalar ? scalar.Value ?? "" : "?";
+                var name = key is YamlScalar scalar ? scalar.Value ?? "" : "?";
                 if (!known.Contains(name))
                 {
                     throw Error(key, prefix + name, $"unknown field (known: {string.Join(", ", known)})");
@@ -365,20 +348,20 @@ internal static class PlanLoader
             }
         }
 
-        public YamlMappingNode Mapping(YamlNode node, string field) =>
-            node as YamlMappingNode ?? throw Error(node, field, "expected a mapping of fields");
+        public YamlMap Mapping(YamlValue node, string field) =>
+            node as YamlMap ?? throw Error(node, field, "expected a mapping of fields");
 
-        public string String(YamlNode node, string field) =>
-            node is YamlScalarNode { Value: { Length: > 0 } value } ? value : throw Error(node, field, "expected a non-empty text value");
+        public string String(YamlValue node, string field) =>
+            node is YamlScalar { Value: { Length: > 0 } value } ? value : throw Error(node, field, "expected a non-empty text value");
 
         /// <summary>A list of texts, or one text.</summary>
-        public List<(string Value, YamlNode Node)> Strings(YamlNode node, string field)
+        public List<(string Value, YamlValue Node)> Strings(YamlValue node, string field)
         {
-            if (node is YamlScalarNode)
+            if (node is YamlScalar)
             {
                 return [(String(node, field), node)];
             }
-            if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+            if (node is not YamlList sequence || sequence.Children.Count == 0)
             {
                 throw Error(node, field, "expected a non-empty list");
             }
@@ -387,35 +370,35 @@ internal static class PlanLoader
             return duplicate is null ? result : throw Error(duplicate.Last().child, field, $"'{duplicate.Key}' is listed twice");
         }
 
-        public int Int(YamlNode node, string field, int min, int max = int.MaxValue) =>
+        public int Int(YamlValue node, string field, int min, int max = int.MaxValue) =>
             int.TryParse(String(node, field), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
                 ? value
                 : throw Error(node, field, $"expected a whole number {(max == int.MaxValue ? $"≥ {min}" : $"in [{min}, {max}]")}, found '{Text(node)}'");
 
-        public ulong UInt64(YamlNode node, string field) =>
+        public ulong UInt64(YamlValue node, string field) =>
             ulong.TryParse(String(node, field), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
                 ? value
                 : throw Error(node, field, $"expected a whole number ≥ 0, found '{Text(node)}'");
 
-        public double Number(YamlNode node, string field, double min, double max = double.MaxValue) =>
+        public double Number(YamlValue node, string field, double min, double max = double.MaxValue) =>
             double.TryParse(String(node, field), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min && value <= max
                 ? value
                 : throw Error(node, field, $"expected a number {(max == double.MaxValue ? $"≥ {min}" : $"in [{min}, {max}]")}, found '{Text(node)}'");
 
-        public bool Bool(YamlNode node, string field) => String(node, field) switch
+        public bool Bool(YamlValue node, string field) => String(node, field) switch
         {
             "true" or "yes" or "on" => true,
             "false" or "no" or "off" => false,
             _ => throw Error(node, field, $"expected true or false, found '{Text(node)}'"),
         };
 
-        public TimeSpan Duration(YamlNode node, string field, double minSeconds) =>
+        public TimeSpan Duration(YamlValue node, string field, double minSeconds) =>
             CallPolicy.TryParseDuration(String(node, field), out var value) && value.TotalSeconds >= minSeconds
                 ? value
                 : throw Error(node, field, $"expected a duration from {minSeconds.ToString(CultureInfo.InvariantCulture)} s to 24h such as 500ms, 30s, 2m or 1h, found '{Text(node)}'");
 
         /// <summary>A path, relative to the plan's folder; <c>~/</c> is the home folder.</summary>
-        public string PathValue(YamlNode node, string field)
+        public string PathValue(YamlValue node, string field)
         {
             var text = String(node, field);
             if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal))
@@ -425,11 +408,11 @@ internal static class PlanLoader
             return System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, text));
         }
 
-        public CallLimits Limits(YamlMappingNode map, string field) => new(
+        public CallLimits Limits(YamlMap map, string field) => new(
             Field(map, "concurrency") is { } c ? Int(c, $"{field}.concurrency", 1) : null,
             Field(map, "requests_per_minute") is { } r ? Int(r, $"{field}.requests_per_minute", 1) : null,
             Field(map, "tokens_per_minute") is { } t ? Int(t, $"{field}.tokens_per_minute", 1) : null);
 
-        private static string Text(YamlNode node) => node is YamlScalarNode { Value: var v } ? v ?? "" : node.NodeType.ToString().ToLowerInvariant();
+        private static string Text(YamlValue node) => node is YamlScalar { Value: var v } ? v ?? "" : node.Kind;
     }
 }

@@ -4,12 +4,20 @@ namespace CausalEval.Core.Json;
 
 /// <summary>
 /// Reads fields from a <see cref="JsonElement"/> and turns every shape problem into an
-/// <see cref="InputException"/> naming the source and the JSON path.
+/// <see cref="InputException"/> naming the source and the JSON path (bad input, exit 2). Public as the one validating reader
+/// of the projects over Core (a model call policy, a price file), so every file's errors read alike.
 /// </summary>
-internal readonly struct JsonRead(string source, string path, JsonElement element)
+/// <param name="source">The file (or option) the JSON came from, named in errors.</param>
+/// <param name="path">Where <paramref name="element"/> is in it: <c>$</c>, <c>models.x.input</c>, <c>items[2]</c>.</param>
+/// <param name="element">The value read.</param>
+public readonly struct JsonRead(string source, string path, JsonElement element)
 {
+    /// <summary>The file (or option) the JSON came from.</summary>
     public string Source { get; } = source;
+
+    /// <summary>Where the value is: <c>$</c> for the root, else a dotted path.</summary>
     public string Path { get; } = path;
+    /// <summary>The value.</summary>
     public JsonElement Element { get; } = element;
 
     /// <summary>Reads a whole file, reporting an unreadable one as bad input.</summary>
@@ -25,6 +33,7 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         }
     }
 
+    /// <summary>Parses <paramref name="json"/> read from <paramref name="source"/>; invalid JSON is bad input naming line and column.</summary>
     public static JsonRead Parse(string source, string json)
     {
         try
@@ -39,14 +48,18 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         }
     }
 
+    /// <summary>Bad input at this value.</summary>
     public InputException Error(string problem) => new(Source, Path, problem);
 
+    /// <summary>This value, which must be an object.</summary>
     public JsonRead Object()
         => Element.ValueKind == JsonValueKind.Object ? this : throw Error($"expected an object, found {Describe(Element)}");
 
+    /// <summary>Whether this object has a non-null field <paramref name="name"/>.</summary>
     public bool Has(string name) => Element.ValueKind == JsonValueKind.Object
         && Element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 
+    /// <summary>The field <paramref name="name"/>, which must be present and not null.</summary>
     public JsonRead Required(string name)
     {
         Object();
@@ -57,6 +70,7 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         return new JsonRead(Source, Child(name), value);
     }
 
+    /// <summary>The field <paramref name="name"/>, or null when absent or null.</summary>
     public JsonRead? Optional(string name)
     {
         Object();
@@ -65,9 +79,11 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
             : null;
     }
 
+    /// <summary>This value as a string.</summary>
     public string String()
         => Element.ValueKind == JsonValueKind.String ? Element.GetString()! : throw Error($"expected a string, found {Describe(Element)}");
 
+    /// <summary>This value as a finite number.</summary>
     public double Number()
     {
         if (Element.ValueKind != JsonValueKind.Number)
@@ -78,6 +94,7 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         return double.IsFinite(value) ? value : throw Error($"number {Element.GetRawText()} is not finite");
     }
 
+    /// <summary>This value as a whole number in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public int Int(int min = int.MinValue, int max = int.MaxValue)
     {
         if (Element.ValueKind != JsonValueKind.Number || !Element.TryGetInt32(out var value))
@@ -87,6 +104,7 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         return value >= min && value <= max ? value : throw Error($"{value} is out of range [{min}, {max}]");
     }
 
+    /// <summary>This value as a whole number of at least <paramref name="min"/>.</summary>
     public long Long(long min = long.MinValue)
     {
         if (Element.ValueKind != JsonValueKind.Number || !Element.TryGetInt64(out var value))
@@ -96,11 +114,13 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         return value >= min ? value : throw Error($"{value} is below {min}");
     }
 
+    /// <summary>This value as a non-negative 64-bit whole number.</summary>
     public ulong UInt64()
         => Element.ValueKind == JsonValueKind.Number && Element.TryGetUInt64(out var value)
             ? value
             : throw Error($"expected a non-negative whole number, found {Describe(Element)}");
 
+    /// <summary>This value as true or false.</summary>
     public bool Bool() => Element.ValueKind switch
     {
         JsonValueKind.True => true,
@@ -108,6 +128,7 @@ internal readonly struct JsonRead(string source, string path, JsonElement elemen
         _ => throw Error($"expected true or false, found {Describe(Element)}"),
     };
 
+    /// <summary>This value's items; it must be an array.</summary>
     public IReadOnlyList<JsonRead> Array()
     {
         if (Element.ValueKind != JsonValueKind.Array)

@@ -10,8 +10,9 @@ namespace CausalEval.Models.Costs;
 /// input and output tokens, and per million input tokens read from the provider's prompt cache
 /// (<paramref name="CachedInputPerMillion"/>; null: the input price).
 /// </summary>
-internal sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null)
+public sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null)
 {
+    /// <summary>The cost in US dollars of <paramref name="usage"/> (never negative).</summary>
     public double CostUsd(Usage usage)
     {
         var cached = Math.Clamp(usage.PromptCacheTokens, 0, Math.Max(0, usage.InputTokens));
@@ -28,13 +29,15 @@ internal sealed record ModelPrice(string Pattern, double InputPerMillion, double
 /// (<c>?temperature=…</c>): first exactly, then by the longest matching <c>prefix*</c> pattern. Billed tokens are priced;
 /// tokens of cached answers cost nothing. Models without a price cost 0 (and a run with <c>--max-cost</c> refuses them).
 /// </summary>
-internal sealed class PriceTable : ICostModel
+public sealed class PriceTable : ICostModel
 {
+    /// <summary>The default price file's name in the prompt folder.</summary>
     public const string FileName = "prices.json";
 
     private readonly Dictionary<string, ModelPrice> _exact = new(StringComparer.Ordinal);
     private readonly List<ModelPrice> _prefixes = [];
 
+    /// <summary>A table of <paramref name="prices"/> read from <paramref name="source"/> (named in messages).</summary>
     public PriceTable(IEnumerable<ModelPrice> prices, string source)
     {
         Source = source;
@@ -53,15 +56,19 @@ internal sealed class PriceTable : ICostModel
         _prefixes.Sort((a, b) => b.Pattern.Length.CompareTo(a.Pattern.Length));
     }
 
+    /// <summary>No prices: every model costs 0.</summary>
     public static PriceTable Empty { get; } = new([], "no price table");
 
     /// <summary>Where the prices came from (file names), for messages.</summary>
     public string Source { get; }
 
+    /// <summary>Every price, exact ids first, then the <c>prefix*</c> patterns.</summary>
     public IEnumerable<ModelPrice> All => _exact.Values.Concat(_prefixes);
 
+    /// <summary>The model id without its settings (<c>?temperature=…</c>), as prices are keyed.</summary>
     public static string WithoutSettings(string modelId) => modelId.IndexOf('?') is >= 0 and var q ? modelId[..q] : modelId;
 
+    /// <summary>The price of a model id: exact, else the longest matching <c>prefix*</c> pattern; null when none.</summary>
     public ModelPrice? Find(string modelId)
     {
         var id = WithoutSettings(modelId);
@@ -72,6 +79,7 @@ internal sealed class PriceTable : ICostModel
         return _prefixes.FirstOrDefault(p => id.StartsWith(p.Pattern[..^1], StringComparison.Ordinal));
     }
 
+    /// <summary>The cost in US dollars of a model's usage (0 without a price).</summary>
     public double CostUsd(string modelId, Usage usage) => Find(modelId)?.CostUsd(usage) ?? 0;
 
     /// <summary>This table with <paramref name="overrides"/> taking precedence.</summary>

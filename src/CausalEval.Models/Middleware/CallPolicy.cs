@@ -8,7 +8,7 @@ using CausalEval.Models.Providers;
 namespace CausalEval.Models.Middleware;
 
 /// <summary>The response cache: on by default, in <c>$XDG_CACHE_HOME/causaleval/</c> (else <c>~/.cache/causaleval/</c>).</summary>
-internal sealed record CacheSettings(bool Enabled = true, string? Directory = null);
+public sealed record CacheSettings(bool Enabled = true, string? Directory = null);
 
 /// <summary>
 /// Retries, timeouts and the circuit breaker of every model call (defaults in brackets). A call is tried at most
@@ -20,16 +20,25 @@ internal sealed record CacheSettings(bool Enabled = true, string? Directory = nu
 /// calls within <see cref="BreakerSampling"/> [60 s] failed at a rate of <see cref="BreakerFailureRatio"/> [0.5] or more
 /// (server errors, network errors and timeouts count; rate limits and refusals do not).
 /// </summary>
-internal sealed record ResilienceSettings
+public sealed record ResilienceSettings
 {
+    /// <summary>Retries after the first attempt.</summary>
     public int Retries { get; init; } = 6;
+    /// <summary>The first backoff when the server names no wait.</summary>
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The longest backoff.</summary>
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The longest one attempt may take.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>The longest a whole call may take, waits included.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>The failure rate that opens the circuit breaker.</summary>
     public double BreakerFailureRatio { get; init; } = 0.5;
+    /// <summary>The fewest calls in the sampling window before the breaker may open.</summary>
     public int BreakerMinimumCalls { get; init; } = 20;
+    /// <summary>The circuit breaker's sampling window.</summary>
     public TimeSpan BreakerSampling { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long an open breaker stays open.</summary>
     public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 }
 
@@ -37,8 +46,9 @@ internal sealed record ResilienceSettings
 /// Optional limits on calls to one provider or one model: calls in flight, requests per minute, and tokens per minute
 /// (estimated before the call as ⌈prompt characters / 4⌉ + max_tokens). Null: no limit.
 /// </summary>
-internal sealed record CallLimits(int? Concurrency = null, int? RequestsPerMinute = null, int? TokensPerMinute = null)
+public sealed record CallLimits(int? Concurrency = null, int? RequestsPerMinute = null, int? TokensPerMinute = null)
 {
+    /// <summary>True when nothing is limited.</summary>
     public bool IsEmpty => Concurrency is null && RequestsPerMinute is null && TokensPerMinute is null;
 }
 
@@ -46,12 +56,17 @@ internal sealed record CallLimits(int? Concurrency = null, int? RequestsPerMinut
 /// How a run makes model calls: the response cache, resilience, limits per provider (by prefix, e.g. <c>openai</c>) and per
 /// model id, and the prices. Recorded in run.json as <c>call_policy</c> and read back by <c>--resume</c>.
 /// </summary>
-internal sealed record CallPolicy
+public sealed record CallPolicy
 {
+    /// <summary>The response cache.</summary>
     public CacheSettings Cache { get; init; } = new();
+    /// <summary>Retries, timeouts and the circuit breaker.</summary>
     public ResilienceSettings Resilience { get; init; } = new();
+    /// <summary>Limits per provider prefix (e.g. <c>openai</c>).</summary>
     public IReadOnlyDictionary<string, CallLimits> Providers { get; init; } = new Dictionary<string, CallLimits>();
+    /// <summary>Limits per model id.</summary>
     public IReadOnlyDictionary<string, CallLimits> Models { get; init; } = new Dictionary<string, CallLimits>();
+    /// <summary>The prices the run uses.</summary>
     public PriceTable Prices { get; init; } = PriceTable.Empty;
 
     /// <summary>The most bytes one response body may have [1 MiB]; a larger one is a <c>bad_response</c> (<see cref="ProviderHttp"/>).</summary>
@@ -73,64 +88,26 @@ internal sealed record CallPolicy
     /// <summary>run.json's <c>call_policy</c>: every knob, and the prices of <paramref name="models"/>.</summary>
     public string ToJson(IEnumerable<string> models)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        var r = Resilience;
+        var prices = new Dictionary<string, CallPolicyJson.Price>(StringComparer.Ordinal);
+        // Keyed by the id without its settings, as the table looks ids up (a key with ?temperature=… would never match).
+        foreach (var model in models.Select(PriceTable.WithoutSettings).Distinct(StringComparer.Ordinal))
         {
-            writer.WriteStartObject();
-            writer.WriteStartObject("cache");
-            writer.WriteBoolean("enabled", Cache.Enabled);
-            writer.WriteStringOrNull("dir", Cache.Directory);
-            writer.WriteEndObject();
-            var r = Resilience;
-            writer.WriteNumber("retries", r.Retries);
-            writer.WriteNumber("backoff_base_s", r.BackoffBase.TotalSeconds);
-            writer.WriteNumber("backoff_max_s", r.BackoffMax.TotalSeconds);
-            writer.WriteNumber("attempt_timeout_s", r.AttemptTimeout.TotalSeconds);
-            writer.WriteNumber("call_timeout_s", r.CallTimeout.TotalSeconds);
-            writer.WriteStartObject("circuit_breaker");
-            writer.WriteNumber("failure_ratio", r.BreakerFailureRatio);
-            writer.WriteNumber("minimum_calls", r.BreakerMinimumCalls);
-            writer.WriteNumber("sampling_s", r.BreakerSampling.TotalSeconds);
-            writer.WriteNumber("break_s", r.BreakDuration.TotalSeconds);
-            writer.WriteEndObject();
-            writer.WriteNumber("max_response_bytes", MaxResponseBytes);
-            WriteLimits(writer, "providers", Providers);
-            WriteLimits(writer, "models", Models);
-            writer.WriteStartObject("prices");
-            // Keyed by the id without its settings, as the table looks ids up (a key with ?temperature=… would never match).
-            foreach (var model in models.Select(PriceTable.WithoutSettings).Distinct(StringComparer.Ordinal))
+            if (Prices.Find(model) is { } price)
             {
-                if (Prices.Find(model) is { } price)
-                {
-                    writer.WriteStartObject(model);
-                    writer.WriteNumber("input_per_million", price.InputPerMillion);
-                    writer.WriteNumber("output_per_million", price.OutputPerMillion);
-                    if (price.CachedInputPerMillion is { } cached)
-                    {
-                        writer.WriteNumber("cached_input_per_million", cached);
-                    }
-                    writer.WriteEndObject();
-                }
+                prices[model] = new(price.InputPerMillion, price.OutputPerMillion, price.CachedInputPerMillion);
             }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        var json = new CallPolicyJson(new(Cache.Enabled, Cache.Directory), r.Retries, r.BackoffBase.TotalSeconds, r.BackoffMax.TotalSeconds,
+            r.AttemptTimeout.TotalSeconds, r.CallTimeout.TotalSeconds,
+            new(r.BreakerFailureRatio, r.BreakerMinimumCalls, r.BreakerSampling.TotalSeconds, r.BreakDuration.TotalSeconds),
+            MaxResponseBytes, Limits(Providers), Limits(Models), prices);
+        return JsonSerializer.Serialize(json, ModelsJsonContext.Default.CallPolicyJson);
     }
 
-    private static void WriteLimits(Utf8JsonWriter writer, string name, IReadOnlyDictionary<string, CallLimits> limits)
-    {
-        writer.WriteStartObject(name);
-        foreach (var (key, value) in limits.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            writer.WriteStartObject(key);
-            writer.WriteNumberOrNull("concurrency", value.Concurrency);
-            writer.WriteNumberOrNull("requests_per_minute", value.RequestsPerMinute);
-            writer.WriteNumberOrNull("tokens_per_minute", value.TokensPerMinute);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
-    }
+    private static Dictionary<string, CallPolicyJson.Limits> Limits(IReadOnlyDictionary<string, CallLimits> limits) =>
+        limits.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(p => p.Key, p => new CallPolicyJson.Limits(p.Value.Concurrency, p.Value.RequestsPerMinute, p.Value.TokensPerMinute), StringComparer.Ordinal);
 
     /// <summary>Reads run.json's <c>call_policy</c> back; the prices in it are the ones the run used (a changed price file does not matter).</summary>
     public static CallPolicy FromJson(string source, string json)

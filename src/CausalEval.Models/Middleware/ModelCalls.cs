@@ -9,7 +9,7 @@ namespace CausalEval.Models.Middleware;
 /// or the Azure deployment's URL), <paramref name="Model"/> (the name sent to the provider) and <paramref name="ModelId"/>
 /// (the whole id, settings included).
 /// </summary>
-internal sealed record ChatEndpoint(string Provider, string Endpoint, string Model, string ModelId);
+public sealed record ChatEndpoint(string Provider, string Endpoint, string Model, string ModelId);
 
 /// <summary>
 /// The run-wide machinery every chat model's pipeline shares: the response cache file, one circuit breaker per endpoint,
@@ -17,13 +17,16 @@ internal sealed record ChatEndpoint(string Provider, string Endpoint, string Mod
 /// model's <see cref="ChatClientBuilder"/>: the response cache outermost (a cached answer waits for no limit and retries
 /// nothing), then the resilience client.
 /// </summary>
-internal sealed class ModelCalls : IDisposable
+public sealed class ModelCalls : IDisposable
 {
     private readonly ConcurrentDictionary<string, ResiliencePipeline> _breakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CallGate> _gates = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly Lazy<ResponseCacheStore?>? _cache;
 
+    /// <summary>The machinery of a run under <paramref name="policy"/>.</summary>
+    /// <param name="policy">The run's call policy.</param>
+    /// <param name="time">The clock of timeouts, backoff and limits.</param>
     /// <param name="environment">Where <c>XDG_CACHE_HOME</c> and <c>HOME</c> are read (default: the process environment).</param>
     /// <param name="warn">Where cache problems are reported (the run goes on without the cache).</param>
     public ModelCalls(CallPolicy policy, TimeProvider time, Func<string, string?>? environment = null, Action<string>? warn = null)
@@ -49,14 +52,16 @@ internal sealed class ModelCalls : IDisposable
         }
     }
 
+    /// <summary>The run's call policy.</summary>
     public CallPolicy Policy { get; }
 
     /// <summary>The response cache's folder; null with <c>--no-cache</c>.</summary>
     public string? CacheDirectory { get; }
 
     /// <summary>The response cache (opened on first use); null with <c>--no-cache</c> or when it cannot be opened.</summary>
-    public ResponseCacheStore? Cache => _cache?.Value;
+    internal ResponseCacheStore? Cache => _cache?.Value;
 
+    /// <summary>Adds the response cache (outermost) and the resilience client to a model's pipeline.</summary>
     public void Configure(ChatClientBuilder builder, ChatEndpoint endpoint)
     {
         if (_cache is { } cache)
@@ -76,6 +81,7 @@ internal sealed class ModelCalls : IDisposable
         builder.Use(inner => new ResilientChatClient(inner, Policy.Resilience, breaker, gates, _time));
     }
 
+    /// <summary>Closes the response cache.</summary>
     public void Dispose()
     {
         foreach (var gate in _gates.Values)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CausalEval.Prompts.Agents;
+using CausalEval.Core.Agents;
 using Microsoft.Extensions.AI;
 using Polly;
 using Polly.CircuitBreaker;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using CausalEval.Prompts.Agents;
+using CausalEval.Core.Agents;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 
@@ -224,7 +224,7 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        if (ChatCall.From(options) is not { } call || cache() is not { } store)
+        if (ChatCall.From(options?.AdditionalProperties) is not { } call || cache() is not { } store)
         {
             return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         }

@@ -15,10 +15,13 @@ namespace CausalEval.Models.Providers;
 /// prompt template's, else <see cref="AnthropicMaxTokens"/>). It has no temperature or seed: they are not sent, and asking for
 /// one in the id is bad input rather than silently ignored.
 /// </summary>
-internal static partial class ChatProviders
+public static partial class ChatProviders
 {
+    /// <summary>The Anthropic API key's variable.</summary>
     public const string AnthropicKey = "ANTHROPIC_API_KEY";
+    /// <summary>The variable of another Anthropic endpoint.</summary>
     public const string AnthropicBaseUrl = "ANTHROPIC_BASE_URL";
+    /// <summary>Anthropic's endpoint.</summary>
     public const string AnthropicDefaultBaseUrl = "https://api.anthropic.com";
 
     /// <summary>max_tokens when neither the model id nor the prompt template sets one (the API requires a value).</summary>

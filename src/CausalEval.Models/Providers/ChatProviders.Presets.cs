@@ -26,7 +26,7 @@ internal sealed record ServicePreset(string Prefix, string Service, string Defau
         [new(KeyVariable, true, "API key"), new(BaseUrlVariable, false, $"another endpoint (default {DefaultBaseUrl})")]);
 }
 
-internal static partial class ChatProviders
+public static partial class ChatProviders
 {
     /// <summary>
     /// The OpenAI SDK sends the answer cap as <c>max_completion_tokens</c>, OpenAI's newer name; these services document
@@ -35,7 +35,7 @@ internal static partial class ChatProviders
     private static Dictionary<string, string?> MaxTokensByOldName => new() { ["max_completion_tokens"] = "max_tokens" };
 
     /// <summary>The presets (DESIGN §2.2), each a property read when the provider table is built (see <see cref="AnthropicInfo"/>).</summary>
-    public static IReadOnlyList<ServicePreset> Presets =>
+    internal static IReadOnlyList<ServicePreset> Presets =>
     [
         new("gemini", "Google Gemini API", "https://generativelanguage.googleapis.com/v1beta/openai/", "gemini/gemini-2.5-flash", MaxTokensByOldName),
         new("openrouter", "OpenRouter gateway", "https://openrouter.ai/api/v1", "openrouter/meta-llama/llama-3.3-70b-instruct", MaxTokensByOldName),

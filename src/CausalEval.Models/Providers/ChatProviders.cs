@@ -4,8 +4,6 @@ using Azure.AI.OpenAI;
 using Azure.Identity;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
-using CausalEval.Prompts.Agents;
-using CausalEval.Prompts.Templates;
 using Microsoft.Extensions.AI;
 using OllamaSharp;
 using OpenAI;
@@ -15,19 +13,21 @@ using CausalEval.Models.Middleware;
 namespace CausalEval.Models.Providers;
 
 /// <summary>An environment variable a provider reads: its name, whether it must be set, and what it is for.</summary>
-internal sealed record EnvironmentSetting(string Name, bool Required, string Purpose);
+public sealed record EnvironmentSetting(string Name, bool Required, string Purpose);
 
 /// <summary>What <c>causaleval models</c> shows about a provider.</summary>
-internal sealed record ProviderInfo(string Prefix, string Syntax, string Example, string Description, IReadOnlyList<EnvironmentSetting> Environment);
+public sealed record ProviderInfo(string Prefix, string Syntax, string Example, string Description, IReadOnlyList<EnvironmentSetting> Environment);
 
 /// <summary>
 /// Where providers read their settings (the real environment by default), and the most bytes a response body may have
 /// (<see cref="ProviderHttp"/>).
 /// </summary>
-internal sealed record ProviderEnvironment(Func<string, string?> Variables, long MaxResponseBytes = ProviderHttp.DefaultMaxResponseBytes)
+public sealed record ProviderEnvironment(Func<string, string?> Variables, long MaxResponseBytes = ProviderHttp.DefaultMaxResponseBytes)
 {
+    /// <summary>The process environment, with the default response cap.</summary>
     public static ProviderEnvironment Process { get; } = new(Environment.GetEnvironmentVariable);
 
+    /// <summary>A variable's value; null when unset or empty.</summary>
     public string? Get(string name) => Variables(name) is { Length: > 0 } value ? value : null;
 
     /// <summary>Scrubs every provider's key found in the environment (a server may echo any of them).</summary>
@@ -40,14 +40,21 @@ internal sealed record ProviderEnvironment(Func<string, string?> Variables, long
 /// <see cref="ChatClientBuilder"/> — the place for delegating middlewares such as caching and resilience — and hands it
 /// to the LLM agent. Keys are read from the environment only and are never written anywhere.
 /// </summary>
-internal static partial class ChatProviders
+public static partial class ChatProviders
 {
+    /// <summary>The OpenAI API key's variable.</summary>
     public const string OpenAiKey = "OPENAI_API_KEY";
+    /// <summary>The variable of another OpenAI endpoint.</summary>
     public const string OpenAiBaseUrl = "OPENAI_BASE_URL";
+    /// <summary>The Azure OpenAI resource endpoint's variable.</summary>
     public const string AzureEndpoint = "AZURE_OPENAI_ENDPOINT";
+    /// <summary>The Azure OpenAI API key's variable (unset: Entra ID).</summary>
     public const string AzureKey = "AZURE_OPENAI_API_KEY";
+    /// <summary>The Ollama server address's variable.</summary>
     public const string OllamaHost = "OLLAMA_HOST";
+    /// <summary>The API key variable of OpenAI-compatible servers.</summary>
     public const string CompatibleKey = "OPENAI_COMPATIBLE_API_KEY";
+    /// <summary>Ollama's default address.</summary>
     public const string DefaultOllamaHost = "http://localhost:11434";
 
     /// <summary>Azure OpenAI REST version sent as <c>api-version</c> (latest GA with the deployments route).</summary>
@@ -57,6 +64,7 @@ internal static partial class ChatProviders
     public static IEnumerable<string> KeyVariables =>
         All.SelectMany(p => p.Environment).Select(e => e.Name).Where(n => n.EndsWith("_KEY", StringComparison.Ordinal)).Distinct();
 
+    /// <summary>Every provider, as <c>causaleval models</c> lists them.</summary>
     public static readonly IReadOnlyList<ProviderInfo> All =
     [
         new("openai", "openai/<model>[?settings]", "openai/gpt-4o-mini?temperature=0", "OpenAI chat completions (OpenAI SDK)",
@@ -72,21 +80,16 @@ internal static partial class ChatProviders
         .. Presets.Select(p => p.Info),
     ];
 
-    /// <summary>
-    /// One <see cref="IModelProvider"/> per prefix, each making LLM agents over the same prompt folder and examples.
-    /// <paramref name="middleware"/> adds a model's middlewares (response cache, resilience: <see cref="ModelCalls.Configure"/>)
-    /// knowing where its calls go; <paramref name="time"/> is the clock of the error classification (Retry-After dates).
-    /// </summary>
-    public static IReadOnlyList<IModelProvider> Create(ProviderEnvironment environment, Func<LlmAgentSetup> setup,
-        Action<ChatClientBuilder, ChatEndpoint>? middleware = null, TimeProvider? time = null) =>
-        [.. Clients(environment, middleware, time).Select(p => new ChatModelProvider(p.Prefix, setup, p.Client))];
-
     /// <summary>The chat client of one model id, with its middlewares, as a run builds it (for tools such as <c>bench chat</c>).</summary>
+    /// <param name="environment">Where the provider's settings are read.</param>
+    /// <param name="modelId">A chat model id such as <c>openai/gpt-4o-mini?temperature=0</c>.</param>
+    /// <param name="middleware">Adds the caller's middlewares, knowing where the calls go.</param>
+    /// <param name="time">The clock of the error classification (Retry-After dates).</param>
     public static IChatClient CreateClient(ProviderEnvironment environment, string modelId, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
         TimeProvider? time = null)
     {
         var slash = modelId.IndexOf('/');
-        var factory = Clients(environment, middleware, time).FirstOrDefault(p => slash > 0 && p.Prefix == modelId[..slash]).Client
+        var factory = Factories(environment, middleware, time).FirstOrDefault(p => slash > 0 && p.Prefix == modelId[..slash])?.Create
             ?? throw new InputException("--model", modelId, "not a chat model id (see `causaleval models`)");
         var (model, _) = ModelSpec.Parse(modelId[(slash + 1)..], modelId);
         return factory(model, modelId);
@@ -96,21 +99,22 @@ internal static partial class ChatProviders
     public const string InProcessProvider = "in-process";
 
     /// <summary>
-    /// A caller's own chat client as a model named <paramref name="name"/> (settings may follow as for any id:
-    /// <c>name?temperature=0.2</c>): the same pipeline — error classification, then <paramref name="middleware"/> (response
-    /// cache, resilience, limits) — and the same LLM agent (templates, parsers) as a provider's model.
+    /// A caller's own chat client for the model <paramref name="modelId"/> (settings already taken off: <paramref name="model"/>)
+    /// in the same pipeline as a provider's SDK client: error classification and key scrubbing (the process environment's
+    /// keys), then <paramref name="middleware"/> (response cache, resilience, limits).
     /// </summary>
-    public static NamedModel Named(string name, IChatClient client, Func<LlmAgentSetup> setup, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
-        TimeProvider? time = null)
-    {
-        var (model, settings) = ModelSpec.Parse(name, name);
-        // Keys of the process environment are scrubbed from what the client returns, as for the SDK clients.
-        var chat = Pipeline(InProcessProvider, (client, model), model, name, ProviderEnvironment.Process.Redactor(), middleware, time ?? TimeProvider.System);
-        var shared = new Lazy<LlmAgentSetup>(setup);
-        return new NamedModel(name, context => LlmAgent.Factory(chat, shared.Value, settings)(context), TakesPrompts: true);
-    }
+    public static IChatClient InProcess(IChatClient client, string model, string modelId, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
+        TimeProvider? time = null) =>
+        Pipeline(InProcessProvider, (client, model), model, modelId, ProviderEnvironment.Process.Redactor(), middleware, time ?? TimeProvider.System);
 
-    /// <summary>Per prefix: model name and model id → the model's pipeline.</summary>
+    /// <summary>
+    /// One factory per prefix: model name and model id → the model's pipeline (the SDK client, error classification and key
+    /// redaction, then <paramref name="middleware"/>: the first added is outermost). Keys are read from
+    /// <paramref name="environment"/> when a client is made; <paramref name="time"/> is the clock of the error classification.
+    /// </summary>
+    public static IReadOnlyList<ChatClientFactory> Factories(ProviderEnvironment environment, Action<ChatClientBuilder, ChatEndpoint>? middleware = null,
+        TimeProvider? time = null) => [.. Clients(environment, middleware, time).Select(p => new ChatClientFactory(p.Prefix, p.Client))];
+
     private static IEnumerable<(string Prefix, Func<string, string, IChatClient> Client)> Clients(ProviderEnvironment environment,
         Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider? time)
     {
@@ -208,26 +212,7 @@ internal static partial class ChatProviders
     }
 }
 
-/// <summary>Model ids <c>&lt;prefix&gt;/&lt;name&gt;[?settings]</c> played by an LLM agent over a chat client.</summary>
-internal sealed class ChatModelProvider(string prefix, Func<LlmAgentSetup> setup, Func<string, string, IChatClient> client) : IModelProvider
-{
-    private readonly Lazy<LlmAgentSetup> _setup = new(setup);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AgentFactory> _resolved = new(StringComparer.Ordinal);
-
-    public string Prefix => prefix;
-
-    public bool TakesPrompts => true;
-
-    /// <summary>One chat client per model id, however often the id is resolved.</summary>
-    public AgentFactory Resolve(string name, string modelId)
-    {
-        if (_resolved.TryGetValue(modelId, out var known))
-        {
-            return known;
-        }
-        // The settings come off the id before the provider sees the name (the openai-compatible base URL has no query).
-        var (model, settings) = ModelSpec.Parse(name, modelId);
-        var chat = client(model, modelId);
-        return _resolved.GetOrAdd(modelId, LlmAgent.Factory(chat, _setup.Value, settings));
-    }
-}
+/// <summary>Makes the chat clients of one provider's model ids: <see cref="Create"/>(model name, model id).</summary>
+/// <param name="Prefix">The ids' prefix, e.g. <c>openai</c>.</param>
+/// <param name="Create">Model name (settings taken off) and whole model id → the model's pipeline.</param>
+public sealed record ChatClientFactory(string Prefix, Func<string, string, IChatClient> Create);

@@ -9,9 +9,11 @@ namespace CausalEval.Models.Providers;
 /// and all of these are covered. Keys shorter than <see cref="MinimumLength"/> are placeholders for servers without
 /// authentication (<c>x</c>, <c>none</c>): they are never redacted, so they cannot mangle ordinary text.
 /// </summary>
-internal sealed class KeyRedactor
+public sealed class KeyRedactor
 {
+    /// <summary>Values shorter than this are not treated as keys.</summary>
     public const int MinimumLength = 8;
+    /// <summary>What a key is replaced with.</summary>
     public const string Marker = "[redacted]";
 
     // Every MinimumLength-character window of every key: a text position starting such a window begins a key fragment,
@@ -19,6 +21,7 @@ internal sealed class KeyRedactor
     private readonly HashSet<string> _windows = new(StringComparer.Ordinal);
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
 
+    /// <summary>Scrubs each of <paramref name="keys"/> (null and short values ignored).</summary>
     public KeyRedactor(IEnumerable<string?> keys)
     {
         foreach (var key in keys)
@@ -35,8 +38,10 @@ internal sealed class KeyRedactor
         _lookup = _windows.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    /// <summary>Scrubs nothing.</summary>
     public static KeyRedactor None { get; } = new([]);
 
+    /// <summary>True when there is no key to scrub.</summary>
     public bool IsEmpty => _windows.Count == 0;
 
     /// <summary>The text with every key fragment of <see cref="MinimumLength"/> or more characters replaced by <see cref="Marker"/>.</summary>
@@ -80,5 +85,6 @@ internal sealed class KeyRedactor
         }
     }
 
+    /// <summary><see cref="Scrub"/>, passing null through.</summary>
     public string? ScrubOrNull(string? text) => text is null ? null : Scrub(text);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using CausalEval.Core;
-using CausalEval.Prompts.Agents;
+using CausalEval.Core.Agents;
 
 namespace CausalEval.Models.Providers;
 
@@ -10,10 +10,12 @@ namespace CausalEval.Models.Providers;
 /// <c>max_tokens</c> (default: the prompt template's), <c>seed</c> (default: one derived from each trial); the value
 /// <c>none</c> sends nothing for that setting, leaving the provider's default.
 /// </summary>
-internal static class ModelSpec
+public static class ModelSpec
 {
+    /// <summary>The settings a model id may carry.</summary>
     public static readonly IReadOnlyList<string> Keys = ["temperature", "max_tokens", "seed"];
 
+    /// <summary>Splits <c>name?key=value&amp;…</c> into the name and its settings; bad settings are bad input naming <paramref name="modelId"/>.</summary>
     public static (string Name, ModelSettings Settings) Parse(string rest, string modelId)
     {
         var question = rest.IndexOf('?');

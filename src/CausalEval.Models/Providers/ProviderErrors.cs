@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
-using CausalEval.Prompts.Agents;
 using Microsoft.Extensions.AI;
 
 namespace CausalEval.Models.Providers;
@@ -86,7 +85,7 @@ internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, Ti
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var meter = ChatCall.From(options)?.Meter;
+        var meter = ChatCall.From(options?.AdditionalProperties)?.Meter;
         ChatResponse response;
         List<ChatResponseUpdate>? updates = null;
         try

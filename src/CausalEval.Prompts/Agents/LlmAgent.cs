@@ -12,8 +12,25 @@ using Microsoft.SemanticKernel;
 namespace CausalEval.Prompts.Agents;
 
 /// <summary>What every LLM agent of a run shares: the prompt folder, the few-shot examples, the clock.</summary>
-internal sealed record LlmAgentSetup(PromptLibrary Prompts, ExpertExamples Examples, TimeProvider Time)
+public sealed record LlmAgentSetup
 {
+    internal LlmAgentSetup(PromptLibrary prompts, ExpertExamples examples, TimeProvider time)
+    {
+        Prompts = prompts;
+        Examples = examples;
+        Time = time;
+    }
+
+    /// <summary>The prompt templates and name lists.</summary>
+    public PromptLibrary Prompts { get; init; }
+
+    /// <summary>The few-shot examples (expert transcripts from each task's train split), shared by every agent of a run.</summary>
+    internal ExpertExamples Examples { get; init; }
+
+    /// <summary>The clock that times each call.</summary>
+    public TimeProvider Time { get; init; }
+
+    /// <summary>The templates of <paramref name="prompts"/>, the examples of each task's train split, the system clock.</summary>
     public static LlmAgentSetup Create(PromptLibrary prompts) => new(prompts, new ExpertExamples(), TimeProvider.System);
 }
 
@@ -24,7 +41,7 @@ internal sealed record LlmAgentSetup(PromptLibrary Prompts, ExpertExamples Examp
 /// Each step records the messages new at that step, the raw answer, both readings, usage as the provider billed it,
 /// the call's latency, and whether the answer came from the response cache (its tokens then count apart, at no cost).
 /// </summary>
-internal sealed class LlmAgent : IAgent
+public sealed class LlmAgent : IAgent
 {
     private static readonly Kernel Kernel = new();
 
@@ -38,6 +55,7 @@ internal sealed class LlmAgent : IAgent
     private NameMap? _names;
     private ImmutableArray<ShownExample> _examples = [];
 
+    /// <summary>An agent for one trial (<paramref name="context"/>) asking <paramref name="client"/>.</summary>
     public LlmAgent(IChatClient client, LlmAgentSetup setup, ModelSettings settings, TrialContext context)
     {
         _client = client;
@@ -46,13 +64,15 @@ internal sealed class LlmAgent : IAgent
         _context = context;
     }
 
+    /// <summary>Makes one agent per trial, all asking <paramref name="client"/> with <paramref name="settings"/>.</summary>
     public static AgentFactory Factory(IChatClient client, LlmAgentSetup setup, ModelSettings settings) =>
         context => new LlmAgent(client, setup, settings, context);
 
     /// <summary>The task family whose templates an episode uses.</summary>
-    public static string FamilyOf(TrialContext context) =>
+    internal static string FamilyOf(TrialContext context) =>
         context.Task?.Family ?? (context.Episode.Options.Evidence is null ? TaskDefinition.ExploreExploitFamily : TaskDefinition.PassiveExploitFamily);
 
+    /// <inheritdoc/>
     public async ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         if (_template is null)
@@ -81,13 +101,13 @@ internal sealed class LlmAgent : IAgent
         _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
         var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0,
             PromptCacheTokens: response.Usage?.CachedInputTokenCount ?? 0);
-        var cached = ChatCall.IsCached(response);
+        var cached = ChatCall.IsCached(response.AdditionalProperties);
         _context.Meter?.Add(cached ? usage.AsCached() : usage);
 
         var decision = new AgentDecision
         {
-            RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency, Cached = cached, Retries = ChatCall.Retries(response),
-            RetryReasons = [.. ChatCall.RetryReasons(response)],
+            RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency, Cached = cached, Retries = ChatCall.Retries(response.AdditionalProperties),
+            RetryReasons = [.. ChatCall.RetryReasons(response.AdditionalProperties)],
         };
         if (view.Phase == Phase.Structure)
         {

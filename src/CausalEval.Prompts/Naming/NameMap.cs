@@ -135,20 +135,28 @@ internal sealed class NameMap
 /// Variable naming schemes (an ablation factor): <c>letters</c> keeps the world's names (A, B, C…); <c>semantic</c> and
 /// <c>nonsense</c> draw names for each episode from the committed lists <c>prompts/names/&lt;scheme&gt;.txt</c>.
 /// </summary>
-internal static class NamingSchemes
+public static class NamingSchemes
 {
+    /// <summary>The world's own names (A, B, C…).</summary>
     public const string Letters = "letters";
+
+    /// <summary>Meaningful names drawn per episode.</summary>
     public const string Semantic = "semantic";
+
+    /// <summary>Meaningless pronounceable names drawn per episode.</summary>
     public const string Nonsense = "nonsense";
+
+    /// <summary>The scheme used when none is given.</summary>
     public const string Default = Letters;
 
+    /// <summary>Every scheme.</summary>
     public static readonly ImmutableArray<string> All = [Letters, Semantic, Nonsense];
 
     /// <summary>
     /// Names for one episode: letters keep the world's names; the other schemes draw distinct names from the list with a
     /// seed from (scheme, <paramref name="key"/>), so every model and prompt variant sees the same names for an episode.
     /// </summary>
-    public static NameMap For(string scheme, ImmutableArray<string> worldNames, IReadOnlyList<string>? list, string key)
+    internal static NameMap For(string scheme, ImmutableArray<string> worldNames, IReadOnlyList<string>? list, string key)
     {
         if (scheme == Letters)
         {

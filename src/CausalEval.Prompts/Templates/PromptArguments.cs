@@ -21,6 +21,11 @@ internal static class PromptArguments
     /// <summary>A change of at least this much from 0 counts as an effect in the examples' explanations (noise sd is 0.1).</summary>
     public const double EffectThreshold = 1.0;
 
+    /// <summary>The arguments of one rendering.</summary>
+    /// <param name="family">The task family (its templates read different arguments).</param>
+    /// <param name="view">What the agent may see of the episode so far.</param>
+    /// <param name="names">How the episode's variables are shown.</param>
+    /// <param name="examples">The few-shot examples, each with its own names.</param>
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
     public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<ShownExample> examples, IReadOnlyList<string> answers)
     {

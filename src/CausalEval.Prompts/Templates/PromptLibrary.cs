@@ -40,26 +40,31 @@ internal sealed record PromptTemplateEntry(string Family, string Variant, string
 /// equivalent JSON (<see cref="PromptTemplateConfig.FromJson(string)"/>); templates are made by SK's
 /// <see cref="IPromptTemplateFactory"/> contract with <see cref="HandlebarsPromptTemplateFactory"/>.
 /// </summary>
-internal sealed class PromptLibrary
+public sealed class PromptLibrary
 {
+    /// <summary>The environment variable naming another prompt folder.</summary>
     public const string EnvironmentVariable = "CAUSALEVAL_PROMPTS";
+    /// <summary>The prompt variant played when none is given.</summary>
     public const string DefaultVariant = "few-shot-explanations-reasoning";
 
     /// <summary>The variants every family ships, from least to most help.</summary>
     public static readonly ImmutableArray<string> StandardVariants = ["zero-shot", "few-shot", "few-shot-explanations", DefaultVariant];
 
+    /// <summary>The task families that have templates.</summary>
     public static readonly ImmutableArray<string> Families = [TaskDefinition.ExploreExploitFamily, TaskDefinition.PassiveExploitFamily];
 
     private readonly IPromptTemplateFactory _factory;
     private readonly ConcurrentDictionary<(string, string), PromptTemplateEntry> _templates = new();
     private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _names = new(StringComparer.Ordinal);
 
+    /// <summary>The templates under <paramref name="root"/> (a folder with one subfolder per family), rendered by <paramref name="factory"/> (default Handlebars).</summary>
     public PromptLibrary(string root, IPromptTemplateFactory? factory = null)
     {
         Root = root;
         _factory = factory ?? new HandlebarsPromptTemplateFactory();
     }
 
+    /// <summary>The prompt folder.</summary>
     public string Root { get; }
 
     /// <summary>$CAUSALEVAL_PROMPTS, else ./prompts (the repository's, from its root), else the copy next to the executable.</summary>
@@ -96,7 +101,7 @@ internal sealed class PromptLibrary
         }
     }
 
-    public PromptTemplateEntry Get(string family, string variant) => _templates.GetOrAdd((family, variant), key => Load(key.Item1, key.Item2));
+    internal PromptTemplateEntry Get(string family, string variant) => _templates.GetOrAdd((family, variant), key => Load(key.Item1, key.Item2));
 
     private PromptTemplateEntry Load(string family, string variant)
     {

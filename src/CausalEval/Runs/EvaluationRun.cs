@@ -122,7 +122,7 @@ internal sealed class EvaluationRun : IDisposable
             Providers = request.ProviderLimits,
             Models = request.ModelLimits,
             Prices = prices,
-            MaxResponseBytes = request.MaxResponseBytes ?? ProviderHttp.DefaultMaxResponseBytes,
+            MaxResponseBytes = request.MaxResponseBytes ?? new CallPolicy().MaxResponseBytes,
         }, request);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CausalEval.Runs;
 using CausalEval.Cli.Plans;
 using CausalEval.Core.Agents;
 using CausalEval.Models;
@@ -22,7 +23,7 @@ public class PlanTests
         {
             [ChatProviders.OpenAiKey] = "sk-test", [ChatProviders.AzureEndpoint] = "https://example.openai.azure.com", [ChatProviders.AzureKey] = "az-test",
         };
-        var models = new ModelCatalog([new BuiltinModelProvider(), .. ChatProviders.Create(new ProviderEnvironment(keys.GetValueOrDefault), () => LlmAgentSetup.Create(library))]);
+        var models = new ModelCatalog([new BuiltinModelProvider(), .. ChatModels.Providers(new ProviderEnvironment(keys.GetValueOrDefault), () => LlmAgentSetup.Create(library))]);
         var tasks = new Core.Tasks.TaskCatalog(Cli.Datasets).TaskIds();
         return new PlanChecks(tasks.Contains, v => PromptLibrary.Families.Any(f => library.Variants(f).Contains(v)), NamingSchemes.All, id => models.Resolve(id));
     }

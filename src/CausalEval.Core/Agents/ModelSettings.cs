@@ -1,4 +1,4 @@
-namespace CausalEval.Prompts.Agents;
+namespace CausalEval.Core.Agents;
 
 /// <summary>
 /// Sampling settings of a model (given with the model id, e.g. <c>openai/gpt-4o-mini?temperature=0.2&amp;max_tokens=512</c>).
@@ -8,7 +8,8 @@ namespace CausalEval.Prompts.Agents;
 /// <param name="MaxOutputTokens">Default: the template's <c>execution_settings.default.max_tokens</c>, else not sent.</param>
 /// <param name="Seed">An explicit seed; when null and <paramref name="SeedFromTrial"/>, each trial sends its own derived seed.</param>
 /// <param name="SeedFromTrial">Send a seed derived from the trial (reproducible per trial) unless a seed is given; <c>seed=none</c> turns it off.</param>
-internal sealed record ModelSettings(double? Temperature = 0, int? MaxOutputTokens = null, long? Seed = null, bool SeedFromTrial = true)
+public sealed record ModelSettings(double? Temperature = 0, int? MaxOutputTokens = null, long? Seed = null, bool SeedFromTrial = true)
 {
+    /// <summary>Temperature 0, the template's token limit, a seed per trial.</summary>
     public static readonly ModelSettings Default = new();
 }
