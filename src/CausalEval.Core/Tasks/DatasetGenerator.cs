@@ -93,9 +93,19 @@ public static class DatasetGenerator
 
     private static readonly ConditionalWeakTable<TaskDefinition, Dictionary<string, HashSet<string>>> ExcludedKeys = new();
 
+    private static readonly ConditionalWeakTable<TaskDefinition, Func<string, IEnumerable<Episode>?>> CommittedSplits = new();
+
+    /// <summary>
+    /// Where the committed splits of <paramref name="task"/> can be read (<paramref name="read"/>: split → its episodes, or
+    /// null), so that the keys a lower split must not draw come from the files instead of regenerating the splits above it
+    /// (which, for a held-out-link task, means thousands of rejected worlds). A file is used only when it is the split this
+    /// task generates — every episode's id and seed match and none is missing — else the split is generated.
+    /// </summary>
+    public static void UseCommittedSplits(TaskDefinition task, Func<string, IEnumerable<Episode>?> read) => CommittedSplits.AddOrUpdate(task, read);
+
     /// <summary>
     /// The keys a split must not draw: the committed splits it ranks below (validation below test, train below both),
-    /// generated once per task object.
+    /// read or generated once per task object.
     /// </summary>
     private static HashSet<string> Excluded(TaskDefinition task, string split)
     {
@@ -114,10 +124,40 @@ public static class DatasetGenerator
         {
             if (!cache.TryGetValue(split, out var keys))
             {
-                keys = [.. above.SelectMany(s => Generate(task, s)).Select(Key)];
+                keys = [.. above.SelectMany(s => Committed(task, s) ?? Generate(task, s)).Select(Key)];
                 cache[split] = keys;
             }
             return keys;
+        }
+    }
+
+    /// <summary>The committed episodes of a split when they are exactly what this task generates for it, else null.</summary>
+    private static List<Episode>? Committed(TaskDefinition task, string split)
+    {
+        if (!CommittedSplits.TryGetValue(task, out var read))
+        {
+            return null;
+        }
+        try
+        {
+            if (read(split) is not { } episodes)
+            {
+                return null;
+            }
+            var rule = task.Split(split);
+            var list = episodes.ToList();
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Id != $"{split}-{i:D4}" || list[i].Seed != (SplitMix64.Derive(rule.Seed, (ulong)i) & JsonSafeSeedMask))
+                {
+                    return null;
+                }
+            }
+            return list.Count == rule.Episodes ? list : null;
+        }
+        catch (InputException)
+        {
+            return null;
         }
     }
 

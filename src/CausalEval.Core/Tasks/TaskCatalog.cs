@@ -54,7 +54,13 @@ public sealed class TaskCatalog(string root)
             throw new InputException("--task", taskId, $"unknown task (known: {string.Join(", ", TaskIds())})");
         }
         var task = TaskJson.Load(path);
-        return task.Id == taskId ? task : throw new InputException(path, "id", $"'{task.Id}' does not match its folder '{taskId}'");
+        if (task.Id != taskId)
+        {
+            throw new InputException(path, "id", $"'{task.Id}' does not match its folder '{taskId}'");
+        }
+        // Train and validation episodes must differ from the committed splits above them: read those, not regenerate them.
+        DatasetGenerator.UseCommittedSplits(task, split => File.Exists(SplitPath(taskId, split)) ? ReadSplitFile(SplitPath(taskId, split)) : null);
+        return task;
     }
 
     public string TestSplitPath(string taskId) => Path.Combine(Root, taskId, TestFileName);
@@ -107,7 +113,9 @@ public sealed class TaskCatalog(string root)
     public static void WriteSplit(TaskDefinition task, string split, int? count, Stream output)
     {
         using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-        foreach (var episode in DatasetGenerator.Generate(task, split, count))
+        // A copy of the task, not tied to the committed files: what is written is what the generator alone makes (a file
+        // left from an earlier version must not decide which episodes a lower split excludes).
+        foreach (var episode in DatasetGenerator.Generate(task with { }, split, count))
         {
             writer.WriteLine(EpisodeJson.ToLine(episode, split));
         }

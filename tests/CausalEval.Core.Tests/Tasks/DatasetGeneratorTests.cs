@@ -93,6 +93,22 @@ public partial class DatasetGeneratorTests
     }
 
     [Fact]
+    public void ACommittedFileThatIsNotTheGeneratedSplit_IsIgnored_AndTheSplitRegenerated()
+    {
+        var task = Repo.Catalog.Load("explore-exploit-heldout-link") with { };
+        var reference = task with { };
+        // Not the test split (the validation episodes, as many): were it believed, validation would have to redraw its own episodes.
+        var wrong = Repo.Split(task.Id, "validation").ToList();
+        Assert.Equal(task.Split("test").Episodes, wrong.Count);
+        DatasetGenerator.UseCommittedSplits(task, split => split == "test" ? wrong : null);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(EpisodeJson.ToLine(DatasetGenerator.GenerateEpisode(reference, "validation", i), "validation"),
+                EpisodeJson.ToLine(DatasetGenerator.GenerateEpisode(task, "validation", i), "validation"));
+        }
+    }
+
+    [Fact]
     public void HeldOutRules_ValidationWorldsHaveTheMatteringLink_AndOnlyTheTestSubsets()
     {
         Assert.All(Repo.Split("explore-exploit-heldout-link", "validation"), e =>
