@@ -50,7 +50,7 @@ public static class CliApp
         catch (Exception ex) when (ex is Core.Running.RunFailedException or IOException or UnauthorizedAccessException)
         {
             // A full disk, a folder removed under the run: a clean failure with the reason, never a stack trace.
-            await stderr.WriteLineAsync($"error: {Models.ProviderEnvironment.Process.Redactor().Scrub(ex.Message)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {Models.Providers.ProviderEnvironment.Process.Redactor().Scrub(ex.Message)}").ConfigureAwait(false);
             return Failed;
         }
     }

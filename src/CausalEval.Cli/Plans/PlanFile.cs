@@ -136,7 +136,7 @@ internal static class PlanLoader
             Seed = reader.Field(root, "seed") is { } seed ? reader.UInt64(seed, "seed") : null,
             Concurrency = reader.Field(root, "concurrency") is { } concurrency ? reader.Int(concurrency, "concurrency", 1) : null,
             Out = reader.Field(root, "out") is { } output ? reader.PathValue(output, "out") : null,
-            OutOrigin = reader.Field(root, "out") is { } outNode ? $"{path}:{outNode.Start.Line}" : null,
+            OutOrigin = reader.Field(root, "out") is { } outNode ? $"{path}:{outNode.Line}" : null,
             PricesFile = reader.Field(root, "prices") is { } prices ? reader.PathValue(prices, "prices") : null,
         };
         if (plan.PricesFile is { } pricesFile && !File.Exists(pricesFile))

@@ -1,4 +1,5 @@
 using CausalEval.Core.Episodes;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Running;
 

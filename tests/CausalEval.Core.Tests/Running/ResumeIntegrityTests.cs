@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tests.Support;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Tests.Running;
 

@@ -3,6 +3,7 @@ using CausalEval.Core.Agents;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Core.Tests.Running;
 
