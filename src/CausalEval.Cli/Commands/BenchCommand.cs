@@ -31,6 +31,7 @@ internal static class BenchCommand
             command.Subcommands.Add(sub);
         }
         command.Subcommands.Add(RunBench.Create(console));
+        command.Subcommands.Add(ObserverBench.Create(console));
         command.SetAction(async (parse, cancellationToken) =>
         {
             var catalog = TaskCatalog.Locate(parse.GetValue(datasets));

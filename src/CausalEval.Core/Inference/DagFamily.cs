@@ -27,6 +27,11 @@ internal sealed class DagFamily
         EdgeCounts = edgeCounts;
         Effects = effects;
         Count = orders.Length;
+        PriorIndices = new ushort[Count];
+        for (var d = 0; d < Count; d++)
+        {
+            PriorIndices[d] = (ushort)(orders[d] * (n * (n - 1) / 2 + 1) + edgeCounts[d]);
+        }
         CodesPerNode = Pow3(n - 1);
         EffectBase = (1 << (n - 2)) * 2 + 1;
         ParentsOfCode = new sbyte[CodesPerNode * n][];
@@ -96,7 +101,10 @@ internal sealed class DagFamily
         return table;
     }
 
-    public int PriorIndex(int dag) => Orders[dag] * (Variables * (Variables - 1) / 2 + 1) + EdgeCounts[dag];
+    public int PriorIndex(int dag) => PriorIndices[dag];
+
+    /// <summary>[dag]: index into <see cref="LogPriorTable"/> (orders·(C(n,2) + 1) + edges).</summary>
+    public ushort[] PriorIndices { get; }
 
     /// <summary>The signed adjacency of one DAG, row-major [from·n + to].</summary>
     public sbyte[] Adjacency(int dag)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CausalEval.Core.Episodes;
 
@@ -35,7 +36,7 @@ public static class IdealObserver
     internal const double BoundMargin = 46;
 
     /// <summary>Posteriors this large are recomputed rather than updated one sample at a time.</summary>
-    internal const int IncrementalLimit = 200_000;
+    internal const int IncrementalLimit = 1_500_000;
 
     private const int ChunkSize = 1 << 15;
 
@@ -102,13 +103,15 @@ public static class IdealObserver
         return r;
     }
 
+    /// <summary>Σ_j table[j, code_j] for one DAG (the inner loop of every pass: no bounds checks).</summary>
     private static double DagTerm(byte[] codes, int dag, int n, int codesPerNode, double[] table)
     {
+        ref var code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(codes), dag * n);
+        ref var row = ref MemoryMarshal.GetArrayDataReference(table);
         var sum = 0.0;
-        var offset = dag * n;
         for (var j = 0; j < n; j++)
         {
-            sum += table[j * codesPerNode + codes[offset + j]];
+            sum += Unsafe.Add(ref row, j * codesPerNode + Unsafe.Add(ref code, j));
         }
         return sum;
     }
@@ -120,48 +123,58 @@ public static class IdealObserver
         var n = family.Variables;
         var codesPerNode = family.CodesPerNode;
         var codes = family.Codes;
+        var priorIndices = family.PriorIndices;
         var chunks = (family.Count + ChunkSize - 1) / ChunkSize;
 
-        var maxima = new double[chunks];
-        ForChunks(chunks, threads, k =>
+        // One pass writes every DAG's log weight; a second keeps those within KeepMargin of the best.
+        var logs = System.Buffers.ArrayPool<double>.Shared.Rent(family.Count);
+        try
         {
-            var max = double.NegativeInfinity;
-            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-            for (var d = k * ChunkSize; d < end; d++)
+            var maxima = new double[chunks];
+            ForChunks(chunks, threads, k =>
             {
-                var lw = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, table);
-                if (lw > max)
+                var max = double.NegativeInfinity;
+                var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+                for (var d = k * ChunkSize; d < end; d++)
                 {
-                    max = lw;
+                    var lw = logPrior[priorIndices[d]] + DagTerm(codes, d, n, codesPerNode, table);
+                    logs[d] = lw;
+                    if (lw > max)
+                    {
+                        max = lw;
+                    }
                 }
-            }
-            maxima[k] = max;
-        });
-        var best = maxima.Max();
-        var floor = best - KeepMargin;
-        var kept = new (List<int> Dags, List<double> Logs)[chunks];
-        ForChunks(chunks, threads, k =>
+                maxima[k] = max;
+            });
+            var best = maxima.Max();
+            var floor = best - KeepMargin;
+            var kept = new (List<int> Dags, List<double> Logs)[chunks];
+            ForChunks(chunks, threads, k =>
+            {
+                var dags = new List<int>();
+                var values = new List<double>();
+                var end = Math.Min(family.Count, (k + 1) * ChunkSize);
+                for (var d = k * ChunkSize; d < end; d++)
+                {
+                    if (logs[d] >= floor)
+                    {
+                        dags.Add(d);
+                        values.Add(logs[d]);
+                    }
+                }
+                kept[k] = (dags, values);
+            });
+            var allDags = kept.SelectMany(c => c.Dags).ToArray();
+            var allLogs = kept.SelectMany(c => c.Logs).ToArray();
+            var dropped = family.Count - allDags.Length;
+            // Each dropped DAG weighs less than e^(best − KeepMargin).
+            var logNeglect = dropped > 0 ? Math.Log(dropped) + floor : double.NegativeInfinity;
+            return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relativeNeglect: 0);
+        }
+        finally
         {
-            var dags = new List<int>();
-            var logs = new List<double>();
-            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-            for (var d = k * ChunkSize; d < end; d++)
-            {
-                var lw = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, table);
-                if (lw >= floor)
-                {
-                    dags.Add(d);
-                    logs.Add(lw);
-                }
-            }
-            kept[k] = (dags, logs);
-        });
-        var allDags = kept.SelectMany(c => c.Dags).ToArray();
-        var allLogs = kept.SelectMany(c => c.Logs).ToArray();
-        var dropped = family.Count - allDags.Length;
-        // Each dropped DAG weighs less than e^(best − KeepMargin).
-        var logNeglect = dropped > 0 ? Math.Log(dropped) + floor : double.NegativeInfinity;
-        return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relativeNeglect: 0);
+            System.Buffers.ArrayPool<double>.Shared.Return(logs);
+        }
     }
 
     private static void ForChunks(int chunks, int threads, Action<int> body)

@@ -233,33 +233,56 @@ public sealed class Posterior
         var n = Family.Variables;
         var b = Family.EffectBase;
         var offset = (b - 1) / 2;
-        var buckets = new Dictionary<int, double>();
         var effects = Family.Effects;
-        for (var i = 0; i < _dags.Length; i++)
+        // Outcome keys are rows of small integers in base b: b^(n−1) buckets (83,521 on 5 variables).
+        var size = 1;
+        for (var y = 1; y < n; y++)
         {
-            var row = (long)_dags[i] * n * n + x * n;
-            var key = 0;
-            for (var y = 0; y < n; y++)
+            size *= b;
+        }
+        var buckets = System.Buffers.ArrayPool<double>.Shared.Rent(size);
+        Array.Clear(buckets, 0, size);
+        var touched = new List<int>();
+        try
+        {
+            for (var i = 0; i < _dags.Length; i++)
             {
-                if (y != x)
+                var row = (long)_dags[i] * n * n + x * n;
+                var key = 0;
+                for (var y = 0; y < n; y++)
                 {
-                    key = key * b + effects[row + y] + offset;
+                    if (y != x)
+                    {
+                        key = key * b + effects[row + y] + offset;
+                    }
+                }
+                if (buckets[key] == 0)
+                {
+                    touched.Add(key);
+                }
+                buckets[key] += _probabilities[i];
+            }
+            touched.Sort(); // a fixed summation order
+            var total = 0.0;
+            foreach (var key in touched)
+            {
+                total += buckets[key];
+            }
+            var entropy = 0.0;
+            foreach (var key in touched)
+            {
+                var q = buckets[key] / total;
+                if (q > 0)
+                {
+                    entropy -= q * Math.Log2(q);
                 }
             }
-            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
-            slot += _probabilities[i];
+            return entropy + 0.0;
         }
-        var total = buckets.Values.Sum();
-        var entropy = 0.0;
-        foreach (var mass in buckets.Values)
+        finally
         {
-            if (mass > 0)
-            {
-                var q = mass / total;
-                entropy -= q * Math.Log2(q);
-            }
+            System.Buffers.ArrayPool<double>.Shared.Return(buckets);
         }
-        return entropy + 0.0;
     }
 
     /// <summary>The <paramref name="count"/> most probable DAGs (ties by enumeration order).</summary>
