@@ -17,6 +17,7 @@ internal static class DatasetsCommand
         command.Add(List(console));
         command.Add(Show(console));
         command.Add(Generate(console));
+        command.Add(ObserverPrecompute.Create(console));
         return command;
     }
 

@@ -25,6 +25,8 @@ public static class BuiltinAgents
                 _ => CorrelationalAgent.Instance),
             ["associative"] = ("explores like the expert, then exploits by the true observational regression slope (exact covariance, hidden root included; privileged)",
                 c => new AssociativeAgent(c.Episode.World)),
+            ["bayes"] = ("the ideal observer: exact posterior over the task's world family, the most informative experiments, a Bayes exploit",
+                BayesAgent.Create),
             ["training-support"] = ("optimal in the world without the held-out link: the best an agent knowing only the training structures can do",
                 c => TrainingSupportAgent.Create(c.Episode)),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);

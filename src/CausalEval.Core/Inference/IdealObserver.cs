@@ -216,7 +216,7 @@ public static class IdealObserver
             bestBound[k] = best;
         });
         var seedDag = bestBound.MaxBy(b => b.Bound).Dag;
-        var seed = setup.Exact(seedDag, logPrior[family.PriorIndex(seedDag)], new double[setup.PaddedRoots]);
+        var seed = setup.Exact(seedDag, logPrior[family.PriorIndex(seedDag)], new double[setup.PaddedRoots], double.NegativeInfinity);
 
         var results = new (List<int> Dags, List<double> Logs, long Pruned, double Found)[chunks];
         ForChunks(chunks, threads, k =>
@@ -240,7 +240,12 @@ public static class IdealObserver
                     pruned++;
                     continue;
                 }
-                var lw = setup.Exact(d, lp, scratch);
+                var lw = setup.Exact(d, lp, scratch, found - BoundMargin);
+                if (double.IsNaN(lw))
+                {
+                    pruned++; // bounded below the threshold before any exponential was taken
+                    continue;
+                }
                 if (lw > found)
                 {
                     found = lw;
@@ -291,6 +296,7 @@ public static class IdealObserver
         private readonly double[][] _featureTables;
         private readonly double[] _coefficients; // [feature·PaddedRoots + u]
         private readonly double[] _rootConstants; // [u]: log prior + Σ_g −½ n_g log(1 + |u_S|²)
+        private readonly double _logRoots;
 
         public RootSetup(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations)
         {
@@ -300,6 +306,7 @@ public static class IdealObserver
             var sigma2 = model.NoiseSd * model.NoiseSd;
             var roots = RootWeights.For(n, model.EdgeProbability);
             Roots = roots.Vectors.Length;
+            _logRoots = Math.Log(Roots);
             PaddedRoots = (Roots + Vector<double>.Count - 1) / Vector<double>.Count * Vector<double>.Count;
 
             var groups = observations.GroupBy(o => o.Intervened).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
@@ -430,14 +437,19 @@ public static class IdealObserver
 
         public int PaddedRoots { get; }
 
+
+
         /// <summary>Per (node, code): an upper bound on the DAG's log-likelihood, summed over nodes.</summary>
         public double[] BoundTable { get; }
 
         /// <summary>Per (node, code): the log-likelihood without the root (the residuals' independent part).</summary>
         public double[] NoHiddenTable { get; }
 
-        /// <summary>log prior + log-likelihood marginal over the root's weights.</summary>
-        public double Exact(int dag, double logPrior, double[] scratch)
+        /// <summary>
+        /// log prior + log-likelihood marginal over the root's weights; NaN when even max_u + log(#u) — an upper bound of
+        /// the sum over u — is below <paramref name="threshold"/> (then no exponential is taken).
+        /// </summary>
+        public double Exact(int dag, double logPrior, double[] scratch, double threshold)
         {
             var n = _family.Variables;
             var codesPerNode = _family.CodesPerNode;
@@ -469,6 +481,10 @@ public static class IdealObserver
                 {
                     max = exponents[u];
                 }
+            }
+            if (logPrior + baseTerm + max + _logRoots < threshold)
+            {
+                return double.NaN;
             }
             var floor = max - RootMargin;
             var sum = 0.0;

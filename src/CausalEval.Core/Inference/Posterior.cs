@@ -23,6 +23,7 @@ public sealed class Posterior
     private readonly double _logNeglect;
     private readonly double _relativeNeglect;
     private readonly double[]?[] _information;
+    private PosteriorSummary? _summary;
 
     private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
         double[] probabilities, double logEvidence, double logNeglect, double relativeNeglect)
@@ -169,29 +170,7 @@ public sealed class Posterior
 
     /// <summary>Posterior expectation of the target under each allowed action, and every maximiser (ties as the oracle's).</summary>
     public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
-    {
-        var t = IndexOf(target);
-        var actions = ImmutableArray.CreateBuilder<ScoredAction>();
-        foreach (var variable in variables)
-        {
-            if (variable == target)
-            {
-                continue;
-            }
-            var effect = ExpectedEffect(IndexOf(variable), t);
-            foreach (var value in values)
-            {
-                actions.Add(new ScoredAction(new Intervention(variable, value), value * effect + 0.0));
-            }
-        }
-        var all = actions.ToImmutable();
-        if (all.Length == 0)
-        {
-            return new Solution(target, all, []);
-        }
-        var best = all.Max(a => a.Expected);
-        return new Solution(target, all, [.. all.Where(a => ExploitOracle.AreTied(a.Expected, best))]);
-    }
+        => Summary().Exploit(target, variables, values);
 
     /// <summary>
     /// Entropy in bits of the posterior predictive over the noise-free outcome of <c>do(variable = value)</c>: the
@@ -217,15 +196,28 @@ public sealed class Posterior
     /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
     public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
         IEnumerable<string> variables, IReadOnlyList<double> values)
+        => Summary().Experiments(variables, values);
+
+    /// <summary>The posterior's means, informations, evidence and top hypotheses (computed once).</summary>
+    public PosteriorSummary Summary()
     {
-        var all = variables.SelectMany(v => values.Select(value => new ScoredExperiment(new Intervention(v, value), Information(v, value))))
-            .ToImmutableArray();
-        if (all.Length == 0)
+        if (_summary is { } done)
         {
-            return (all, []);
+            return done;
         }
-        var best = all.Max(e => e.Bits);
-        return (all, [.. all.Where(e => ExploitOracle.AreTied(e.Bits, best))]);
+        var n = Family.Variables;
+        var effects = new double[n * n];
+        for (var x = 0; x < n; x++)
+        {
+            for (var t = 0; t < n; t++)
+            {
+                effects[x * n + t] = x == t ? 0 : ExpectedEffect(x, t) + 0.0;
+            }
+        }
+        var bits = Enumerable.Range(0, n).Select(x => Information(Model.Variables[x], 1)).ToImmutableArray();
+        var summary = new PosteriorSummary(Model.Variables, [.. effects], bits, LogEvidence, Top(PosteriorSummary.TopCount));
+        _summary = summary;
+        return summary;
     }
 
     private double OutcomeEntropy(int x)

@@ -35,6 +35,16 @@ public sealed class ScoreTally
 
     public long InvalidActions { get; private set; }
 
+    /// <summary>The ideal observer's regret decomposition (DESIGN §1.6), over the trials it applies to.</summary>
+    public Mean EvidenceValue { get; private set; }
+
+    public Mean ExplorationRegret { get; private set; }
+
+    /// <summary>Like <see cref="Regret"/>, a trial without a valid exploit action counts as value 0 (its evidence value).</summary>
+    public Mean InferenceRegret { get; private set; }
+
+    public Mean ExploreEfficiency { get; private set; }
+
     public long ParseFailures { get; private set; }
 
     /// <summary>Agent decisions (transcript steps): the denominator of the invalid-answer rate.</summary>
@@ -68,6 +78,10 @@ public sealed class ScoreTally
         InvalidActions += s.InvalidActions;
         ParseFailures += s.ParseFailures;
         Decisions += trial.Decisions;
+        EvidenceValue = EvidenceValue.With(s.EvidenceValue);
+        ExplorationRegret = ExplorationRegret.With(s.ExplorationRegret);
+        InferenceRegret = InferenceRegret.With(s.InferenceRegret ?? s.EvidenceValue);
+        ExploreEfficiency = ExploreEfficiency.With(s.ExploreEfficiency);
     }
 
     /// <summary>Adds another group's sums (e.g. per-episode tallies into a task's).</summary>
@@ -86,6 +100,10 @@ public sealed class ScoreTally
         InvalidActions += other.InvalidActions;
         ParseFailures += other.ParseFailures;
         Decisions += other.Decisions;
+        EvidenceValue = EvidenceValue.With(other.EvidenceValue);
+        ExplorationRegret = ExplorationRegret.With(other.ExplorationRegret);
+        InferenceRegret = InferenceRegret.With(other.InferenceRegret);
+        ExploreEfficiency = ExploreEfficiency.With(other.ExploreEfficiency);
         InputTokens += other.InputTokens;
         OutputTokens += other.OutputTokens;
         Cost += other.Cost;

@@ -51,6 +51,12 @@ public static class TrialFields
         new("shd", ScoreKind.OptionalCount, s => s.Shd, (s, v) => s with { Shd = v is { } d ? (int)d : null }),
         new("invalid_actions", ScoreKind.Count, s => s.InvalidActions, (s, v) => s with { InvalidActions = (int)v!.Value }),
         new("parse_failures", ScoreKind.Count, s => s.ParseFailures, (s, v) => s with { ParseFailures = (int)v!.Value }),
+        new("evidence_value", ScoreKind.OptionalNumber, s => s.EvidenceValue, (s, v) => s with { EvidenceValue = v }),
+        new("exploration_regret", ScoreKind.OptionalNumber, s => s.ExplorationRegret, (s, v) => s with { ExplorationRegret = v }),
+        new("inference_regret", ScoreKind.OptionalNumber, s => s.InferenceRegret, (s, v) => s with { InferenceRegret = v }),
+        new("explore_information", ScoreKind.OptionalNumber, s => s.ExploreInformation, (s, v) => s with { ExploreInformation = v }),
+        new("best_information", ScoreKind.OptionalNumber, s => s.BestInformation, (s, v) => s with { BestInformation = v }),
+        new("explore_efficiency", ScoreKind.OptionalNumber, s => s.ExploreEfficiency, (s, v) => s with { ExploreEfficiency = v }),
     ];
 }
 

@@ -31,7 +31,7 @@ public static class TrialJson
         writer.WriteStartArray(TrialFields.Steps);
         foreach (var step in record.Transcript?.Steps ?? [])
         {
-            WriteStep(writer, step, episode);
+            WriteStep(writer, step, episode, record.Observer);
         }
         writer.WriteEndArray();
         if (record.Scores is { } scores)
@@ -62,7 +62,7 @@ public static class TrialJson
         writer.WriteEndObject();
     }
 
-    private static void WriteStep(Utf8JsonWriter writer, StepRecord step, Episode episode)
+    private static void WriteStep(Utf8JsonWriter writer, StepRecord step, Episode episode, Inference.ObserverAnalysis? observer)
     {
         var decision = step.Decision;
         writer.WriteStartObject();
@@ -137,7 +137,37 @@ public static class TrialJson
         {
             writer.WriteStrings("retry_reasons", decision.RetryReasons);
         }
+        WriteObserver(writer, step, observer);
         writer.WriteEndObject();
+    }
+
+    /// <summary>The ideal observer at this step: bits of the chosen and the best experiment, or the Bayes exploit.</summary>
+    private static void WriteObserver(Utf8JsonWriter writer, StepRecord step, Inference.ObserverAnalysis? observer)
+    {
+        if (observer is null)
+        {
+            return;
+        }
+        if (step.Phase == Phase.Explore && observer.Steps.FirstOrDefault(s => s.Step == step.Index) is { } information)
+        {
+            writer.WriteStartObject("information");
+            writer.WriteNumber("chosen", information.Chosen);
+            writer.WriteNumber("best", information.Best);
+            writer.WriteEndObject();
+        }
+        else if (step.Phase == Phase.Exploit)
+        {
+            writer.WriteStartArray("bayes_exploit");
+            foreach (var action in observer.BayesExploit)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("variable", action.Action.Variable);
+                writer.WriteNumber("value", action.Action.Value);
+                writer.WriteNumber("expected", action.Expected);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
     }
 
     private static void WriteEdges(Utf8JsonWriter writer, string name, System.Collections.Immutable.ImmutableArray<Worlds.DirectedLink>? edges)

@@ -55,4 +55,8 @@ public sealed record TrialRecord(
     TimeSpan Latency,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
-    TrialError? Error);
+    TrialError? Error)
+{
+    /// <summary>The ideal observer's view of the trial (per-step information, Bayes exploit); null when not computed.</summary>
+    public Inference.ObserverAnalysis? Observer { get; init; }
+}

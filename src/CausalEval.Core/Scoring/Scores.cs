@@ -37,10 +37,32 @@ public readonly record struct Scores
     public int InvalidActions { get; init; }
 
     public int ParseFailures { get; init; }
+
+    /// <summary>
+    /// True value of the ideal observer's exploit given exactly the evidence this agent saw (mean over tied Bayes
+    /// exploits; DESIGN §1.6); null where exact inference does not reach (more than 5 variables).
+    /// </summary>
+    public double? EvidenceValue { get; init; }
+
+    /// <summary><c>OptimalValue − EvidenceValue</c>: what the agent's evidence cost it (0 when it settled the question).</summary>
+    public double? ExplorationRegret { get; init; }
+
+    /// <summary><c>EvidenceValue − ExploitValue</c>: what its reasoning from that evidence cost it (can be negative).</summary>
+    public double? InferenceRegret { get; init; }
+
+    /// <summary>Bits of information of the experiments chosen, summed over the explore steps (invalid steps count 0).</summary>
+    public double? ExploreInformation { get; init; }
+
+    /// <summary>Bits of the most informative allowed experiment at each explore step, summed.</summary>
+    public double? BestInformation { get; init; }
+
+    /// <summary><c>ExploreInformation / BestInformation</c>; null without explore steps or when nothing was left to learn.</summary>
+    public double? ExploreEfficiency { get; init; }
 }
 
 /// <summary>Everything a scorer may use: the episode (with the true world and its solution) and the transcript.</summary>
-public sealed record ScoringInput(Episode Episode, EpisodeTranscript Transcript);
+/// <param name="Task">The task the episode comes from: the family the ideal observer reasons over (null: the episode's shape).</param>
+public sealed record ScoringInput(Episode Episode, EpisodeTranscript Transcript, Tasks.TaskDefinition? Task = null);
 
 /// <summary>Computes some of the scores and returns the sheet with them filled in.</summary>
 public interface IScorer
@@ -59,6 +81,9 @@ public static class EpisodeScoring
         new StructureScorer(),
         new ValidityScorer(),
     ];
+
+    /// <summary>The standard scorers and the ideal observer's (what a run's trials are scored by).</summary>
+    public static readonly IReadOnlyList<IScorer> WithObserver = [.. Default, new Inference.ObserverScorer()];
 
     public static Scores Score(ScoringInput input, IReadOnlyList<IScorer>? scorers = null)
     {

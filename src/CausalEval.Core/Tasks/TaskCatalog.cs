@@ -81,6 +81,8 @@ public sealed class TaskCatalog(string root)
 
     public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null)
     {
+        // The ideal observer's precomputed posteriors for this split, when shipped beside it (observer-<split>.jsonl).
+        Inference.ObserverCache.LoadPrecomputed(path);
         if (!File.Exists(path))
         {
             throw new InputException(path, "$", "the dataset file does not exist (run `causaleval datasets generate <id>`)");

@@ -43,6 +43,12 @@ internal sealed record LeaderboardRow
     public ConfidenceInterval Normalized { get; init; } = ConfidenceInterval.Undefined;
     public ConfidenceInterval OptimalRate { get; init; } = ConfidenceInterval.Undefined;
     public double? Regret { get; init; }
+
+    /// <summary>The ideal observer's decomposition of the regret (DESIGN §1.6), with 95% cluster-bootstrap intervals.</summary>
+    public ConfidenceInterval ExplorationRegret { get; init; } = ConfidenceInterval.Undefined;
+    public ConfidenceInterval InferenceRegret { get; init; } = ConfidenceInterval.Undefined;
+    public double? EvidenceValue { get; init; }
+    public double? ExploreEfficiency { get; init; }
     public double? Coverage { get; init; }
     public double? StructureF1 { get; init; }
     public double? Shd { get; init; }
@@ -96,6 +102,15 @@ internal static class LeaderboardAnalysis
             return StatisticalTie.ByPairedDifference(Pairing.Difference(first, second)) ? TieRule.Paired : TieRule.None;
         }
         return StatisticalTie.ByIntervalOverlap(above.Normalized, row.Normalized) ? TieRule.Overlap : TieRule.None;
+    }
+
+    /// <summary>A mean score's interval, resampling episodes whole; undefined when no trial has the score.</summary>
+    private static ConfidenceInterval MeanInterval(List<(EpisodeRef Episode, EpisodeCell Cell)> cells, Func<EpisodeCell, ScoreTally.Mean> mean)
+    {
+        var withScore = cells.Where(c => mean(c.Cell).Count > 0).ToArray();
+        return withScore.Length == 0
+            ? ConfidenceInterval.Undefined
+            : Bootstrap.FromClusterTotals([.. withScore.Select(c => mean(c.Cell).Sum)], [.. withScore.Select(c => (int)mean(c.Cell).Count)]);
     }
 
     /// <summary>NaN sorts last.</summary>
@@ -154,6 +169,10 @@ internal static class LeaderboardAnalysis
                 : clustered ? Bootstrap.FromClusterTotals([.. cells.Select(c => (double)c.Cell.OptimalSum)], [.. cells.Select(c => c.Cell.Scored)])
                 : WilsonInterval.Compute(sums.OptimalSum, sums.Scored),
             Regret = sums.Regret,
+            ExplorationRegret = MeanInterval(cells, c => c.Sums.ExplorationRegret),
+            InferenceRegret = MeanInterval(cells, c => c.Sums.InferenceRegret),
+            EvidenceValue = sums.EvidenceValue.Value,
+            ExploreEfficiency = sums.ExploreEfficiency.Value,
             Coverage = sums.Coverage.Value,
             StructureF1 = sums.StructureF1.Value,
             Shd = sums.Shd.Value,

@@ -32,4 +32,7 @@ internal sealed record ReportModel(
     public bool HasNamings => Overall.Any(r => r.Entry.Naming is not null);
 
     public bool HasStructure => Overall.Any(r => r.StructureF1 is not null);
+
+    /// <summary>Some trials carry the ideal observer's regret decomposition.</summary>
+    public bool HasObserver => Overall.Any(r => r.EvidenceValue is not null);
 }

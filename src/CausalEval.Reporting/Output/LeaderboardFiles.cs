@@ -16,6 +16,10 @@ internal static class LeaderboardFiles
         + "else the same cluster bootstrap over episodes (the episode is the unit, so repeated epochs do not narrow it). "
         + "regret = mean optimal value − exploit value; coverage = mean share of cued variables explored; structure F1 = directed-edge F1. "
         + "parse fail / invalid = share of the agent's answers that could not be read / were not allowed. "
+        + "explore regret = optimal value − evidence value, where the evidence value is the true value of the ideal observer's exploit given "
+        + "exactly the evidence the entry saw; infer regret = evidence value − exploit value (the two sum to regret; an entry loses by "
+        + "exploring when the first is large, by reasoning when the second is), both with 95% bootstrap intervals over episodes; explore eff. = "
+        + "bits of information of the experiments chosen ÷ bits of the best experiment available at each step. "
         + "A trial without a valid exploit action counts as normalized 0 (regret = optimal value); trials that ended in an error have no scores and are "
         + "counted in trials but not in the means. Latency is per trial, p50 / p95.";
 
@@ -73,6 +77,12 @@ internal static class LeaderboardFiles
         string[] numeric = ["normalized [95% CI]", "optimal [95% CI]", "regret", "coverage"];
         header.AddRange(numeric);
         right.AddRange(numeric.Select(_ => true));
+        if (model.HasObserver)
+        {
+            string[] observer = ["explore regret [95% CI]", "infer regret [95% CI]", "explore eff."];
+            header.AddRange(observer);
+            right.AddRange(observer.Select(_ => true));
+        }
         if (model.HasStructure)
         {
             header.Add("structure F1");
@@ -93,6 +103,10 @@ internal static class LeaderboardFiles
                 cells.Add(row.Entry.Naming ?? Format.Missing);
             }
             cells.AddRange([Format.Interval(row.Normalized), Format.Interval(row.OptimalRate), Format.Score(row.Regret), Format.Score(row.Coverage)]);
+            if (model.HasObserver)
+            {
+                cells.AddRange([Format.Interval(row.ExplorationRegret), Format.SignedInterval(row.InferenceRegret), Format.Score(row.ExploreEfficiency)]);
+            }
             if (model.HasStructure)
             {
                 cells.Add(Format.Score(row.StructureF1));
@@ -118,6 +132,8 @@ internal static class LeaderboardFiles
         "normalized", "normalized_ci_lower", "normalized_ci_upper", "optimal_rate", "optimal_ci_lower", "optimal_ci_upper",
         "regret", "explore_coverage", "structure_f1", "shd", "parse_failure_rate", "invalid_action_rate",
         "input_tokens", "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms",
+        "evidence_value", "exploration_regret", "exploration_regret_ci_lower", "exploration_regret_ci_upper",
+        "inference_regret", "inference_regret_ci_lower", "inference_regret_ci_upper", "explore_efficiency",
     ];
 
     /// <summary>One row per entry overall (scope <c>overall</c>) and per task (scope = task id). tied_with_above: paired, overlap or empty.</summary>
@@ -139,6 +155,8 @@ internal static class LeaderboardFiles
         Format.Csv(r.Regret), Format.Csv(r.Coverage), Format.Csv(r.StructureF1), Format.Csv(r.Shd),
         Format.Csv(r.ParseFailureRate), Format.Csv(r.InvalidActionRate),
         Long(r.InputTokens), Long(r.OutputTokens), Format.Csv(r.Cost), Format.Csv(r.LatencyP50Ms), Format.Csv(r.LatencyP95Ms),
+        Format.Csv(r.EvidenceValue), Format.Csv(r.ExplorationRegret.Estimate), Format.Csv(r.ExplorationRegret.Lower), Format.Csv(r.ExplorationRegret.Upper),
+        Format.Csv(r.InferenceRegret.Estimate), Format.Csv(r.InferenceRegret.Lower), Format.Csv(r.InferenceRegret.Upper), Format.Csv(r.ExploreEfficiency),
     ];
 
     private static string Long(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -47,7 +47,7 @@ public class BuiltinAgentSuiteTests
     [Fact]
     public void TheReferenceAgentsAreRegistered()
     {
-        Assert.Equal(["associative", "correlational", "expert", "optimal", "random", "training-support"], BuiltinAgents.All.Keys);
+        Assert.Equal(["associative", "bayes", "correlational", "expert", "optimal", "random", "training-support"], BuiltinAgents.All.Keys);
     }
 
     [Theory]

@@ -1,0 +1,29 @@
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Inference;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Agents;
+
+/// <summary>
+/// <c>builtin/bayes</c>, the ideal observer as a player (DESIGN §1.6): each explore step runs the most informative
+/// allowed experiment under its exact posterior (ties: variable order, then value order), the exploit step a Bayes
+/// exploit given everything it has seen, and the structure answer is the most probable DAG. It reads only the episode's
+/// view (passive evidence and its own observations) and the task's family, never the true world.
+/// </summary>
+internal sealed class BayesAgent(ObserverModel model) : IAgent
+{
+    public static IAgent Create(TrialContext context)
+        => ObserverScoring.ModelFor(context.Episode, context.Task) is { } model ? new BayesAgent(model) : new ExpertAgent();
+
+    public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+    {
+        var brief = view.Brief;
+        var summary = ObserverCache.Summary(model, ObserverScoring.EvidenceBefore(brief, view.History, view.History.Count));
+        return view.Phase switch
+        {
+            Phase.Explore => new(AgentDecision.Act(summary.Experiments(brief.ExploreVariables, brief.AllowedValues).Best[0].Experiment)),
+            Phase.Exploit => new(AgentDecision.Act(summary.Exploit(view.Target!, brief.ExploitVariables(view.Target!), brief.AllowedValues).Optimal[0].Action)),
+            _ => new(AgentDecision.Answer([.. summary.Top[0].Edges.Select(e => new DirectedLink(e.From, e.To))])),
+        };
+    }
+}

@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Json;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Core.Inference;
+
+/// <summary>
+/// Posteriors shared across a process: every agent of an episode that saw the same evidence (the same experiments give
+/// the same observations, since noise depends on the episode) gets the same posterior, and a posterior one sample longer
+/// is an update of the cached shorter one. Passive splits can ship precomputed summaries (<c>observer-&lt;split&gt;.jsonl</c>
+/// next to the split, keyed by episode id and evidence hash), which are used instead of the hidden root's seconds-long pass.
+/// </summary>
+public static class ObserverCache
+{
+    /// <summary>Posteriors are evicted oldest first once they hold more DAGs than this together (about 60 MB).</summary>
+    private const long MaxCachedDags = 5_000_000;
+
+    private static readonly ConcurrentDictionary<string, Lazy<Posterior>> Posteriors = new(StringComparer.Ordinal);
+    private static readonly ConcurrentQueue<string> Order = new();
+    private static readonly ConcurrentDictionary<string, PosteriorSummary> Precomputed = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, bool> LoadedFiles = new(StringComparer.Ordinal);
+    private static long _cachedDags;
+
+    /// <summary>Cores a posterior pass may use.</summary>
+    public static int Threads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>The file of precomputed summaries next to a split file (<c>test.jsonl</c> → <c>observer-test.jsonl</c>).</summary>
+    public static string PrecomputedPath(string splitPath)
+        => Path.Combine(Path.GetDirectoryName(splitPath) ?? ".", "observer-" + Path.GetFileName(splitPath));
+
+    /// <summary>A canonical text of the family and the samples (values in round-trip form).</summary>
+    public static string Key(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    {
+        var text = new StringBuilder();
+        text.Append(string.Join(",", model.Variables)).Append('|').Append(model.HiddenConfounder ? 'h' : 'o').Append('|')
+            .Append(model.EdgeProbability.ToString("R", CultureInfo.InvariantCulture)).Append('|')
+            .Append(model.NoiseSd.ToString("R", CultureInfo.InvariantCulture));
+        foreach (var sample in samples)
+        {
+            text.Append(';');
+            if (sample.Intervention is { } action)
+            {
+                text.Append(action.Variable).Append('=').Append(action.Value.ToString("R", CultureInfo.InvariantCulture));
+            }
+            text.Append(':');
+            foreach (var value in sample.Values)
+            {
+                text.Append(value.ToString("R", CultureInfo.InvariantCulture)).Append(',');
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The evidence hash precomputed summaries are keyed by: sha256 of <see cref="Key"/>, 16 hex digits.</summary>
+    public static string Hash(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key(model, samples))))[..16];
+
+    /// <summary>The posterior summary for this evidence: precomputed when shipped, else from the (cached) posterior.</summary>
+    public static PosteriorSummary Summary(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    {
+        if (!Precomputed.IsEmpty && Precomputed.TryGetValue(Hash(model, samples), out var shipped))
+        {
+            return shipped;
+        }
+        return Posterior(model, samples).Summary();
+    }
+
+    /// <summary>The exact posterior, shared: an update of the cached posterior of all samples but the last when there is one.</summary>
+    public static Posterior Posterior(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    {
+        if (samples.Count == 0)
+        {
+            return IdealObserver.Infer(model, [], Threads); // the prior is cached by the engine
+        }
+        var key = Key(model, samples);
+        var created = false;
+        var lazy = Posteriors.GetOrAdd(key, _ =>
+        {
+            created = true;
+            return new Lazy<Posterior>(() => Compute(model, samples), LazyThreadSafetyMode.ExecutionAndPublication);
+        });
+        var posterior = lazy.Value;
+        if (created)
+        {
+            Order.Enqueue(key);
+            Interlocked.Add(ref _cachedDags, posterior.Support);
+            Evict();
+        }
+        return posterior;
+    }
+
+    private static Posterior Compute(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    {
+        var prefix = samples.Take(samples.Count - 1).ToArray();
+        if (!model.HiddenConfounder && (prefix.Length == 0 || Posteriors.ContainsKey(Key(model, prefix))))
+        {
+            return Posterior(model, prefix).Update(samples[^1], Threads);
+        }
+        return IdealObserver.Infer(model, samples, Threads);
+    }
+
+    private static void Evict()
+    {
+        while (Interlocked.Read(ref _cachedDags) > MaxCachedDags && Order.TryDequeue(out var oldest))
+        {
+            if (Posteriors.TryRemove(oldest, out var gone) && gone.IsValueCreated)
+            {
+                Interlocked.Add(ref _cachedDags, -gone.Value.Support);
+            }
+        }
+    }
+
+    /// <summary>Registers the precomputed summaries of a split file, once per file (no file: nothing to do).</summary>
+    public static void LoadPrecomputed(string splitPath)
+    {
+        var path = PrecomputedPath(splitPath);
+        if (!File.Exists(path) || !LoadedFiles.TryAdd(Path.GetFullPath(path), true))
+        {
+            return;
+        }
+        foreach (var (_, hash, summary) in ReadFile(path))
+        {
+            Precomputed[hash] = summary;
+        }
+    }
+
+    /// <summary>Reads a precomputed file: (episode id, evidence hash, summary) per line; a malformed line is bad input.</summary>
+    public static IEnumerable<(string Episode, string Hash, PosteriorSummary Summary)> ReadFile(string path)
+    {
+        var number = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+            var line = JsonRead.Parse($"{path}:{number}", text).Object();
+            var variables = line.Required("variables").Array().Select(v => v.String()).ToImmutableArray();
+            var top = line.Required("top").Array().Select(h => new WeightedHypothesis(
+                [.. h.Required("edges").Array().Select(e =>
+                {
+                    var parts = e.Array();
+                    return new Edge(parts[0].String(), parts[1].String(), parts[2].Number());
+                })],
+                h.Required("probability").Number())).ToImmutableArray();
+            var summary = new PosteriorSummary(
+                variables,
+                [.. line.Required("expected_effects").Array().Select(v => v.Number())],
+                [.. line.Required("information").Array().Select(v => v.Number())],
+                line.Required("log_evidence").Number(),
+                top);
+            yield return (line.Required("episode").String(), line.Required("evidence").String(), summary);
+        }
+    }
+
+    /// <summary>One line of a precomputed file.</summary>
+    public static string ToLine(string episodeId, string hash, PosteriorSummary summary)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("episode", episodeId);
+            writer.WriteString("evidence", hash);
+            writer.WriteStartArray("variables");
+            foreach (var v in summary.Variables)
+            {
+                writer.WriteStringValue(v);
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("expected_effects");
+            foreach (var e in summary.ExpectedEffects)
+            {
+                writer.WriteNumberValue(e);
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("information");
+            foreach (var b in summary.InformationBits)
+            {
+                writer.WriteNumberValue(b);
+            }
+            writer.WriteEndArray();
+            writer.WriteNumber("log_evidence", summary.LogEvidence);
+            writer.WriteStartArray("top");
+            foreach (var h in summary.Top)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("probability", h.Probability);
+                writer.WriteStartArray("edges");
+                foreach (var e in h.Edges)
+                {
+                    writer.WriteStartArray();
+                    writer.WriteStringValue(e.From);
+                    writer.WriteStringValue(e.To);
+                    writer.WriteNumberValue(e.Weight);
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
