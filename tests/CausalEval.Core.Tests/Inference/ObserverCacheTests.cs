@@ -1,0 +1,64 @@
+using CausalEval.Core.Inference;
+using CausalEval.Core.Tasks;
+using CausalEval.Core.Tests.Support;
+
+namespace CausalEval.Core.Tests.Inference;
+
+public class ObserverCacheTests
+{
+    private const string Observational = "passive-exploit-observational";
+
+    [Fact]
+    public void PrecomputedFile_CoversEveryTestEpisodeWithItsEvidenceHash()
+    {
+        var task = Repo.Catalog.Load(Observational);
+        var path = ObserverCache.PrecomputedPath(Repo.TestSplitPath(Observational));
+        var entries = ObserverCache.ReadFile(path).ToDictionary(e => e.Episode, e => e.Hash, StringComparer.Ordinal);
+
+        var episodes = Repo.TestSplit(Observational);
+        Assert.Equal(episodes.Count, entries.Count);
+        Assert.All(episodes, e =>
+            Assert.Equal(ObserverCache.Hash(ObserverScoring.ModelFor(e, task)!, e.Options.Evidence!.Samples), entries[e.Id]));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(137)]
+    public void PrecomputedFile_EntryEqualsTheEngineRecomputingIt(int index)
+    {
+        var task = Repo.Catalog.Load(Observational);
+        var episode = Repo.TestSplit(Observational)[index];
+        var shipped = ObserverCache.ReadFile(ObserverCache.PrecomputedPath(Repo.TestSplitPath(Observational)))
+            .Single(e => e.Episode == episode.Id).Summary;
+
+        var model = ObserverScoring.ModelFor(episode, task)!;
+        var recomputed = IdealObserver.Infer(model, episode.Options.Evidence!.Samples, threads: 2).Summary();
+
+        Assert.Equal(recomputed.LogEvidence, shipped.LogEvidence, 9);
+        for (var i = 0; i < recomputed.ExpectedEffects.Length; i++)
+        {
+            Assert.Equal(recomputed.ExpectedEffects[i], shipped.ExpectedEffects[i], 12);
+        }
+        for (var i = 0; i < recomputed.InformationBits.Length; i++)
+        {
+            Assert.Equal(recomputed.InformationBits[i], shipped.InformationBits[i], 12);
+        }
+        Assert.Equal(recomputed.Top[0].Probability, shipped.Top[0].Probability, 12);
+        Assert.Equal(recomputed.Top[0].Edges, shipped.Top[0].Edges);
+    }
+
+    [Fact]
+    public void Posterior_AnUpdateOfACachedPrefix_EqualsInferringAtOnce()
+    {
+        var samples = IdealObserverTests.Draw(5, hidden: false, 0.1, 77, 0, 3);
+        var model = new ObserverModel(["A", "B", "C", "D", "E"], false, 2.0 / 3.0, 0.1);
+        ObserverCache.Posterior(model, samples[..2]);
+
+        var cached = ObserverCache.Posterior(model, samples);
+        var direct = IdealObserver.Infer(model, samples);
+
+        Assert.Same(cached, ObserverCache.Posterior(model, samples));
+        Assert.Equal(direct.LogEvidence, cached.LogEvidence, 9);
+        Assert.Equal(direct.Summary().ExpectedEffects, cached.Summary().ExpectedEffects, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+}
