@@ -43,8 +43,10 @@ public class ObserverCacheTests
         {
             Assert.Equal(recomputed.InformationBits[i], shipped.InformationBits[i], 12);
         }
+        // Top hypotheses can tie (sign-symmetric worlds): the shipped best is one of the recomputed ones at its probability.
         Assert.Equal(recomputed.Top[0].Probability, shipped.Top[0].Probability, 12);
-        Assert.Equal(recomputed.Top[0].Edges, shipped.Top[0].Edges);
+        static string Key(WeightedHypothesis h) => string.Join(",", h.Edges.Select(e => $"{e.From}{e.To}{e.Weight}"));
+        Assert.Contains(recomputed.Top, h => Key(h) == Key(shipped.Top[0]) && Math.Abs(h.Probability - shipped.Top[0].Probability) < 1e-12);
     }
 
     [Fact]
