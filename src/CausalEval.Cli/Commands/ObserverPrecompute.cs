@@ -33,7 +33,7 @@ internal static class ObserverPrecompute
                 {
                     continue;
                 }
-                var summary = IdealObserver.Infer(model, evidence.Samples, ObserverCache.Threads).Summary();
+                var summary = IdealObserver.Infer(model, evidence.Samples, Environment.ProcessorCount).Summary();
                 lines.Add(ObserverCache.ToLine(episode.Id, ObserverCache.Hash(model, evidence.Samples), summary));
                 if (lines.Count % 10 == 0)
                 {

@@ -19,9 +19,12 @@ internal sealed class DagFamily
 
     private static readonly ConcurrentDictionary<int, Lazy<DagFamily>> Cache = new();
 
+    private readonly Lazy<DagIndex> _index;
+
     private DagFamily(int n, byte[] codes, byte[] orders, byte[] edgeCounts, sbyte[] effects)
     {
         Variables = n;
+        _index = new Lazy<DagIndex>(() => DagIndex.Build(this));
         Codes = codes;
         Orders = orders;
         EdgeCounts = edgeCounts;
@@ -34,6 +37,7 @@ internal sealed class DagFamily
         }
         CodesPerNode = Pow3(n - 1);
         EffectBase = (1 << (n - 2)) * 2 + 1;
+        (OutcomeIds, OutcomeCounts) = NumberOutcomes(n, Count, effects, EffectBase);
         ParentsOfCode = new sbyte[CodesPerNode * n][];
         for (var j = 0; j < n; j++)
         {
@@ -45,6 +49,9 @@ internal sealed class DagFamily
     }
 
     public int Variables { get; }
+
+    /// <summary>The trie over the DAGs' parent codes that branch-and-bound passes walk (built on first use).</summary>
+    public DagIndex Index => _index.Value;
 
     public int Count { get; }
 
@@ -65,6 +72,15 @@ internal sealed class DagFamily
 
     /// <summary>2·2^(n−2) + 1: a base in which a row of total effects is a unique integer key.</summary>
     public int EffectBase { get; }
+
+    /// <summary>
+    /// [dag·n + x]: the outcome of an experiment on x in that DAG — its row TE[x→·] — numbered among the distinct rows
+    /// the family has for x, so the posterior predictive over outcomes is a small array per x (cache-resident).
+    /// </summary>
+    public ushort[] OutcomeIds { get; }
+
+    /// <summary>[x]: distinct rows TE[x→·] in the family.</summary>
+    public int[] OutcomeCounts { get; }
 
     /// <summary>[j·CodesPerNode + code]: the weight of each node i on node j (0 for j itself and non-parents), length n.</summary>
     public sbyte[][] ParentsOfCode { get; }
@@ -122,53 +138,57 @@ internal sealed class DagFamily
         return adjacency;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // run once per process: straight to optimised code
     private static DagFamily Enumerate(int n)
     {
         // First the unsigned DAGs (parent masks, linear extensions, a topological order), then 2^|E| signings each.
         var full = (1 << n) - 1;
         var maskCount = 1 << (n - 1);
-        var tuples = 1;
-        for (var j = 0; j < n; j++)
-        {
-            tuples *= maskCount;
-        }
         var unsigned = new List<(int[] Masks, int Orders, int[] Topological)>();
         var linear = new int[1 << n];
         var total = 0L;
-        for (var t = 0; t < tuples; t++)
+        var candidate = new int[n];
+        Assign(0);
+
+        // Parent masks node by node; a cycle among the nodes assigned so far rules out every completion at once.
+        void Assign(int j)
         {
-            var masks = new int[n];
-            var rest = t;
-            for (var j = 0; j < n; j++)
+            var prefix = (1 << (j + 1)) - 1;
+            for (var m = 0; m < maskCount; m++)
             {
-                masks[j] = Expand(rest % maskCount, j);
-                rest /= maskCount;
-            }
-            // Linear extensions by dynamic programming over prefixes: ways[S ∪ {v}] += ways[S] when pa(v) ⊆ S.
-            Array.Clear(linear);
-            linear[0] = 1;
-            for (var s = 0; s < full; s++)
-            {
-                if (linear[s] == 0)
+                candidate[j] = Expand(m, j);
+                if (!Acyclic(candidate, j + 1, prefix))
                 {
                     continue;
                 }
-                for (var v = 0; v < n; v++)
+                if (j < n - 1)
                 {
-                    if ((s & (1 << v)) == 0 && (masks[v] & ~s) == 0)
+                    Assign(j + 1);
+                    continue;
+                }
+                var masks = (int[])candidate.Clone();
+                // Linear extensions by dynamic programming over prefixes: ways[S ∪ {v}] += ways[S] when pa(v) ⊆ S.
+                Array.Clear(linear);
+                linear[0] = 1;
+                for (var s = 0; s < full; s++)
+                {
+                    if (linear[s] == 0)
                     {
-                        linear[s | (1 << v)] += linear[s];
+                        continue;
+                    }
+                    for (var v = 0; v < n; v++)
+                    {
+                        if ((s & (1 << v)) == 0 && (masks[v] & ~s) == 0)
+                        {
+                            linear[s | (1 << v)] += linear[s];
+                        }
                     }
                 }
+                var topological = new int[n];
+                TopologicalOrder(masks, topological);
+                unsigned.Add((masks, linear[full], topological));
+                total += 1L << masks.Sum(mask => System.Numerics.BitOperations.PopCount((uint)mask));
             }
-            if (linear[full] == 0)
-            {
-                continue; // cyclic
-            }
-            var topological = new int[n];
-            TopologicalOrder(masks, topological);
-            unsigned.Add((masks, linear[full], topological));
-            total += 1L << masks.Sum(m => System.Numerics.BitOperations.PopCount((uint)m));
         }
 
         var count = checked((int)total);
@@ -223,7 +243,93 @@ internal sealed class DagFamily
                 }
             }
         }
-        return new DagFamily(n, codes, orders, edgeCounts, effects);
+        // Number the DAGs in trie order (lexicographic in the codes of nodes 0 … n − 1): a prefix's DAGs are then
+        // contiguous ids, and a branch-and-bound pass reads the DAGs it keeps in increasing id order.
+        var order = TrieOrder(codes, n, count, Pow3(n - 1));
+        var sortedCodes = new byte[codes.Length];
+        var sortedOrders = new byte[count];
+        var sortedEdges = new byte[count];
+        var sortedEffects = new sbyte[effects.Length];
+        for (var d = 0; d < count; d++)
+        {
+            var from = order[d];
+            Array.Copy(codes, from * n, sortedCodes, d * n, n);
+            sortedOrders[d] = orders[from];
+            sortedEdges[d] = edgeCounts[from];
+            Array.Copy(effects, (long)from * n * n, sortedEffects, (long)d * n * n, n * n);
+        }
+        return new DagFamily(n, sortedCodes, sortedOrders, sortedEdges, sortedEffects);
+    }
+
+    /// <summary>DAG ids sorted by their codes (node 0's most significant): an LSD radix sort, one stable counting pass per node.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // run once per process: straight to optimised code
+    private static int[] TrieOrder(byte[] codes, int n, int count, int codesPerNode)
+    {
+        var order = new int[count];
+        var scratch = new int[count];
+        for (var d = 0; d < count; d++)
+        {
+            order[d] = d;
+        }
+        var counts = new int[codesPerNode + 1];
+        for (var node = n - 1; node >= 0; node--)
+        {
+            Array.Clear(counts);
+            for (var p = 0; p < count; p++)
+            {
+                counts[codes[order[p] * n + node] + 1]++;
+            }
+            for (var c = 0; c < codesPerNode; c++)
+            {
+                counts[c + 1] += counts[c];
+            }
+            for (var p = 0; p < count; p++)
+            {
+                var d = order[p];
+                scratch[counts[codes[d * n + node]]++] = d;
+            }
+            (order, scratch) = (scratch, order);
+        }
+        return order;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // run once per process: straight to optimised code
+    private static (ushort[] Ids, int[] Counts) NumberOutcomes(int n, int count, sbyte[] effects, int b)
+    {
+        // A row is a key in base b (its entries offset to be non-negative); ids in order of first appearance.
+        var offset = (b - 1) / 2;
+        var size = 1;
+        for (var y = 1; y < n; y++)
+        {
+            size *= b;
+        }
+        var ids = new ushort[count * n];
+        var counts = new int[n];
+        var map = new int[size];
+        for (var x = 0; x < n; x++)
+        {
+            Array.Fill(map, -1);
+            var next = 0;
+            for (var d = 0; d < count; d++)
+            {
+                var row = (long)d * n * n + x * n;
+                var key = 0;
+                for (var y = 0; y < n; y++)
+                {
+                    if (y != x)
+                    {
+                        key = key * b + effects[row + y] + offset;
+                    }
+                }
+                if (map[key] < 0)
+                {
+                    map[key] = checked((ushort)next++);
+                }
+                ids[d * n + x] = (ushort)map[key];
+            }
+            counts[x] = next;
+        }
+        return (ids, counts);
     }
 
     /// <summary>A mask over the n − 1 other nodes → a mask over all n nodes (bit j stays clear).</summary>
@@ -232,6 +338,32 @@ internal sealed class DagFamily
         var low = compact & ((1 << j) - 1);
         var high = (compact >> j) << (j + 1);
         return low | high;
+    }
+
+    /// <summary>
+    /// Whether nodes 0 … k − 1, with only the edges among them (<paramref name="within"/>), are acyclic: iff repeatedly
+    /// removing the nodes whose parents are all removed removes every one.
+    /// </summary>
+    private static bool Acyclic(int[] parentMasks, int k, int within)
+    {
+        var placed = 0;
+        while (placed != within)
+        {
+            var next = placed;
+            for (var v = 0; v < k; v++)
+            {
+                if ((parentMasks[v] & within & ~placed) == 0)
+                {
+                    next |= 1 << v;
+                }
+            }
+            if (next == placed)
+            {
+                return false;
+            }
+            placed = next;
+        }
+        return true;
     }
 
     private static void TopologicalOrder(int[] parentMasks, int[] order)
@@ -251,6 +383,7 @@ internal sealed class DagFamily
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // run once per process: straight to optimised code
     private static void TotalEffects(int n, sbyte[] weights, int[] order, int[] te)
     {
         // TE[i, j] = Σ_{k ∈ pa(j)} (TE[i, k] + [i = k])·w_kj in topological order of j (as World does).

@@ -38,8 +38,6 @@ public static class IdealObserver
     /// <summary>Posteriors this large are recomputed rather than updated one sample at a time.</summary>
     internal const int IncrementalLimit = 1_500_000;
 
-    private const int ChunkSize = 1 << 15;
-
     private static readonly ConcurrentDictionary<(int, double), Posterior> Priors = new();
 
     /// <summary>The posterior given <paramref name="samples"/> (values as shown; an intervened variable at its value).</summary>
@@ -118,158 +116,40 @@ public static class IdealObserver
 
     internal static Posterior NoHiddenPass(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int threads)
     {
-        var table = LocalTerms(family, observations, model.NoiseSd);
+        // Without a root the per-(node, code) terms are the exact log-likelihood: bound and weight coincide. One thread:
+        // the pass is milliseconds, and runs already spread trials over the cores.
         var logPrior = family.LogPriorTable(model.EdgeProbability);
-        var n = family.Variables;
-        var codesPerNode = family.CodesPerNode;
-        var codes = family.Codes;
-        var priorIndices = family.PriorIndices;
-        var chunks = (family.Count + ChunkSize - 1) / ChunkSize;
-
-        // One pass writes every DAG's log weight; a second keeps those within KeepMargin of the best.
-        var logs = System.Buffers.ArrayPool<double>.Shared.Rent(family.Count);
-        try
+        if (observations.IsEmpty)
         {
-            var maxima = new double[chunks];
-            ForChunks(chunks, threads, k =>
+            // The prior: every DAG at its prior weight, no pass needed.
+            var all = new int[family.Count];
+            var weights = new double[family.Count];
+            for (var d = 0; d < all.Length; d++)
             {
-                var max = double.NegativeInfinity;
-                var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-                for (var d = k * ChunkSize; d < end; d++)
-                {
-                    var lw = logPrior[priorIndices[d]] + DagTerm(codes, d, n, codesPerNode, table);
-                    logs[d] = lw;
-                    if (lw > max)
-                    {
-                        max = lw;
-                    }
-                }
-                maxima[k] = max;
-            });
-            var best = maxima.Max();
-            var floor = best - KeepMargin;
-            var kept = new (List<int> Dags, List<double> Logs)[chunks];
-            ForChunks(chunks, threads, k =>
-            {
-                var dags = new List<int>();
-                var values = new List<double>();
-                var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-                for (var d = k * ChunkSize; d < end; d++)
-                {
-                    if (logs[d] >= floor)
-                    {
-                        dags.Add(d);
-                        values.Add(logs[d]);
-                    }
-                }
-                kept[k] = (dags, values);
-            });
-            var allDags = kept.SelectMany(c => c.Dags).ToArray();
-            var allLogs = kept.SelectMany(c => c.Logs).ToArray();
-            var dropped = family.Count - allDags.Length;
-            // Each dropped DAG weighs less than e^(best − KeepMargin).
-            var logNeglect = dropped > 0 ? Math.Log(dropped) + floor : double.NegativeInfinity;
-            return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relativeNeglect: 0);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<double>.Shared.Return(logs);
-        }
-    }
-
-    private static void ForChunks(int chunks, int threads, Action<int> body)
-    {
-        if (threads <= 1)
-        {
-            for (var k = 0; k < chunks; k++)
-            {
-                body(k);
+                all[d] = d;
+                weights[d] = logPrior[family.PriorIndices[d]];
             }
-            return;
+            return Posterior.Create(model, family, observations, all, weights, double.NegativeInfinity, relativeNeglect: 0);
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        var table = LocalTerms(family, observations, model.NoiseSd);
+        var result = BranchAndBound.Run(family, table, logPrior, KeepMargin, exact: null, scratchLength: 0, threads: 1);
+        // Each DAG left out weighs less than e^(best − KeepMargin).
+        var logNeglect = result.Left > 0 ? Math.Log(result.Left) + result.Best - KeepMargin : double.NegativeInfinity;
+        return Posterior.Create(model, family, observations, result.Dags, result.LogWeights, logNeglect, relativeNeglect: 0);
     }
 
     internal static Posterior HiddenRootPass(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int threads)
     {
         var setup = new RootSetup(model, family, observations);
         var logPrior = family.LogPriorTable(model.EdgeProbability);
-        var n = family.Variables;
-        var codesPerNode = family.CodesPerNode;
-        var codes = family.Codes;
-        var chunks = (family.Count + ChunkSize - 1) / ChunkSize;
-
-        // The DAG with the highest bound seeds the threshold: its exact weight is a lower bound on the best.
-        var bestBound = new (double Bound, int Dag)[chunks];
-        ForChunks(chunks, threads, k =>
-        {
-            var best = (double.NegativeInfinity, -1);
-            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-            for (var d = k * ChunkSize; d < end; d++)
-            {
-                var b = logPrior[family.PriorIndex(d)] + DagTerm(codes, d, n, codesPerNode, setup.BoundTable);
-                if (b > best.Item1)
-                {
-                    best = (b, d);
-                }
-            }
-            bestBound[k] = best;
-        });
-        var seedDag = bestBound.MaxBy(b => b.Bound).Dag;
-        var seed = setup.Exact(seedDag, logPrior[family.PriorIndex(seedDag)], new double[setup.PaddedRoots], double.NegativeInfinity);
-
-        var results = new (List<int> Dags, List<double> Logs, long Pruned, double Found)[chunks];
-        ForChunks(chunks, threads, k =>
-        {
-            var dags = new List<int>();
-            var logs = new List<double>();
-            var scratch = new double[setup.PaddedRoots];
-            var found = seed;
-            long pruned = 0;
-            var end = Math.Min(family.Count, (k + 1) * ChunkSize);
-            for (var d = k * ChunkSize; d < end; d++)
-            {
-                var lp = logPrior[family.PriorIndex(d)];
-                if (double.IsNegativeInfinity(lp))
-                {
-                    continue; // no prior mass: not a hypothesis of this family
-                }
-                var bound = lp + DagTerm(codes, d, n, codesPerNode, setup.BoundTable);
-                if (bound < found - BoundMargin)
-                {
-                    pruned++;
-                    continue;
-                }
-                var lw = setup.Exact(d, lp, scratch, found - BoundMargin);
-                if (double.IsNaN(lw))
-                {
-                    pruned++; // bounded below the threshold before any exponential was taken
-                    continue;
-                }
-                if (lw > found)
-                {
-                    found = lw;
-                }
-                if (lw >= found - KeepMargin)
-                {
-                    dags.Add(d);
-                    logs.Add(lw);
-                }
-                else
-                {
-                    pruned++;
-                }
-            }
-            results[k] = (dags, logs, pruned, found);
-        });
-        var best = results.Max(r => r.Found);
-        var allDags = results.SelectMany(r => r.Dags).ToArray();
-        var allLogs = results.SelectMany(r => r.Logs).ToArray();
-        // Every left-out DAG weighs less than e^(found − margin) ≤ e^(best − BoundMargin) (KeepMargin is larger).
-        var prunedCount = results.Sum(r => r.Pruned);
-        var logNeglect = prunedCount > 0 ? Math.Log(prunedCount) + best - BoundMargin : double.NegativeInfinity;
+        var priorIndices = family.PriorIndices;
+        var result = BranchAndBound.Run(family, setup.BoundTable, logPrior, BoundMargin,
+            (dag, _, threshold, scratch) => setup.Exact(dag, logPrior[priorIndices[dag]], scratch, threshold),
+            setup.PaddedRoots, threads);
+        // Every left-out DAG weighs less than e^(best − BoundMargin) (its bound, or its exact weight, was below that).
+        var logNeglect = result.Left > 0 ? Math.Log(result.Left) + result.Best - BoundMargin : double.NegativeInfinity;
         var relative = (setup.Roots - 1) * Math.Exp(-RootMargin);
-        return Posterior.Create(model, family, observations, allDags, allLogs, logNeglect, relative);
+        return Posterior.Create(model, family, observations, result.Dags, result.LogWeights, logNeglect, relative);
     }
 
     /// <summary>log(e^a + e^b) without overflow.</summary>

@@ -27,8 +27,8 @@ public static class ObserverCache
     private static readonly ConcurrentDictionary<string, bool> LoadedFiles = new(StringComparer.Ordinal);
     private static long _cachedDags;
 
-    /// <summary>Cores a posterior pass may use.</summary>
-    public static int Threads { get; set; } = Environment.ProcessorCount;
+    /// <summary>Cores one posterior pass uses: one, because runs already play trials in parallel.</summary>
+    private const int Threads = 1;
 
     /// <summary>The file of precomputed summaries next to a split file (<c>test.jsonl</c> → <c>observer-test.jsonl</c>).</summary>
     public static string PrecomputedPath(string splitPath)

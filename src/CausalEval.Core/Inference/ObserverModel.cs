@@ -38,6 +38,24 @@ public sealed record ObserverModel(ImmutableArray<string> Variables, bool Hidden
         }
     }
 
+    /// <summary>Value equality, names included (an <see cref="ImmutableArray{T}"/> alone compares by reference).</summary>
+    public bool Equals(ObserverModel? other)
+        => other is not null && Variables.SequenceEqual(other.Variables) && HiddenConfounder == other.HiddenConfounder
+            && EdgeProbability.Equals(other.EdgeProbability) && NoiseSd.Equals(other.NoiseSd);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var variable in Variables)
+        {
+            hash.Add(variable, StringComparer.Ordinal);
+        }
+        hash.Add(HiddenConfounder);
+        hash.Add(EdgeProbability);
+        hash.Add(NoiseSd);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Returns (field, problem) for a model the engine cannot run, or null.</summary>
     public (string Field, string Problem)? Validate()
     {

@@ -22,7 +22,6 @@ public sealed class Posterior
     private readonly double[] _probabilities;
     private readonly double _logNeglect;
     private readonly double _relativeNeglect;
-    private readonly double[]?[] _information;
     private PosteriorSummary? _summary;
 
     private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
@@ -36,7 +35,6 @@ public sealed class Posterior
         LogEvidence = logEvidence;
         _logNeglect = logNeglect;
         _relativeNeglect = relativeNeglect;
-        _information = new double[]?[family.Variables];
     }
 
     public ObserverModel Model { get; }
@@ -99,8 +97,23 @@ public sealed class Posterior
         return posterior;
     }
 
+    /// <summary>
+    /// The same posterior for a model that may differ in names and the hidden root (the shared prior): with the same
+    /// names the summary (a pass over every DAG of the family) is reused.
+    /// </summary>
     internal Posterior WithModel(ObserverModel model)
-        => model == Model ? this : new Posterior(model, Family, Observations, _dags, _probabilities, LogEvidence, _logNeglect, _relativeNeglect);
+    {
+        if (model == Model)
+        {
+            return this;
+        }
+        var copy = new Posterior(model, Family, Observations, _dags, _probabilities, LogEvidence, _logNeglect, _relativeNeglect);
+        if (model.Variables.SequenceEqual(Model.Variables))
+        {
+            copy._summary = Summary();
+        }
+        return copy;
+    }
 
     /// <summary>
     /// The posterior after one more sample. Without a hidden root a small posterior is updated in place: every DAG left
@@ -156,17 +169,7 @@ public sealed class Posterior
             [.. o.Values]))];
 
     /// <summary>Posterior mean of TE[cause→effect].</summary>
-    public double ExpectedEffect(int cause, int effect)
-    {
-        var n = Family.Variables;
-        var effects = Family.Effects;
-        var sum = 0.0;
-        for (var i = 0; i < _dags.Length; i++)
-        {
-            sum += _probabilities[i] * effects[(long)_dags[i] * n * n + cause * n + effect];
-        }
-        return sum;
-    }
+    public double ExpectedEffect(int cause, int effect) => Summary().ExpectedEffect(cause, effect);
 
     /// <summary>Posterior expectation of the target under each allowed action, and every maximiser (ties as the oracle's).</summary>
     public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
@@ -177,21 +180,7 @@ public sealed class Posterior
     /// vector value·TE[variable→Y] over the other observables (a nonzero value only rescales it, so the partition of
     /// hypotheses into outcomes — and the entropy — is the same for every nonzero value).
     /// </summary>
-    public double Information(string variable, double value)
-    {
-        if (value == 0)
-        {
-            return 0;
-        }
-        var x = IndexOf(variable);
-        var cached = _information[x];
-        if (cached is null)
-        {
-            cached = [OutcomeEntropy(x)];
-            _information[x] = cached;
-        }
-        return cached[0];
-    }
+    public double Information(string variable, double value) => Summary().Information(variable, value);
 
     /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
     public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
@@ -205,83 +194,95 @@ public sealed class Posterior
         {
             return done;
         }
-        var n = Family.Variables;
-        var effects = new double[n * n];
-        for (var x = 0; x < n; x++)
-        {
-            for (var t = 0; t < n; t++)
-            {
-                effects[x * n + t] = x == t ? 0 : ExpectedEffect(x, t) + 0.0;
-            }
-        }
-        var bits = Enumerable.Range(0, n).Select(x => Information(Model.Variables[x], 1)).ToImmutableArray();
-        var summary = new PosteriorSummary(Model.Variables, [.. effects], bits, LogEvidence, Top(PosteriorSummary.TopCount));
+        var (effects, bits) = Moments();
+        var summary = new PosteriorSummary(Model.Variables, [.. effects], [.. bits], LogEvidence, Top(PosteriorSummary.TopCount));
         _summary = summary;
         return summary;
     }
 
-    private double OutcomeEntropy(int x)
+    /// <summary>
+    /// One pass over the kept DAGs (in id order, so the family's arrays are read forwards): the posterior mean of every
+    /// TE[x→t] ([x·n + t], 0 on the diagonal) and, per variable x, the entropy of the outcome of an experiment on x,
+    /// from the mass on each of the family's distinct outcomes of x (<see cref="DagFamily.OutcomeIds"/>).
+    /// </summary>
+    private (double[] Effects, double[] Bits) Moments()
     {
         var n = Family.Variables;
-        var b = Family.EffectBase;
-        var offset = (b - 1) / 2;
+        var cells = n * n;
         var effects = Family.Effects;
-        // Outcome keys are rows of small integers in base b: b^(n−1) buckets (83,521 on 5 variables).
-        var size = 1;
-        for (var y = 1; y < n; y++)
+        var outcomes = Family.OutcomeIds;
+        var sums = new double[cells];
+        var buckets = new double[n][];
+        for (var x = 0; x < n; x++)
         {
-            size *= b;
+            buckets[x] = new double[Family.OutcomeCounts[x]];
         }
-        var buckets = System.Buffers.ArrayPool<double>.Shared.Rent(size);
-        Array.Clear(buckets, 0, size);
-        var touched = new List<int>();
-        try
+        for (var i = 0; i < _dags.Length; i++)
         {
-            for (var i = 0; i < _dags.Length; i++)
+            var p = _probabilities[i];
+            var d = _dags[i];
+            var start = (long)d * cells;
+            for (var k = 0; k < cells; k++)
             {
-                var row = (long)_dags[i] * n * n + x * n;
-                var key = 0;
-                for (var y = 0; y < n; y++)
-                {
-                    if (y != x)
-                    {
-                        key = key * b + effects[row + y] + offset;
-                    }
-                }
-                if (buckets[key] == 0)
-                {
-                    touched.Add(key);
-                }
-                buckets[key] += _probabilities[i];
+                sums[k] += p * effects[start + k];
             }
-            touched.Sort(); // a fixed summation order
-            var total = 0.0;
-            foreach (var key in touched)
+            for (var x = 0; x < n; x++)
             {
-                total += buckets[key];
+                buckets[x][outcomes[d * n + x]] += p;
+            }
+        }
+        for (var k = 0; k < cells; k++)
+        {
+            sums[k] = k / n == k % n ? 0 : sums[k] + 0.0;
+        }
+        var bits = new double[n];
+        for (var x = 0; x < n; x++)
+        {
+            // In outcome-id order: a fixed summation order.
+            var total = 0.0;
+            foreach (var q in buckets[x])
+            {
+                total += q;
             }
             var entropy = 0.0;
-            foreach (var key in touched)
+            foreach (var mass in buckets[x])
             {
-                var q = buckets[key] / total;
-                if (q > 0)
+                if (mass > 0)
                 {
+                    var q = mass / total;
                     entropy -= q * Math.Log2(q);
                 }
             }
-            return entropy + 0.0;
+            bits[x] = entropy + 0.0;
         }
-        finally
-        {
-            System.Buffers.ArrayPool<double>.Shared.Return(buckets);
-        }
+        return (sums, bits);
     }
 
     /// <summary>The <paramref name="count"/> most probable DAGs (ties by enumeration order).</summary>
     public ImmutableArray<WeightedHypothesis> Top(int count)
     {
-        var order = Enumerable.Range(0, _dags.Length).OrderByDescending(i => _probabilities[i]).ThenBy(i => _dags[i]).Take(count);
-        return [.. order.Select(i => new WeightedHypothesis(EdgesOf(_dags[i]), _probabilities[i]))];
+        // A bounded selection (most probable first, ties by enumeration order) instead of sorting every kept DAG.
+        var top = new List<int>(count + 1);
+        for (var i = 0; i < _dags.Length && count > 0; i++)
+        {
+            if (top.Count == count && !Before(i, top[^1]))
+            {
+                continue;
+            }
+            var at = top.Count;
+            while (at > 0 && Before(i, top[at - 1]))
+            {
+                at--;
+            }
+            top.Insert(at, i);
+            if (top.Count > count)
+            {
+                top.RemoveAt(count);
+            }
+        }
+        return [.. top.Select(i => new WeightedHypothesis(EdgesOf(_dags[i]), _probabilities[i]))];
+
+        bool Before(int a, int b) => _probabilities[a] > _probabilities[b] || (_probabilities[a] == _probabilities[b] && _dags[a] < _dags[b]);
     }
 
     internal ImmutableArray<Edge> EdgesOf(int dag)
@@ -297,11 +298,5 @@ public sealed class Posterior
             }
         }
         return edges.ToImmutable();
-    }
-
-    private int IndexOf(string variable)
-    {
-        var i = Model.Variables.IndexOf(variable);
-        return i >= 0 ? i : throw new ArgumentException($"unknown variable '{variable}'", nameof(variable));
     }
 }

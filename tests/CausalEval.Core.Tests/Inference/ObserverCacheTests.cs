@@ -8,14 +8,16 @@ public class ObserverCacheTests
 {
     private const string Observational = "passive-exploit-observational";
 
-    [Fact]
-    public void PrecomputedFile_CoversEveryTestEpisodeWithItsEvidenceHash()
+    [Theory]
+    [InlineData(TaskDefinition.TestSplit)]
+    [InlineData("validation")]
+    public void PrecomputedFile_CoversEveryEpisodeOfTheSplitWithItsEvidenceHash(string split)
     {
         var task = Repo.Catalog.Load(Observational);
-        var path = ObserverCache.PrecomputedPath(Repo.TestSplitPath(Observational));
-        var entries = ObserverCache.ReadFile(path).ToDictionary(e => e.Episode, e => e.Hash, StringComparer.Ordinal);
+        var splitPath = Repo.Catalog.SplitPath(Observational, split);
+        var entries = ObserverCache.ReadFile(ObserverCache.PrecomputedPath(splitPath)).ToDictionary(e => e.Episode, e => e.Hash, StringComparer.Ordinal);
 
-        var episodes = Repo.TestSplit(Observational);
+        var episodes = TaskCatalog.ReadSplitFile(splitPath).ToList();
         Assert.Equal(episodes.Count, entries.Count);
         Assert.All(episodes, e =>
             Assert.Equal(ObserverCache.Hash(ObserverScoring.ModelFor(e, task)!, e.Options.Evidence!.Samples), entries[e.Id]));
