@@ -39,6 +39,30 @@ public class LeaderboardAnalysisTests
     }
 
     [Fact]
+    public void The_regret_decomposition_has_hand_computed_means_and_episode_intervals()
+    {
+        // Optimal value 10. Episode e1: evidence 10, exploit 10 (no loss); e2: evidence 4, exploit 4 (lost by exploring);
+        // e3: evidence 10, exploit 0 (lost by reasoning); e4 played twice: evidence 8, exploits 8 and 2.
+        List<TrialSpec> trials =
+        [
+            new() { Task = "t", Episode = "e1", Model = "m", Normalized = 1, EvidenceValue = 10 },
+            new() { Task = "t", Episode = "e2", Model = "m", Normalized = 0.4, OptimalAction = 0, EvidenceValue = 4 },
+            new() { Task = "t", Episode = "e3", Model = "m", Normalized = 0, OptimalAction = 0, EvidenceValue = 10 },
+            new() { Task = "t", Episode = "e4", Model = "m", Normalized = 0.8, OptimalAction = 0, EvidenceValue = 8 },
+            new() { Task = "t", Episode = "e4", Model = "m", Epoch = 2, Normalized = 0.2, OptimalAction = 0, EvidenceValue = 8 },
+        ];
+
+        var row = Assert.Single(LeaderboardAnalysis.Build(Loaded.Data(trials), task: null));
+
+        Assert.Equal((0 + 6 + 0 + 2 + 2) / 5.0, row.ExplorationRegret.Estimate, 12);
+        Assert.Equal((0 + 0 + 10 + 0 + 6) / 5.0, row.InferenceRegret.Estimate, 12);
+        Assert.Equal(row.Regret!.Value, row.ExplorationRegret.Estimate + row.InferenceRegret.Estimate, 12);
+        // Resampled by episode, e4's two trials together.
+        Assert.Equal(Bootstrap.FromClusterTotals([0, 6, 0, 4], [1, 1, 1, 2]), row.ExplorationRegret);
+        Assert.Equal(Bootstrap.FromClusterTotals([0, 0, 10, 6], [1, 1, 1, 2]), row.InferenceRegret);
+    }
+
+    [Fact]
     public void The_score_interval_resamples_whole_episodes_when_they_were_played_more_than_once()
     {
         List<TrialSpec> trials = [.. Enumerable.Range(0, 12).SelectMany(e => new[] { 1, 2, 3 }.Select(epoch =>

@@ -23,6 +23,9 @@ internal sealed record TrialSpec
     public double OptimalValue { get; init; } = 10;
     public double? Coverage { get; init; } = 1;
     public double? StructureF1 { get; init; }
+
+    /// <summary>The ideal observer's evidence value (its regret decomposition is written from it); null: none.</summary>
+    public double? EvidenceValue { get; init; }
     public int InvalidActions { get; init; }
     public int ParseFailures { get; init; }
     public int Steps { get; init; } = 2;
@@ -140,6 +143,12 @@ internal static class SyntheticRun
                 if (t.StructureF1 is { } f1) { w.WriteNumber("structure_f1", f1); w.WriteNumber("shd", 2); } else { w.WriteNull("structure_f1"); w.WriteNull("shd"); }
                 w.WriteNumber("invalid_actions", t.InvalidActions);
                 w.WriteNumber("parse_failures", t.ParseFailures);
+                if (t.EvidenceValue is { } evidence)
+                {
+                    w.WriteNumber("evidence_value", evidence);
+                    w.WriteNumber("exploration_regret", t.OptimalValue - evidence);
+                    w.WriteNumber("inference_regret", evidence - normalized * t.OptimalValue);
+                }
                 w.WriteEndObject();
             }
             else
