@@ -131,9 +131,9 @@ internal static class LeaderboardFiles
         "scope", "rank", "tied_with_above", "model", "prompt_variant", "naming", "trials", "errors", "scored", "episodes",
         "normalized", "normalized_ci_lower", "normalized_ci_upper", "optimal_rate", "optimal_ci_lower", "optimal_ci_upper",
         "regret", "explore_coverage", "structure_f1", "shd", "parse_failure_rate", "invalid_action_rate",
-        "input_tokens", "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms",
         "evidence_value", "exploration_regret", "exploration_regret_ci_lower", "exploration_regret_ci_upper",
         "inference_regret", "inference_regret_ci_lower", "inference_regret_ci_upper", "explore_efficiency",
+        "input_tokens", "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", // latency last: it is wall time
     ];
 
     /// <summary>One row per entry overall (scope <c>overall</c>) and per task (scope = task id). tied_with_above: paired, overlap or empty.</summary>
@@ -154,9 +154,9 @@ internal static class LeaderboardFiles
         Format.Csv(r.OptimalRate.Estimate), Format.Csv(r.OptimalRate.Lower), Format.Csv(r.OptimalRate.Upper),
         Format.Csv(r.Regret), Format.Csv(r.Coverage), Format.Csv(r.StructureF1), Format.Csv(r.Shd),
         Format.Csv(r.ParseFailureRate), Format.Csv(r.InvalidActionRate),
-        Long(r.InputTokens), Long(r.OutputTokens), Format.Csv(r.Cost), Format.Csv(r.LatencyP50Ms), Format.Csv(r.LatencyP95Ms),
         Format.Csv(r.EvidenceValue), Format.Csv(r.ExplorationRegret.Estimate), Format.Csv(r.ExplorationRegret.Lower), Format.Csv(r.ExplorationRegret.Upper),
         Format.Csv(r.InferenceRegret.Estimate), Format.Csv(r.InferenceRegret.Lower), Format.Csv(r.InferenceRegret.Upper), Format.Csv(r.ExploreEfficiency),
+        Long(r.InputTokens), Long(r.OutputTokens), Format.Csv(r.Cost), Format.Csv(r.LatencyP50Ms), Format.Csv(r.LatencyP95Ms),
     ];
 
     private static string Long(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
