@@ -262,9 +262,22 @@ public class AnthropicTests
         Assert.Contains(ChatProviders.AnthropicKey, error.Problem, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// One call through the SDK on the real clock, once per test process: the first call's JIT takes long enough in real
+    /// time for the free-running fake clock to time the attempt out (and retry a 401).
+    /// </summary>
+    private static readonly Lazy<Task> WarmUp = new(async () =>
+    {
+        using var server = new AnthropicServer((_, _) => AnthropicServer.Message("ok"));
+        using var calls = new ModelCalls(new CallPolicy { Cache = new CacheSettings(Enabled: false) }, TimeProvider.System);
+        using var client = ChatProviders.CreateClient(new ProviderEnvironment(Environment(server).GetValueOrDefault), "anthropic/claude-test", calls.Configure);
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "go")]);
+    });
+
     /// <summary>One call through the production pipeline (resilience on the fake clock, no cache).</summary>
     private static async Task<ChatResponse> Call(FakeClock clock, AnthropicServer server)
     {
+        await WarmUp.Value;
         var policy = new CallPolicy
         {
             Cache = new CacheSettings(Enabled: false),

@@ -159,9 +159,11 @@ internal static class Pipeline
             .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, 1)])], new MemoryStore(), new Leaderboard());
     });
 
-    public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time, string key = CompatibleKey) =>
+    /// <param name="environment">The provider variables; default: only the openai-compatible key, <paramref name="key"/>.</param>
+    public static ModelCatalog Catalog(ModelCalls calls, TimeProvider time, string key = CompatibleKey, IReadOnlyDictionary<string, string>? environment = null) =>
         new([new BuiltinModelProvider(), .. ChatModels.Providers(
-            new ProviderEnvironment(name => name == ChatProviders.CompatibleKey ? key : null, calls.Policy.MaxResponseBytes), () => Repo.Setup, calls.Configure, time)]);
+            new ProviderEnvironment(environment is null ? name => name == ChatProviders.CompatibleKey ? key : null : environment.GetValueOrDefault,
+                calls.Policy.MaxResponseBytes), () => Repo.Setup, calls.Configure, time)]);
 
     /// <summary>
     /// Plays <paramref name="episodes"/> single-call trials (passive-exploit-interventional, zero-shot) of each model through
@@ -169,7 +171,7 @@ internal static class Pipeline
     /// minutes of backoff and timeouts pass in a fraction of a second.
     /// </summary>
     public static async Task<List<TrialRecord>> RunAsync(FakeClock clock, CallPolicy policy, IReadOnlyList<string> models, int episodes = 1,
-        TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey, Func<bool>? hold = null)
+        TimeSpan? tick = null, int concurrency = 1, string key = CompatibleKey, Func<bool>? hold = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         await WarmUp.Value;
         using var calls = new ModelCalls(policy, clock);
@@ -185,7 +187,7 @@ internal static class Pipeline
             Episodes = episodes,
         };
         var store = new MemoryStore();
-        var running = new Runner(Catalog(calls, clock, key), TimeProvider.System, policy.Prices)
+        var running = new Runner(Catalog(calls, clock, key, environment), TimeProvider.System, policy.Prices)
             .RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(task.Id, episodes)])], store, new Leaderboard());
         await clock.DriveAsync(running, tick ?? TimeSpan.FromMilliseconds(250), hold);
         return store.Records;

@@ -295,10 +295,12 @@ internal static class PlanLoader
                 if (reader.Field(entry, "price") is { } priceNode)
                 {
                     var price = reader.Mapping(priceNode, $"{field}.price");
-                    reader.OnlyFields(price, $"{field}.price.", "input", "output");
+                    reader.OnlyFields(price, $"{field}.price.", "input", "output", "cached_input", "cache_write");
                     prices.Add(new ModelPrice(Models.Costs.PriceTable.WithoutSettings(id),
                         reader.Number(reader.Field(price, "input") ?? throw reader.Error(price, $"{field}.price.input", "required field is missing"), $"{field}.price.input", 0),
-                        reader.Number(reader.Field(price, "output") ?? throw reader.Error(price, $"{field}.price.output", "required field is missing"), $"{field}.price.output", 0)));
+                        reader.Number(reader.Field(price, "output") ?? throw reader.Error(price, $"{field}.price.output", "required field is missing"), $"{field}.price.output", 0),
+                        reader.Field(price, "cached_input") is { } cached ? reader.Number(cached, $"{field}.price.cached_input", 0) : null,
+                        reader.Field(price, "cache_write") is { } written ? reader.Number(written, $"{field}.price.cache_write", 0) : null));
                 }
             }
             try

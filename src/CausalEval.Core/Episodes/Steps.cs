@@ -28,12 +28,15 @@ public enum StepStatus
 /// from the response cache (as billed when the answer was first made), which cost nothing this time.
 /// <see cref="PromptCacheTokens"/> is the part of <see cref="InputTokens"/> the provider read from its own prompt cache
 /// (OpenAI <c>cached_tokens</c>, Anthropic cache reads): billed, at the provider's cached rate where the price table has one.
+/// <see cref="PromptCacheWriteTokens"/> is the part of <see cref="InputTokens"/> the provider wrote to its prompt cache
+/// (Anthropic <c>cache_creation_input_tokens</c>): billed above the input rate (Anthropic: 1.25× for the 5-minute cache).
 /// </summary>
 public readonly record struct Usage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CachedOutputTokens = 0,
-    long PromptCacheTokens = 0)
+    long PromptCacheTokens = 0, long PromptCacheWriteTokens = 0)
 {
     public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens,
-        a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens, a.PromptCacheTokens + b.PromptCacheTokens);
+        a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens, a.PromptCacheTokens + b.PromptCacheTokens,
+        a.PromptCacheWriteTokens + b.PromptCacheWriteTokens);
 
     /// <summary>The same tokens counted as served from the cache (nothing billed).</summary>
     public Usage AsCached() => new(0, 0, CachedInputTokens + InputTokens, CachedOutputTokens + OutputTokens);

@@ -71,10 +71,14 @@ internal static class JsonWrite
             writer.WriteNumber("cached_input_tokens", usage.CachedInputTokens);
             writer.WriteNumber("cached_output_tokens", usage.CachedOutputTokens);
         }
-        // Only when the provider reported prompt-cache reads, so lines of other models stay as they were.
+        // Only when the provider reported prompt-cache reads (writes), so lines of other models stay as they were.
         if (usage.PromptCacheTokens != 0)
         {
             writer.WriteNumber("prompt_cache_tokens", usage.PromptCacheTokens);
+        }
+        if (usage.PromptCacheWriteTokens != 0)
+        {
+            writer.WriteNumber("prompt_cache_write_tokens", usage.PromptCacheWriteTokens);
         }
         writer.WriteEndObject();
     }

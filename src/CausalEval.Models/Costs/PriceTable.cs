@@ -7,18 +7,33 @@ namespace CausalEval.Models.Costs;
 
 /// <summary>
 /// The price of one model id, or of every id starting with a prefix (<c>openai/gpt-4o-mini*</c>): US dollars per million
-/// input and output tokens, and per million input tokens read from the provider's prompt cache
-/// (<paramref name="CachedInputPerMillion"/>; null: the input price).
+/// input and output tokens, per million input tokens read from the provider's prompt cache
+/// (<paramref name="CachedInputPerMillion"/>; null: the input price) and per million input tokens written to it
+/// (<paramref name="CacheWriteInputPerMillion"/>; null: <see cref="DefaultCacheWriteMultiplier"/> × the input price).
 /// </summary>
-public sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null)
+public sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null,
+    double? CacheWriteInputPerMillion = null)
 {
+    /// <summary>
+    /// Cache writes without a price of their own cost this many times the input price: Anthropic bills its 5-minute prompt
+    /// cache writes at 1.25× (the harness never asks for the 1-hour cache, billed at 2×). Only providers that report cache
+    /// writes (Anthropic) have any.
+    /// </summary>
+    public const double DefaultCacheWriteMultiplier = 1.25;
+
+    /// <summary>US dollars per million input tokens written to the prompt cache (the default multiplier resolved).</summary>
+    public double CacheWritePerMillion => CacheWriteInputPerMillion ?? InputPerMillion * DefaultCacheWriteMultiplier;
+
     /// <summary>The cost in US dollars of <paramref name="usage"/> (never negative).</summary>
     public double CostUsd(Usage usage)
     {
-        var cached = Math.Clamp(usage.PromptCacheTokens, 0, Math.Max(0, usage.InputTokens));
-        var uncached = Math.Max(0, usage.InputTokens) - cached;
-        // Never negative: token counts are checked where they arrive; this keeps a bad count from ever lowering spend.
-        return Math.Max(0, (uncached * InputPerMillion + cached * (CachedInputPerMillion ?? InputPerMillion)
+        // Reads and writes are parts of the input (checked where usage arrives); clamped here so that no count, however
+        // wrong, prices more tokens than the input had or fewer than zero.
+        var input = Math.Max(0, usage.InputTokens);
+        var read = Math.Clamp(usage.PromptCacheTokens, 0, input);
+        var written = Math.Clamp(usage.PromptCacheWriteTokens, 0, input - read);
+        var fresh = input - read - written;
+        return Math.Max(0, (fresh * InputPerMillion + read * (CachedInputPerMillion ?? InputPerMillion) + written * CacheWritePerMillion
             + Math.Max(0, usage.OutputTokens) * OutputPerMillion) / 1_000_000);
     }
 }
@@ -98,8 +113,9 @@ public sealed class PriceTable : ICostModel
 
     /// <summary>
     /// Reads a price file: <c>{"models": {"openai/gpt-4o": {"input": 2.5, "output": 10, "cached_input": 1.25}, "ollama/*": {"input": 0, "output": 0}}}</c>
-    /// (US dollars per million tokens; <c>cached_input</c>, optional, for input read from the provider's prompt cache;
-    /// other top-level fields are notes). Problems are bad input naming the file and field.
+    /// (US dollars per million tokens; optional: <c>cached_input</c> for input read from the provider's prompt cache,
+    /// <c>cache_write</c> for input written to it; other top-level fields are notes). Problems are bad input naming the
+    /// file and field.
     /// </summary>
     public static PriceTable Load(string path)
     {
@@ -113,9 +129,10 @@ public sealed class PriceTable : ICostModel
         foreach (var property in models.Element.EnumerateObject())
         {
             var entry = models.Required(property.Name).Object();
-            entry.OnlyFields("input", "output", "cached_input");
+            entry.OnlyFields("input", "output", "cached_input", "cache_write");
             prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output")),
-                entry.Optional("cached_input") is { } cached ? NonNegative(cached) : null));
+                entry.Optional("cached_input") is { } cached ? NonNegative(cached) : null,
+                entry.Optional("cache_write") is { } written ? NonNegative(written) : null));
         }
         return new PriceTable(prices, path);
     }

@@ -95,7 +95,8 @@ public sealed record CallPolicy
         {
             if (Prices.Find(model) is { } price)
             {
-                prices[model] = new(price.InputPerMillion, price.OutputPerMillion, price.CachedInputPerMillion);
+                // The cache-write price always written (the default multiplier resolved), so a resumed run prices cache writes as it began.
+                prices[model] = new(price.InputPerMillion, price.OutputPerMillion, price.CachedInputPerMillion, price.CacheWritePerMillion);
             }
         }
         var json = new CallPolicyJson(new(Cache.Enabled, Cache.Directory), r.Retries, r.BackoffBase.TotalSeconds, r.BackoffMax.TotalSeconds,
@@ -136,11 +137,15 @@ public sealed record CallPolicy
             Models = ReadLimits(root.Optional("models")),
             Prices = root.Optional("prices") is { } prices
                 ? new PriceTable(prices.Element.EnumerateObject().Select(p => new ModelPrice(p.Name,
-                    prices.Required(p.Name).Required("input_per_million").Number(), prices.Required(p.Name).Required("output_per_million").Number(),
-                    prices.Required(p.Name).Optional("cached_input_per_million")?.Number())), source)
+                    Price(prices.Required(p.Name).Required("input_per_million")), Price(prices.Required(p.Name).Required("output_per_million")),
+                    prices.Required(p.Name).Optional("cached_input_per_million") is { } cached ? Price(cached) : null,
+                    prices.Required(p.Name).Optional("cache_write_per_million") is { } written ? Price(written) : null)), source)
                 : PriceTable.Empty,
         };
     }
+
+    /// <summary>A price in run.json: a negative one (an edited file) would make spend decrease.</summary>
+    private static double Price(JsonRead value) => value.Number() is >= 0 and var price ? price : throw value.Error("must be at least 0");
 
     private static TimeSpan? Seconds(JsonRead? value) => value is { } v
         ? v.Number() is var seconds && seconds >= 0 && seconds <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw v.Error("must be a number of seconds from 0 to 86400")

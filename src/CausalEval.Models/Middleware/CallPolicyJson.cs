@@ -32,7 +32,8 @@ internal sealed record CallPolicyJson(
     internal sealed record Price(
         [property: JsonPropertyName("input_per_million")] double InputPerMillion,
         [property: JsonPropertyName("output_per_million")] double OutputPerMillion,
-        [property: JsonPropertyName("cached_input_per_million"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? CachedInputPerMillion);
+        [property: JsonPropertyName("cached_input_per_million"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? CachedInputPerMillion,
+        [property: JsonPropertyName("cache_write_per_million")] double CacheWritePerMillion);
 }
 
 /// <summary>The JSON files of CausalEval.Models, serialized by source-generated code (no reflection).</summary>

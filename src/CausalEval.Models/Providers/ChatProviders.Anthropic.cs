@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Anthropic;
 using CausalEval.Core;
+using CausalEval.Core.Agents;
 using Microsoft.Extensions.AI;
 
 namespace CausalEval.Models.Providers;
@@ -53,7 +54,43 @@ public static partial class ChatProviders
             HttpClient = ProviderHttp.Create(environment.MaxResponseBytes),
             Handlers = [new AnthropicErrors(redactor, time)],
         });
-        return (client.AsIChatClient(model, AnthropicMaxTokens), baseUrl.ToString());
+        return (new AnthropicUsage(client.AsIChatClient(model, AnthropicMaxTokens)), baseUrl.ToString());
+    }
+}
+
+/// <summary>
+/// Checks the usage counts of the Messages API's own answer before the SDK's sums hide them (its input count adds the
+/// cache writes and reads, so a negative one would just lower the input), and hands the cache writes on under
+/// <see cref="ChatUsage.CacheWriteCount"/> (where the SDK leaves them out when they are not positive). A count below zero is
+/// a <c>bad_response</c>, retried like a malformed answer and never a cost.
+/// </summary>
+internal sealed class AnthropicUsage(IChatClient inner) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        if (response.RawRepresentation is global::Anthropic.Models.Messages.Message { Usage: { } usage })
+        {
+            (string Name, long? Value)[] counts =
+            [
+                ("input_tokens", usage.InputTokens), ("output_tokens", usage.OutputTokens),
+                ("cache_creation_input_tokens", usage.CacheCreationInputTokens), ("cache_read_input_tokens", usage.CacheReadInputTokens),
+            ];
+            foreach (var (name, value) in counts)
+            {
+                if (value < 0)
+                {
+                    throw new ModelCallException(ErrorKinds.BadResponse, string.Create(CultureInfo.InvariantCulture,
+                        $"the server reported impossible usage: {name} = {value}"), retryable: true);
+                }
+            }
+            if (response.Usage is { } details)
+            {
+                (details.AdditionalCounts ??= [])[ChatUsage.CacheWriteCount] = usage.CacheCreationInputTokens ?? 0;
+            }
+        }
+        return response;
     }
 }
 

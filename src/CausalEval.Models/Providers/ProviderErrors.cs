@@ -188,7 +188,7 @@ internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, Ti
         (string Name, long? Value)[] counts =
         [
             ("input_tokens", details.InputTokenCount), ("output_tokens", details.OutputTokenCount), ("total_tokens", details.TotalTokenCount),
-            ("cached_input_tokens", details.CachedInputTokenCount),
+            ("cached_input_tokens", details.CachedInputTokenCount), ("cache_creation_input_tokens", ChatUsage.CacheWrites(details.AdditionalCounts)),
         ];
         foreach (var (name, value) in counts)
         {
@@ -198,17 +198,15 @@ internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, Ti
                     $"the server reported impossible usage: {name} = {value} (a call has between 0 and {ModelCallException.MaxTokensPerCall:N0})"), retryable: true);
             }
         }
-        if (details.CachedInputTokenCount > (details.InputTokenCount ?? 0))
+        // Cache reads and writes are parts of the input: more than the input would price tokens nobody sent.
+        if ((details.CachedInputTokenCount ?? 0) + (ChatUsage.CacheWrites(details.AdditionalCounts) ?? 0) > (details.InputTokenCount ?? 0))
         {
             throw new ModelCallException(ErrorKinds.BadResponse, string.Create(CultureInfo.InvariantCulture,
-                $"the server reported impossible usage: cached_input_tokens = {details.CachedInputTokenCount} of input_tokens = {details.InputTokenCount ?? 0}"), retryable: true);
+                $"the server reported impossible usage: cached_input_tokens = {details.CachedInputTokenCount ?? 0} and cache_creation_input_tokens = {ChatUsage.CacheWrites(details.AdditionalCounts) ?? 0} of input_tokens = {details.InputTokenCount ?? 0}"),
+                retryable: true);
         }
-        return ToUsage(details);
+        return ChatUsage.From(details.InputTokenCount, details.OutputTokenCount, details.CachedInputTokenCount, details.AdditionalCounts);
     }
-
-    /// <summary>A provider's usage as the trial counts it: billed input and output, and the input read from the provider's prompt cache.</summary>
-    public static Usage ToUsage(UsageDetails? details) =>
-        details is null ? default : new Usage(details.InputTokenCount ?? 0, details.OutputTokenCount ?? 0, PromptCacheTokens: details.CachedInputTokenCount ?? 0);
 
     private static Usage? ReportedUsage(IEnumerable<UsageDetails> reports)
     {

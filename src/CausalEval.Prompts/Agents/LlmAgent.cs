@@ -99,8 +99,9 @@ public sealed class LlmAgent : IAgent
         _answers.Add(raw);
         // The conversation carries the answer as the template re-renders it (whitespace tidied), so every turn extends the last.
         _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
-        var usage = new Usage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0,
-            PromptCacheTokens: response.Usage?.CachedInputTokenCount ?? 0);
+        var usage = response.Usage is { } details
+            ? ChatUsage.From(details.InputTokenCount, details.OutputTokenCount, details.CachedInputTokenCount, details.AdditionalCounts)
+            : default;
         var cached = ChatCall.IsCached(response.AdditionalProperties);
         _context.Meter?.Add(cached ? usage.AsCached() : usage);
 

@@ -32,6 +32,16 @@ public sealed class TrialLogTests : IDisposable
     }
 
     [Fact]
+    public void Prompt_cache_reads_and_writes_are_read_back_apart()
+    {
+        File.WriteAllText(_path, Line.Replace("\"output_tokens\":7}", "\"output_tokens\":7,\"prompt_cache_tokens\":30,\"prompt_cache_write_tokens\":80}") + "\n");
+
+        var trial = Assert.Single(TrialLog.Read(_path));
+
+        Assert.Equal(new CausalEval.Core.Episodes.Usage(120, 7, PromptCacheTokens: 30, PromptCacheWriteTokens: 80), trial.Usage);
+    }
+
+    [Fact]
     public void Naming_and_prompt_variant_are_read_when_present_and_unknown_fields_are_ignored()
     {
         var line = Line.Replace("\"prompt_variant\":null", "\"prompt_variant\":\"few-shot\",\"naming\":\"semantic\",\"lenient_action\":{\"x\":[1,2]}");
@@ -53,6 +63,7 @@ public sealed class TrialLogTests : IDisposable
     [InlineData("\"error\":null}", "\"error\":null} x", "not a JSON object")]
     [InlineData("\"invalid_actions\":1,", "\"extra\":[1,{\"a\":2}],", "scores.invalid_actions: required field is missing")]
     [InlineData("\"input_tokens\":120", "\"input_tokens\":-120", "usage: token counts must be at least 0")]
+    [InlineData("\"output_tokens\":7}", "\"output_tokens\":7,\"prompt_cache_write_tokens\":-9}", "usage: token counts must be at least 0")]
     [InlineData("\"cost\":0.25", "\"cost\":-4000.02", "cost: must be a finite number of US dollars")]
     public void A_malformed_line_names_the_file_the_line_and_the_field(string from, string to, string message)
     {
