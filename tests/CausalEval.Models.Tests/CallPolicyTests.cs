@@ -50,7 +50,8 @@ public class CallPolicyTests
 
         var back = CallPolicy.FromJson("run.json:call_policy", policy.ToJson([id, "openai/gpt-4o-mini?temperature=0"]));
 
-        Assert.Equal(new ModelPrice("openai/gpt-4o-mini", 0.15, 0.6, 0.075), back.Prices.Find(id));
+        // The cache-write price is kept resolved (the default multiplier applied), so a resumed run prices as it began.
+        Assert.Equal(new ModelPrice("openai/gpt-4o-mini", 0.15, 0.6, 0.075, 0.15 * ModelPrice.DefaultCacheWriteMultiplier), back.Prices.Find(id));
         Assert.Equal(4096, back.MaxResponseBytes);
     }
 }
