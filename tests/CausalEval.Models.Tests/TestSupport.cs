@@ -87,6 +87,26 @@ internal static class Cli
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// The tool as its own project built it: this test project's output lacks the Microsoft.Extensions assemblies that the
+    /// ASP.NET Core shared framework (which WireMock brings in) supplies here but the tool's runtime does not (the
+    /// OpenTelemetry SDK needs them). Falls back to the copy in this output.
+    /// </summary>
+    private static readonly string Executable = OwnBuild() ?? Path.Combine(AppContext.BaseDirectory, "causaleval.dll");
+
+    private static string? OwnBuild()
+    {
+        // …/tests/CausalEval.Models.Tests/bin/<configuration>/<framework>/ → …/src/CausalEval.Cli/bin/<configuration>/<framework>/
+        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = framework.Parent;
+        if (configuration?.Parent?.Name != "bin")
+        {
+            return null;
+        }
+        var path = Path.Combine(Repo.Root, "src", "CausalEval.Cli", "bin", configuration.Name, framework.Name, "causaleval.dll");
+        return File.Exists(path) ? path : null;
+    }
+
     /// <summary>Starts the executable without waiting (output redirected: read it, or it may block on a full pipe).</summary>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
@@ -100,7 +120,9 @@ internal static class Cli
             StandardOutputEncoding = Encoding.UTF8,
         };
         // Only the canaries: no key the developer's own environment may hold.
-        foreach (var name in new[] { "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST" })
+        // No OTLP export either, unless a test asks for it.
+        foreach (var name in new[] { "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST",
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" })
         {
             start.Environment.Remove(name);
         }
@@ -110,7 +132,7 @@ internal static class Cli
         {
             start.Environment[name] = value;
         }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "causaleval.dll"));
+        start.ArgumentList.Add(Executable);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

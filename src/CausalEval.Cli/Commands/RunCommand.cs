@@ -34,6 +34,7 @@ internal static class RunCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: results/<run-id>)" };
         var resume = new Option<string?>("--resume") { Description = "Finish an interrupted run in this folder: same plan (from its run.json), no trial played twice" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every call to a model provider on standard error (Microsoft.Extensions.AI logging)" };
         var datasets = CommonOptions.Datasets();
         var prompts = new Option<string[]>("--prompt")
         {
@@ -65,7 +66,7 @@ internal static class RunCommand
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
-            attemptTimeout, callTimeout, maxResponse, shard, retryErrors,
+            attemptTimeout, callTimeout, maxResponse, shard, retryErrors, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -121,6 +122,10 @@ internal static class RunCommand
                     : null,
             };
             var quietly = parse.GetValue(quiet);
+            if (parse.GetValue(verbose))
+            {
+                options = options with { ChatLogging = new ErrorStreamLogger(console.Error, Microsoft.Extensions.Logging.LogLevel.Debug) };
+            }
             return await ExecuteAsync(options, quietly, console, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -152,6 +157,8 @@ internal static class RunCommand
     /// <summary>Runs <paramref name="request"/> through the library's run session and prints the leaderboard and how it ended.</summary>
     internal static async Task<int> ExecuteAsync(RunRequest request, bool quiet, CliConsole console, TimeProvider time, CancellationToken cancellationToken)
     {
+        // Exported over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed when the run ends.
+        using var telemetry = Telemetry.FromEnvironment(Environment.GetEnvironmentVariable);
         using var run = EvaluationRun.Prepare(request, ModelsCommand.Catalog, time, line => console.Error.WriteLine(line));
         if (run.HasChatModels && run.Calls.CacheDirectory is { } cacheDirectory && !quiet)
         {

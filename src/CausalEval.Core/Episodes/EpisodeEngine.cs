@@ -24,23 +24,49 @@ public static class EpisodeEngine
         {
             cancellationToken.ThrowIfCancellationRequested();
             var view = new EpisodeView(brief, Phase.Explore, step, goal, visibleHistory);
-            var decision = await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);
+            var activity = Running.RunTelemetry.StartStep(view);
+            var decision = await DecideAsync(agent, view, activity, cancellationToken).ConfigureAwait(false);
             history.Add(Explore(episode, step, decision, random));
+            Running.RunTelemetry.EndStep(activity, history[^1]);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
         var exploitView = new EpisodeView(brief, Phase.Exploit, history.Count, episode.Target, visibleHistory);
-        var exploit = await agent.DecideAsync(exploitView, cancellationToken).ConfigureAwait(false);
+        var exploitActivity = Running.RunTelemetry.StartStep(exploitView);
+        var exploit = await DecideAsync(agent, exploitView, exploitActivity, cancellationToken).ConfigureAwait(false);
         history.Add(Exploit(episode, history.Count, exploit));
+        Running.RunTelemetry.EndStep(exploitActivity, history[^1]);
 
         if (episode.Options.AskStructure)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var structureView = new EpisodeView(brief, Phase.Structure, history.Count, episode.Target, visibleHistory);
-            var structure = await agent.DecideAsync(structureView, cancellationToken).ConfigureAwait(false);
+            var structureActivity = Running.RunTelemetry.StartStep(structureView);
+            var structure = await DecideAsync(agent, structureView, structureActivity, cancellationToken).ConfigureAwait(false);
             history.Add(Structure(episode, history.Count, structure));
+            Running.RunTelemetry.EndStep(structureActivity, history[^1]);
         }
         return new EpisodeTranscript([.. history]);
+    }
+
+    /// <summary>The agent's decision; a step span (when traced) ends with the error if the agent fails.</summary>
+    private static async ValueTask<AgentDecision> DecideAsync(IAgent agent, EpisodeView view, System.Diagnostics.Activity? activity,
+        CancellationToken cancellationToken)
+    {
+        if (activity is null)
+        {
+            return await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            return await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
+            activity.Dispose();
+            throw;
+        }
     }
 
     private static StepRecord Explore(Episode episode, int index, AgentDecision decision, SeededRandom random)

@@ -122,6 +122,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
         // Resolve every model before the first trial, so a bad id fails the run up front.
         var factories = plan.Models.Distinct().ToDictionary(m => m, models.Resolve, StringComparer.Ordinal);
         var planned = CountTrials(plan, tasks) - (finished?.Count ?? 0);
+        using var activity = RunTelemetry.StartRun(plan, planned);
         var inFlight = Channel.CreateBounded<Task<TrialRecord>>(new BoundedChannelOptions(plan.Concurrency * ReorderWindowPerWorker)
         {
             SingleReader = true,
@@ -235,13 +236,15 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
         var interrupted = writeFailure is null && (cancelled || stopScheduling.IsCancellationRequested || abort.IsCancellationRequested);
         var byBudget = incomplete && !interrupted && writeFailure is null && budget?.Reached == true;
         var stopped = dead.Reasons() is { Count: > 0 } reasons ? reasons : RunOutcome.NoModels;
-        return new RunOutcome(planned, writtenCount, errors, interrupted && incomplete, byBudget, usage, cost)
+        var outcome = new RunOutcome(planned, writtenCount, errors, interrupted && incomplete, byBudget, usage, cost)
         {
             FailureReason = writeFailure ?? (stopped.Count > 0 && incomplete
                 ? string.Join("; ", stopped.Select(p => $"{p.Key}: {p.Value}"))
                 : null),
             StoppedModels = stopped,
         };
+        RunTelemetry.EndRun(activity, outcome);
+        return outcome;
     }
 
     private static void CancelQuietly(CancellationTokenSource source)
@@ -341,6 +344,21 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
     /// type name; the usage of the calls made before the failure is kept, and priced.
     /// </summary>
     public async Task<TrialRecord> RunTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken)
+    {
+        var activity = RunTelemetry.StartTrial(spec);
+        try
+        {
+            var record = await PlayTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
+            RunTelemetry.EndTrial(activity, record);
+            return record;
+        }
+        finally
+        {
+            activity?.Dispose(); // an abandoned trial's span ends too (disposing twice is harmless)
+        }
+    }
+
+    private async Task<TrialRecord> PlayTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var start = time.GetTimestamp();

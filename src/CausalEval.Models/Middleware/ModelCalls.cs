@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace CausalEval.Models.Middleware;
@@ -23,16 +24,20 @@ public sealed class ModelCalls : IDisposable
     private readonly ConcurrentDictionary<string, CallGate> _gates = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly Lazy<ResponseCacheStore?>? _cache;
+    private readonly ILoggerFactory? _logging;
 
     /// <summary>The machinery of a run under <paramref name="policy"/>.</summary>
     /// <param name="policy">The run's call policy.</param>
     /// <param name="time">The clock of timeouts, backoff and limits.</param>
     /// <param name="environment">Where <c>XDG_CACHE_HOME</c> and <c>HOME</c> are read (default: the process environment).</param>
     /// <param name="warn">Where cache problems are reported (the run goes on without the cache).</param>
-    public ModelCalls(CallPolicy policy, TimeProvider time, Func<string, string?>? environment = null, Action<string>? warn = null)
+    /// <param name="logging">Where every call to a provider is logged (Microsoft.Extensions.AI's <c>UseLogging</c>); null: not logged.</param>
+    public ModelCalls(CallPolicy policy, TimeProvider time, Func<string, string?>? environment = null, Action<string>? warn = null,
+        ILoggerFactory? logging = null)
     {
         Policy = policy;
         _time = time;
+        _logging = logging;
         if (policy.Cache.Enabled)
         {
             CacheDirectory = policy.Cache.Directory ?? ResponseCacheStore.DefaultDirectory(environment ?? Environment.GetEnvironmentVariable);
@@ -79,6 +84,11 @@ public sealed class ModelCalls : IDisposable
             gates.Add(_gates.GetOrAdd("provider " + endpoint.Provider, name => new CallGate(name, providerLimits, _time)));
         }
         builder.Use(inner => new ResilientChatClient(inner, Policy.Resilience, breaker, gates, _time));
+        if (_logging is { } logging)
+        {
+            // Inside the resilience client: every attempt is logged, retries too.
+            builder.UseLogging(logging);
+        }
     }
 
     /// <summary>Closes the response cache.</summary>

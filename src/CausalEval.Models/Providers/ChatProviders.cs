@@ -136,13 +136,22 @@ public static partial class ChatProviders
         }
     }
 
-    /// <summary>SDK client → error classification and key redaction → the caller's middlewares (the first added is outermost).</summary>
+    /// <summary>The activity source and meter of the chat pipelines' Microsoft.Extensions.AI telemetry (GenAI semantic conventions).</summary>
+    public const string TelemetrySource = "CausalEval.Chat";
+
+    /// <summary>
+    /// SDK client → error classification and key redaction → OpenTelemetry (GenAI conventions) → the caller's middlewares
+    /// (the first added is outermost).
+    /// </summary>
     private static IChatClient Pipeline(string provider, (IChatClient Client, string Endpoint) inner, string model, string modelId, KeyRedactor redactor,
         Action<ChatClientBuilder, ChatEndpoint>? middleware, TimeProvider time)
     {
         // Ollama's /api/chat streams NDJSON: the call is made streamed, so a slow local model sends its first bytes at once.
         var builder = new ChatClientBuilder(new ProviderErrors(inner.Client, redactor, time, streamed: provider == "ollama"));
         middleware?.Invoke(builder, new ChatEndpoint(provider, inner.Endpoint, model, modelId));
+        // Innermost: one gen_ai.* span and duration/token measurement per attempt sent to the provider (a cached answer sends
+        // none); prompts and answers stay out of the telemetry (EnableSensitiveData is off).
+        builder.UseOpenTelemetry(sourceName: TelemetrySource);
         return builder.Build();
     }
 

@@ -66,7 +66,7 @@ internal sealed class EvaluationRun : IDisposable
         var policy = resumed is null ? NewPolicy(request) : ResumedPolicy(request.Resume!, resumed, request);
         // A cache warning may quote a server's words: scrubbed of keys like everything else that is printed.
         var redactor = ProviderEnvironment.Process.Redactor();
-        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {redactor.Scrub(message)}"));
+        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {redactor.Scrub(message)}"), logging: request.ChatLogging);
         try
         {
             var models = catalog(calls);

@@ -76,6 +76,9 @@ internal sealed record RunRequest
 
     public ResilienceSettings Resilience { get; init; } = new();
 
+    /// <summary>Where every call to a provider is logged (<c>--verbose</c>); null: not logged.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? ChatLogging { get; init; }
+
     public IReadOnlyDictionary<string, CallLimits> ProviderLimits { get; init; } = new Dictionary<string, CallLimits>();
 
     public IReadOnlyDictionary<string, CallLimits> ModelLimits { get; init; } = new Dictionary<string, CallLimits>();
