@@ -35,7 +35,7 @@ internal sealed class HeldOutRules
     /// <summary>The rules for a checkpoint evaluated on every task of the catalog (as <c>causaleval run</c> does by default).</summary>
     public static HeldOutRules From(TaskCatalog catalog)
     {
-        var tasks = catalog.TaskIds().Select(catalog.Load).ToList();
+        var tasks = catalog.DagTaskIds().Select(catalog.Load).ToList();
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var task in tasks)
         {

@@ -21,6 +21,9 @@ internal sealed class TorchModelProvider : IModelProvider
 
     public string Prefix => ModelPrefix;
 
+    /// <summary>The shipped checkpoints imitate causal-DAG episodes only.</summary>
+    public bool Plays(string name, string family) => Core.Tasks.TaskDefinition.IsDagFamily(family);
+
     /// <summary>Folders searched for a named checkpoint, in order.</summary>
     public static IReadOnlyList<string> SearchRoots()
     {

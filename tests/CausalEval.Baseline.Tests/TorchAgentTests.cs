@@ -13,7 +13,7 @@ public sealed class TorchAgentTests
     public async Task The_default_checkpoint_plays_committed_test_episodes_of_every_task_through_the_runner()
     {
         var catalog = new TaskCatalog(BaselineFixtures.Datasets);
-        var tasks = catalog.TaskIds().Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadTestSplit(id, 5)])).ToList();
+        var tasks = catalog.DagTaskIds().Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadTestSplit(id, 5)])).ToList();
         var models = new ModelCatalog([new TorchModelProvider()]);
         var modelId = "torch/" + BaselineFixtures.DefaultCheckpoint;
         var plan = new RunPlan { Tasks = [.. tasks.Select(t => t.Task)], Models = [modelId], Concurrency = 2 };

@@ -18,7 +18,7 @@ public class TrainingDataTests
 
         // Independently of HeldOutRules: every task's link and test subsets straight from task.json, and every committed
         // test and validation episode's world and target straight from the files.
-        var all = Catalog.TaskIds().Select(Catalog.Load).ToList();
+        var all = Catalog.DagTaskIds().Select(Catalog.Load).ToList();
         var links = all.Select(t => t.HeldoutLink).OfType<DirectedLink>().ToList();
         var subsets = all.Where(t => t.Subsets is not null).SelectMany(t => t.Subsets!.Test).Select(s => string.Join(",", s.Order())).ToHashSet();
         var evaluation = all.SelectMany(t => new[] { "test", "validation" }.SelectMany(split => Catalog.LoadSplit(t.Id, split)))
@@ -50,7 +50,7 @@ public class TrainingDataTests
 
         var (episodes, sources) = Demonstrations.Select([task], 40, HeldOutRules.From(Catalog));
 
-        var evaluation = Catalog.TaskIds().SelectMany(id => Catalog.LoadSplit(id, "test").Concat(Catalog.LoadSplit(id, "validation")))
+        var evaluation = Catalog.DagTaskIds().SelectMany(id => Catalog.LoadSplit(id, "test").Concat(Catalog.LoadSplit(id, "validation")))
             .Select(e => DatasetGenerator.Key(e.World, e.Target, default)).ToHashSet();
         var expected = Enumerable.Range(0, sources[0].Drawn).Select(i => DatasetGenerator.GenerateEpisode(task, "train", i))
             .Where(e => !e.World.HasEdge("D", "B") && !evaluation.Contains(DatasetGenerator.Key(e.World, e.Target, default))).Select(e => e.Id).ToList();

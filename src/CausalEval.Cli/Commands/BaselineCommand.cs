@@ -190,10 +190,10 @@ internal static class BaselineCommand
                 var policy = new TorchPolicy(result.Network, result.Card);
                 Log(string.Create(CultureInfo.InvariantCulture,
                     $"seed {seedOptions.Seed}: fits its training data to explore acc {F(result.Card.Training.TrainingSetExploreAccuracy)}, exploit acc {F(result.Card.Training.TrainingSetExploitAccuracy)}; scoring validation{(parse.GetValue(validationOnly) ? "" : " and test")}…"));
-                var validation = await Evaluation.RunAsync(policy, catalog, catalog.TaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken, split: TaskDefinition.ValidationSplit)
+                var validation = await Evaluation.RunAsync(policy, catalog, catalog.DagTaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken, split: TaskDefinition.ValidationSplit)
                     .ConfigureAwait(false);
                 var test = parse.GetValue(validationOnly) ? null
-                    : await Evaluation.RunAsync(policy, catalog, catalog.TaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken).ConfigureAwait(false);
+                    : await Evaluation.RunAsync(policy, catalog, catalog.DagTaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken).ConfigureAwait(false);
                 var card = result.Card with { ValidationScores = validation.Scores, TestScores = test?.Scores ?? [] };
                 var seedResult = new SeedResult
                 {
@@ -264,7 +264,7 @@ internal static class BaselineCommand
                 AtLeast("--episodes", n, 1);
             }
             var catalog = TaskCatalog.Locate(parse.GetValue(datasets));
-            var taskIds = parse.GetValue(tasks) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : catalog.TaskIds();
+            var taskIds = parse.GetValue(tasks) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : catalog.DagTaskIds();
             foreach (var id in taskIds)
             {
                 catalog.Load(id);

@@ -128,20 +128,32 @@ internal static class DatasetsCommand
         foreach (var split in CommittedSplits(task))
         {
             var path = catalog.SplitPath(task.Id, split);
-            var episodes = catalog.LoadSplit(task.Id, split).ToList();
+            var (count, statistics) = SplitStatistics(catalog, task, split);
             text.Append(CultureInfo.InvariantCulture, $"{split} split: {path}\n");
-            text.Append(CultureInfo.InvariantCulture, $"episodes: {episodes.Count}, sha256 {TaskCatalog.Sha256(path)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"episodes: {count}, sha256 {TaskCatalog.Sha256(path)}\n");
             using (var fresh = new MemoryStream())
             {
                 TaskCatalog.WriteSplit(task, split, null, fresh);
                 text.Append("matches `datasets generate`: ").Append(fresh.ToArray().AsSpan().SequenceEqual(File.ReadAllBytes(path)) ? "yes" : "NO").Append('\n');
             }
-            foreach (var (name, value) in Statistics(episodes))
+            foreach (var (name, value) in statistics)
             {
                 text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>A committed split's size and the facts users check about it, for either family.</summary>
+    private static (int Count, IReadOnlyList<(string Name, string Value)> Statistics) SplitStatistics(TaskCatalog catalog, TaskDefinition task, string split)
+    {
+        if (TaskDefinition.IsDagFamily(task.Family))
+        {
+            var episodes = catalog.LoadSplit(task.Id, split).ToList();
+            return (episodes.Count, [.. Statistics(episodes)]);
+        }
+        var puzzles = catalog.LoadEpisodes(task, split).Cast<Core.OddOneOut.OddOneOutEpisode>().ToList();
+        return (puzzles.Count, OddOneOutStatistics.Of(puzzles));
     }
 
     /// <summary>Facts about a split that users check: graph density, and how often shortcuts fail.</summary>
@@ -186,24 +198,31 @@ internal static class DatasetsCommand
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"# {task.Id} — committed splits (version {task.Version})\n\n");
         text.Append(task.Description).Append("\n\n");
-        text.Append("Generated deterministically from `task.json` (generator, split seeds, episode options) by:\n\n");
+        var dag = TaskDefinition.IsDagFamily(task.Family);
+        text.Append(dag
+            ? "Generated deterministically from `task.json` (generator, split seeds, episode options) by:\n\n"
+            : "Generated deterministically from `task.json` (odd-one-out rules, split seeds) by:\n\n");
         text.Append(CultureInfo.InvariantCulture, $"```\ncausaleval datasets generate {task.Id} --write\n```\n\n");
         text.Append(CultureInfo.InvariantCulture, $"`causaleval datasets generate {task.Id} [--split validation]` prints the same bytes; a test checks that they match these files.\n");
-        text.Append("The validation split follows the test split's rules (held-out link, held-out subsets) with its own seed and never repeats a test episode (world, target, subset); ");
+        text.Append(dag
+            ? "The validation split follows the test split's rules (held-out link, held-out subsets) with its own seed and never repeats a test episode (world, target, subset); "
+            : "The validation split follows the test split's rules (deconfounded exploit trials; the held-out dimension, when there is one, as the concept) with its own seed and never repeats a test episode (concept, experiment trials, exploit objects); ");
         text.Append("train episodes repeat neither. Choose anything (prompts, recipes, checkpoints) on validation; report test.\n");
         foreach (var split in CommittedSplits(task))
         {
             var path = catalog.SplitPath(task.Id, split);
-            var episodes = catalog.LoadSplit(task.Id, split).ToList();
+            var (count, statistics) = SplitStatistics(catalog, task, split);
             text.Append(CultureInfo.InvariantCulture, $"\n## {split}\n\n");
-            text.Append(CultureInfo.InvariantCulture, $"- file: `{Path.GetFileName(path)}`, {episodes.Count} episodes, one JSON object per line\n");
+            text.Append(CultureInfo.InvariantCulture, $"- file: `{Path.GetFileName(path)}`, {count} episodes, one JSON object per line\n");
             text.Append(CultureInfo.InvariantCulture, $"- sha256: `{TaskCatalog.Sha256(path)}`\n");
-            foreach (var (name, value) in Statistics(episodes))
+            foreach (var (name, value) in statistics)
             {
                 text.Append(CultureInfo.InvariantCulture, $"- {name}: {value}\n");
             }
         }
-        text.Append("\nChange the generator or the episode options only with a new `version` in `task.json`, then regenerate.\n");
+        text.Append(dag
+            ? "\nChange the generator or the episode options only with a new `version` in `task.json`, then regenerate.\n"
+            : "\nChange the odd-one-out rules only with a new `version` in `task.json`, then regenerate.\n");
         return text.ToString();
     }
 }

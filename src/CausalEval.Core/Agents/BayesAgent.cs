@@ -13,7 +13,7 @@ namespace CausalEval.Core.Agents;
 internal sealed class BayesAgent(ObserverModel model) : IAgent
 {
     public static IAgent Create(TrialContext context)
-        => ObserverScoring.ModelFor(context.Episode, context.Task) is { } model ? new BayesAgent(model) : new ExpertAgent();
+        => ObserverScoring.ModelFor(context.Dag, context.Task) is { } model ? new BayesAgent(model) : new ExpertAgent();
 
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {

@@ -15,21 +15,32 @@ public static class BuiltinAgents
     public static readonly ImmutableSortedDictionary<string, (string Description, AgentFactory Create)> All =
         new Dictionary<string, (string, AgentFactory)>
         {
-            ["optimal"] = ("knows the world; explores every variable, then plays an optimal action (the upper bound)",
-                c => new OptimalAgent(c.Episode.Solution, c.Episode.ObservableEdges)),
-            ["expert"] = ("intervenes on each allowed variable once, then exploits the effects it observed",
-                _ => new ExpertAgent()),
+            ["optimal"] = ("knows the world; explores every variable, then plays an optimal action (the upper bound); odd-one-out: knows the concept",
+                Both("optimal", c => new OptimalAgent(c.Dag.Solution, c.Dag.ObservableEdges))),
+            ["expert"] = ("intervenes on each allowed variable once, then exploits the effects it observed; odd-one-out: tests each dimension once, then picks what the outcomes show",
+                Both("expert", _ => new ExpertAgent())),
             ["random"] = ("uniformly random allowed actions",
-                c => new RandomAgent(c.Seed)),
+                Both("random", c => new RandomAgent(c.Seed))),
             ["correlational"] = ("explores like the expert, then regresses the target on each variable over all samples it saw (the sample regression), ignoring interventions",
                 _ => CorrelationalAgent.Instance),
             ["associative"] = ("explores like the expert, then exploits by the true observational regression slope (exact covariance, hidden root included; privileged)",
-                c => new AssociativeAgent(c.Episode.World)),
+                c => new AssociativeAgent(c.Dag.World)),
             ["bayes"] = ("the ideal observer: exact posterior over the task's world family, the most informative experiments, a Bayes exploit",
                 BayesAgent.Create),
             ["training-support"] = ("optimal in the world without the held-out link: the best an agent knowing only the training structures can do",
-                c => TrainingSupportAgent.Create(c.Episode)),
+                c => TrainingSupportAgent.Create(c.Dag)),
+            ["shortcut"] = ("odd-one-out only: experiments like the expert, then picks the object unique along the most dimensions (the confounded strategy)",
+                Both("shortcut", c => throw new NotSupportedException("builtin/shortcut plays odd-one-out tasks only"))),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    /// <summary>Whether built-in agent <paramref name="name"/> plays tasks of <paramref name="family"/>.</summary>
+    public static bool Plays(string name, string family) => family == Tasks.TaskDefinition.OddOneOutFamily
+        ? OddOneOut.OddOneOutAgents.Names.Contains(name)
+        : name != "shortcut";
+
+    /// <summary>A factory for an agent that plays odd-one-out episodes too: <paramref name="dag"/> for the causal-DAG ones.</summary>
+    private static AgentFactory Both(string name, AgentFactory dag)
+        => c => c.Episode is OddOneOut.OddOneOutEpisode puzzle ? OddOneOut.OddOneOutAgents.Create(name, puzzle, c) : dag(c);
 
     /// <summary>The expert's exploration: each explore variable in turn, cycling through the allowed values.</summary>
     internal static Intervention SystematicExperiment(EpisodeView view)

@@ -14,8 +14,13 @@ public interface IAgent
 /// scheme) and <see cref="Task"/> (whose train split few-shot examples come from) matter to model agents only;
 /// so does <see cref="Meter"/>, where a model agent adds each call's usage as it is made (null: nobody is counting).
 /// </summary>
-public sealed record TrialContext(string TrialId, Episode Episode, int Epoch, ulong Seed, string? PromptVariant,
-    string? Naming = null, Tasks.TaskDefinition? Task = null, UsageMeter? Meter = null);
+public sealed record TrialContext(string TrialId, TaskEpisode Episode, int Epoch, ulong Seed, string? PromptVariant,
+    string? Naming = null, Tasks.TaskDefinition? Task = null, UsageMeter? Meter = null)
+{
+    /// <summary>The causal-DAG episode, for agents that play only those (runs check families before the first trial).</summary>
+    public Episode Dag => Episode as Episode
+        ?? throw new NotSupportedException($"episode {Episode.Id} is not a causal-DAG episode, and this agent plays causal-DAG tasks only");
+}
 
 /// <summary>Makes a fresh agent for each trial.</summary>
 public delegate IAgent AgentFactory(TrialContext context);

@@ -10,6 +10,9 @@ public interface IModelProvider
 
     /// <summary>True when this provider's agents are prompted models: runs play them once per prompt variant.</summary>
     bool TakesPrompts => false;
+
+    /// <summary>Whether model <paramref name="name"/> plays tasks of <paramref name="family"/> (default: every family).</summary>
+    bool Plays(string name, string family) => true;
 }
 
 /// <summary>A model registered under an exact name (e.g. a library user's own chat client), not through a provider prefix.</summary>
@@ -37,6 +40,20 @@ public sealed class ModelCatalog(IEnumerable<IModelProvider> providers, IEnumera
         return slash > 0 && _providers.TryGetValue(modelId[..slash], out var provider) && provider.TakesPrompts;
     }
 
+    /// <summary>
+    /// Whether <paramref name="modelId"/> plays tasks of <paramref name="family"/> (a named model or an unknown provider: true,
+    /// so the error that names the problem comes from <see cref="Resolve"/>).
+    /// </summary>
+    public bool Plays(string modelId, string family)
+    {
+        if (_named.ContainsKey(modelId))
+        {
+            return true;
+        }
+        var slash = modelId.IndexOf('/');
+        return slash <= 0 || !_providers.TryGetValue(modelId[..slash], out var provider) || provider.Plays(modelId[(slash + 1)..], family);
+    }
+
     public AgentFactory Resolve(string modelId)
     {
         if (_named.TryGetValue(modelId, out var model))
@@ -59,6 +76,8 @@ public sealed class ModelCatalog(IEnumerable<IModelProvider> providers, IEnumera
 public sealed class BuiltinModelProvider : IModelProvider
 {
     public string Prefix => BuiltinAgents.Prefix;
+
+    public bool Plays(string name, string family) => BuiltinAgents.Plays(name, family);
 
     public AgentFactory Resolve(string name, string modelId)
         => BuiltinAgents.All.TryGetValue(name, out var entry)

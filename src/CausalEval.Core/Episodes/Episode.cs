@@ -18,17 +18,28 @@ public sealed record PassiveEvidence(string Condition, ImmutableArray<EvidenceSa
 }
 
 /// <summary>
-/// One episode of a dataset: the world, the goal, and the options of the explore → exploit protocol.
+/// One episode of any task family, as runs, trial lines and reports know it: its id within its split and its seed. The
+/// family's own type holds the rest (<see cref="Episode"/> for the causal-DAG families, <c>OddOneOutEpisode</c> for odd-one-out).
+/// </summary>
+public abstract class TaskEpisode(string id, ulong seed)
+{
+    public string Id { get; } = id;
+
+    /// <summary>The episode's own seed (from the dataset); runs derive environment noise from it.</summary>
+    public ulong Seed { get; } = seed;
+}
+
+/// <summary>
+/// One episode of a causal-DAG dataset: the world, the goal, and the options of the explore → exploit protocol.
 /// Immutable; construction validates it and solves the exploit problem exactly.
 /// </summary>
-public sealed class Episode
+public sealed class Episode : TaskEpisode
 {
     public Episode(string id, World world, string target, ulong seed, EpisodeOptions options)
+        : base(id, seed)
     {
-        Id = id;
         World = world;
         Target = target;
-        Seed = seed;
         Options = options;
         if (!world.IsObservable(target))
         {
@@ -50,12 +61,8 @@ public sealed class Episode
     /// <summary>What an agent may see of this episode.</summary>
     public EpisodeBrief Brief { get; }
 
-    public string Id { get; }
     public World World { get; }
     public string Target { get; }
-
-    /// <summary>The episode's own seed (from the dataset); runs derive environment noise from it.</summary>
-    public ulong Seed { get; }
 
     public EpisodeOptions Options { get; }
 

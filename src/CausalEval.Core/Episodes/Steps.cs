@@ -51,6 +51,12 @@ public sealed record AgentDecision
     /// <summary>The intervention chosen (explore and exploit); null when the answer had none.</summary>
     public Intervention? Action { get; init; }
 
+    /// <summary>The odd-one-out action chosen (a transform or a pick); null when the answer had none or the task is a causal-DAG one.</summary>
+    public OddOneOut.OddOneOutMove? Move { get; init; }
+
+    /// <summary>Model agents on odd-one-out: what a lenient reading of <see cref="RawAnswer"/> found (the strict <see cref="Move"/> scores).</summary>
+    public OddOneOut.OddOneOutMove? LenientMove { get; init; }
+
     /// <summary>Direct edges claimed (structure question); null when the answer had none.</summary>
     public ImmutableArray<DirectedLink>? Edges { get; init; }
 
@@ -95,6 +101,8 @@ public sealed record AgentDecision
 
     public static AgentDecision Act(Intervention action) => new() { Action = action };
 
+    public static AgentDecision Act(OddOneOut.OddOneOutMove move) => new() { Move = move };
+
     public static AgentDecision Answer(ImmutableArray<DirectedLink> edges) => new() { Edges = edges };
 }
 
@@ -108,6 +116,9 @@ public sealed record StepRecord(
     ImmutableArray<double> Observation)
 {
     public Intervention? Action => Decision.Action;
+
+    /// <summary>Odd-one-out steps: the objects after the step and, for a valid pick, whether it was correct.</summary>
+    public OddOneOut.OddOneOutOutcome? Outcome { get; init; }
 }
 
 /// <summary>The whole transcript of a played episode.</summary>
@@ -141,7 +152,11 @@ public sealed record EpisodeView(
     Phase Phase,
     int StepIndex,
     string? Target,
-    IReadOnlyList<StepRecord> History);
+    IReadOnlyList<StepRecord> History)
+{
+    /// <summary>Odd-one-out episodes: the trial the agent is in (null for causal-DAG episodes).</summary>
+    public OddOneOut.OddOneOutView? OddOneOut { get; init; }
+}
 
 /// <summary>The visible part of an episode, fixed for its whole length.</summary>
 public sealed record EpisodeBrief(

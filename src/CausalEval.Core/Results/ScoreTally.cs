@@ -45,6 +45,9 @@ public sealed class ScoreTally
 
     public Mean ExploreEfficiency { get; private set; }
 
+    /// <summary>Odd-one-out: share of experiment trials that were informative.</summary>
+    public Mean InformativeExperiments { get; private set; }
+
     public long ParseFailures { get; private set; }
 
     /// <summary>Agent decisions (transcript steps): the denominator of the invalid-answer rate.</summary>
@@ -82,6 +85,7 @@ public sealed class ScoreTally
         ExplorationRegret = ExplorationRegret.With(s.ExplorationRegret);
         InferenceRegret = InferenceRegret.With(s.InferenceRegret ?? s.EvidenceValue);
         ExploreEfficiency = ExploreEfficiency.With(s.ExploreEfficiency);
+        InformativeExperiments = InformativeExperiments.With(s.InformativeExperiments);
     }
 
     /// <summary>Adds another group's sums (e.g. per-episode tallies into a task's).</summary>
@@ -104,6 +108,7 @@ public sealed class ScoreTally
         ExplorationRegret = ExplorationRegret.With(other.ExplorationRegret);
         InferenceRegret = InferenceRegret.With(other.InferenceRegret);
         ExploreEfficiency = ExploreEfficiency.With(other.ExploreEfficiency);
+        InformativeExperiments = InformativeExperiments.With(other.InformativeExperiments);
         InputTokens += other.InputTokens;
         OutputTokens += other.OutputTokens;
         Cost += other.Cost;

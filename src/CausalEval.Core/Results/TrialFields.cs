@@ -23,6 +23,9 @@ public static class TrialFields
     public static readonly JsonEncodedText Epoch = JsonEncodedText.Encode("epoch");
     public static readonly JsonEncodedText Seed = JsonEncodedText.Encode("seed");
     public static readonly JsonEncodedText Target = JsonEncodedText.Encode("target");
+
+    /// <summary>Odd-one-out: the hidden concept (written after <see cref="Target"/>, which is null there), only on that family's lines.</summary>
+    public static readonly JsonEncodedText Concept = JsonEncodedText.Encode("concept");
     public static readonly JsonEncodedText Steps = JsonEncodedText.Encode("steps");
     public static readonly JsonEncodedText ScoresObject = JsonEncodedText.Encode("scores");
     public static readonly JsonEncodedText Usage = JsonEncodedText.Encode("usage");
@@ -57,6 +60,7 @@ public static class TrialFields
         new("explore_information", ScoreKind.OptionalNumber, s => s.ExploreInformation, (s, v) => s with { ExploreInformation = v }),
         new("best_information", ScoreKind.OptionalNumber, s => s.BestInformation, (s, v) => s with { BestInformation = v }),
         new("explore_efficiency", ScoreKind.OptionalNumber, s => s.ExploreEfficiency, (s, v) => s with { ExploreEfficiency = v }),
+        new("informative_experiments", ScoreKind.OptionalNumber, s => s.InformativeExperiments, (s, v) => s with { InformativeExperiments = v }),
     ];
 }
 

@@ -27,7 +27,16 @@ public static class TrialJson
         writer.WriteStringOrNull(TrialFields.Naming, spec.Naming);
         writer.WriteNumber(TrialFields.Epoch, spec.Epoch);
         writer.WriteNumber(TrialFields.Seed, spec.EnvironmentSeed);
-        writer.WriteString(TrialFields.Target, episode.Target);
+        if (episode is OddOneOut.OddOneOutEpisode puzzle)
+        {
+            // Odd-one-out has no target variable; the hidden concept is what the exploit pick is scored against.
+            writer.WriteNull(TrialFields.Target);
+            writer.WriteString(TrialFields.Concept, OddOneOut.Dimensions.Name(puzzle.Concept));
+        }
+        else
+        {
+            writer.WriteString(TrialFields.Target, ((Episode)episode).Target);
+        }
         writer.WriteStartArray(TrialFields.Steps);
         foreach (var step in record.Transcript?.Steps ?? [])
         {
@@ -62,25 +71,46 @@ public static class TrialJson
         writer.WriteEndObject();
     }
 
-    private static void WriteStep(Utf8JsonWriter writer, StepRecord step, Episode episode, Inference.ObserverAnalysis? observer)
+    private static void WriteStep(Utf8JsonWriter writer, StepRecord step, TaskEpisode episode, Inference.ObserverAnalysis? observer)
     {
         var decision = step.Decision;
         writer.WriteStartObject();
         writer.WriteNumber("index", step.Index);
         writer.WriteString("phase", step.Phase switch { Phase.Explore => "explore", Phase.Exploit => "exploit", _ => "structure" });
         writer.WriteString("status", step.Status switch { StepStatus.Valid => "valid", StepStatus.Invalid => "invalid", _ => "parse_failure" });
-        writer.WriteIntervention("action", decision.Action);
-        if (step.Phase == Phase.Structure)
+        if (episode is Episode dag)
         {
-            WriteEdges(writer, "edges", decision.Edges);
-        }
-        if (step.Observation.IsDefault)
-        {
-            writer.WriteNull("observation");
+            writer.WriteIntervention("action", decision.Action);
+            if (step.Phase == Phase.Structure)
+            {
+                WriteEdges(writer, "edges", decision.Edges);
+            }
+            if (step.Observation.IsDefault)
+            {
+                writer.WriteNull("observation");
+            }
+            else
+            {
+                Tasks.EpisodeJson.WriteValues(writer, "observation", dag.World.Observable, step.Observation);
+            }
         }
         else
         {
-            Tasks.EpisodeJson.WriteValues(writer, "observation", episode.World.Observable, step.Observation);
+            // Odd-one-out: the move, the objects as the step left them, and a pick's outcome.
+            WriteMove(writer, "move", decision.Move);
+            if (step.Outcome is { } outcome)
+            {
+                writer.WritePropertyName("objects");
+                OddOneOut.OddOneOutJson.WriteObjects(writer, outcome.Objects);
+                if (outcome.Correct is { } correct)
+                {
+                    writer.WriteBoolean("correct", correct);
+                }
+                else
+                {
+                    writer.WriteNull("correct");
+                }
+            }
         }
         writer.WriteStringOrNull("error", step.Error);
         // Model-specific fields appear only when a model produced them, keeping built-in transcripts small.
@@ -100,7 +130,11 @@ public static class TrialJson
         {
             writer.WriteString("raw_answer", decision.RawAnswer);
             // The lenient reading sits next to the strict one (action/edges above), which is the one that scores.
-            if (step.Phase == Phase.Structure)
+            if (episode is not Episode)
+            {
+                WriteMove(writer, "lenient_move", decision.LenientMove);
+            }
+            else if (step.Phase == Phase.Structure)
             {
                 WriteEdges(writer, "lenient_edges", decision.LenientEdges);
             }
@@ -168,6 +202,24 @@ public static class TrialJson
             }
             writer.WriteEndArray();
         }
+    }
+
+    /// <summary><c>{"kind": "transform", "object": "B", "dimension": "shape"}</c> or <c>{"kind": "pick", "object": "C"}</c>, or null.</summary>
+    private static void WriteMove(Utf8JsonWriter writer, string name, OddOneOut.OddOneOutMove? move)
+    {
+        if (move is null)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+        writer.WriteStartObject(name);
+        writer.WriteString("kind", move.Kind == OddOneOut.MoveKind.Transform ? "transform" : "pick");
+        writer.WriteString("object", move.Object);
+        if (move.Dimension is { } dimension)
+        {
+            writer.WriteString("dimension", OddOneOut.Dimensions.Name(dimension));
+        }
+        writer.WriteEndObject();
     }
 
     private static void WriteEdges(Utf8JsonWriter writer, string name, System.Collections.Immutable.ImmutableArray<Worlds.DirectedLink>? edges)

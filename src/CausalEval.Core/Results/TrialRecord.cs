@@ -12,7 +12,7 @@ public sealed record TrialSpec(
     string TaskId,
     int TaskVersion,
     string Split,
-    Episode Episode,
+    TaskEpisode Episode,
     string Model,
     string? PromptVariant,
     int Epoch,

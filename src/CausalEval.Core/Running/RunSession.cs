@@ -191,7 +191,7 @@ public sealed class RunSession : IDisposable
             {
                 throw new InputException(manifestPath, $"tasks[{i}].dataset_sha256", $"the {entry.Split} split of {entry.Id} changed since the run started");
             }
-            var episodes = datasets.LoadSplit(entry.Id, entry.Split, entry.Episodes).ToList();
+            var episodes = datasets.LoadEpisodes(task, entry.Split, entry.Episodes).ToList();
             if (episodes.Count != entry.Episodes)
             {
                 throw new InputException(manifestPath, $"tasks[{i}].episodes",

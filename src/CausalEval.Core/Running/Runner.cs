@@ -10,7 +10,7 @@ using CausalEval.Core.Results;
 namespace CausalEval.Core.Running;
 
 /// <summary>A task with the episodes a run plays from it.</summary>
-public sealed record TaskEpisodes(TaskDefinition Task, IReadOnlyList<Episode> Episodes);
+public sealed record TaskEpisodes(TaskDefinition Task, IReadOnlyList<TaskEpisode> Episodes);
 
 /// <summary>
 /// How a run ended: trials planned (this time), written and ended in an error; whether it stopped early because it was
@@ -366,10 +366,22 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
         try
         {
             var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
-            var transcript = await EpisodeEngine.RunAsync(spec.Episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
-            // The ideal observer's scorer (EpisodeScoring.WithObserver) is not run inside runs yet: a broad posterior still
-            // costs ~40 ms of CPU, too slow for many-epoch runs and the test suite's budget.
-            var scores = EpisodeScoring.Score(new ScoringInput(spec.Episode, transcript, spec.Task));
+            EpisodeTranscript transcript;
+            Scores scores;
+            if (spec.Episode is OddOneOut.OddOneOutEpisode puzzle)
+            {
+                // The family's ideal observer is exact and cheap (three concepts), so its scores are always computed.
+                transcript = await OddOneOut.OddOneOutEngine.RunAsync(puzzle, agent, cancellationToken).ConfigureAwait(false);
+                scores = OddOneOut.OddOneOutScoring.Score(puzzle, transcript);
+            }
+            else
+            {
+                var episode = (Episode)spec.Episode;
+                transcript = await EpisodeEngine.RunAsync(episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
+                // The ideal observer's scorer (EpisodeScoring.WithObserver) is not run inside runs yet: a broad posterior still
+                // costs ~40 ms of CPU, too slow for many-epoch runs and the test suite's budget.
+                scores = EpisodeScoring.Score(new ScoringInput(episode, transcript, spec.Task));
+            }
             // The steps' answers, and the billed tokens of attempts that failed before an answer came.
             var usage = transcript.Usage + meter.Unanswered;
             return new TrialRecord(spec, transcript, scores, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);

@@ -58,6 +58,12 @@ public readonly record struct Scores
 
     /// <summary><c>ExploreInformation / BestInformation</c>; null without explore steps or when nothing was left to learn.</summary>
     public double? ExploreEfficiency { get; init; }
+
+    /// <summary>
+    /// Odd-one-out: share of experiment trials whose outcome was not yet certain (a dimension not yet excluded was tested
+    /// while the concept was unknown); null for other families.
+    /// </summary>
+    public double? InformativeExperiments { get; init; }
 }
 
 /// <summary>Everything a scorer may use: the episode (with the true world and its solution) and the transcript.</summary>

@@ -46,6 +46,12 @@ public sealed class TaskCatalog(string root)
             .OfType<string>()
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>
+    /// The causal-DAG tasks: the default suite of <c>run</c> and what the imitation baseline trains on and is evaluated
+    /// on (odd-one-out tasks are run by naming them, with the agents that play that family).
+    /// </summary>
+    public IReadOnlyList<string> DagTaskIds() => [.. TaskIds().Where(id => TaskDefinition.IsDagFamily(TaskJson.Load(Path.Combine(Root, id, TaskFileName)).Family))];
+
     public TaskDefinition Load(string taskId)
     {
         var path = Path.Combine(Root, taskId, TaskFileName);
@@ -57,6 +63,10 @@ public sealed class TaskCatalog(string root)
         if (task.Id != taskId)
         {
             throw new InputException(path, "id", $"'{task.Id}' does not match its folder '{taskId}'");
+        }
+        if (!TaskDefinition.IsDagFamily(task.Family))
+        {
+            return task;
         }
         // Train and validation episodes must differ from the committed splits above them: read those, not regenerate them.
         DatasetGenerator.UseCommittedSplits(task, split => File.Exists(SplitPath(taskId, split)) ? ReadSplitFile(SplitPath(taskId, split)) : null);
@@ -79,10 +89,27 @@ public sealed class TaskCatalog(string root)
     /// <summary>Streams a committed split (test or validation), failing with file:line and field on a malformed line.</summary>
     public IEnumerable<Episode> LoadSplit(string taskId, string split, int? limit = null) => ReadSplitFile(SplitPath(taskId, split), limit);
 
+    /// <summary>
+    /// Streams a committed split of any family (what runs play): the causal-DAG episodes of <see cref="LoadSplit"/>, or
+    /// odd-one-out episodes, failing with file:line and field on a malformed line.
+    /// </summary>
+    public IEnumerable<TaskEpisode> LoadEpisodes(TaskDefinition task, string split, int? limit = null)
+        => TaskDefinition.IsDagFamily(task.Family)
+            ? LoadSplit(task.Id, split, limit)
+            : ReadLines(SplitPath(task.Id, split), limit, OddOneOut.OddOneOutJson.Parse, e => e.Id);
+
     public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null)
     {
         // The ideal observer's precomputed posteriors for this split, when shipped beside it (observer-<split>.jsonl).
         Inference.ObserverCache.LoadPrecomputed(path);
+        foreach (var episode in ReadLines(path, limit, EpisodeJson.Parse, e => e.Id))
+        {
+            yield return episode;
+        }
+    }
+
+    private static IEnumerable<T> ReadLines<T>(string path, int? limit, Func<string, string, (T Episode, string Split)> parse, Func<T, string> id)
+    {
         if (!File.Exists(path))
         {
             throw new InputException(path, "$", "the dataset file does not exist (run `causaleval datasets generate <id>`)");
@@ -101,10 +128,10 @@ public sealed class TaskCatalog(string root)
             {
                 continue;
             }
-            var (episode, _) = EpisodeJson.Parse(line, $"{path}:{lineNumber}");
-            if (!ids.Add(episode.Id))
+            var (episode, _) = parse(line, $"{path}:{lineNumber}");
+            if (!ids.Add(id(episode)))
             {
-                throw new InputException($"{path}:{lineNumber}", "id", $"duplicate episode id '{episode.Id}'");
+                throw new InputException($"{path}:{lineNumber}", "id", $"duplicate episode id '{id(episode)}'");
             }
             yielded++;
             yield return episode;
@@ -117,6 +144,14 @@ public sealed class TaskCatalog(string root)
         using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
         // A copy of the task, not tied to the committed files: what is written is what the generator alone makes (a file
         // left from an earlier version must not decide which episodes a lower split excludes).
+        if (!TaskDefinition.IsDagFamily(task.Family))
+        {
+            foreach (var episode in OddOneOut.OddOneOutGenerator.Generate(task with { }, split, count))
+            {
+                writer.WriteLine(OddOneOut.OddOneOutJson.ToLine(episode, split));
+            }
+            return;
+        }
         foreach (var episode in DatasetGenerator.Generate(task with { }, split, count))
         {
             writer.WriteLine(EpisodeJson.ToLine(episode, split));

@@ -12,12 +12,20 @@ public sealed record TaskDefinition
 {
     public const string ExploreExploitFamily = "explore-exploit";
     public const string PassiveExploitFamily = "passive-exploit";
+    public const string OddOneOutFamily = "odd-one-out";
+
+    /// <summary>The causal-DAG families (worlds, interventions, a target); the others are <see cref="OddOneOutFamily"/>.</summary>
+    public static bool IsDagFamily(string family) => family is ExploreExploitFamily or PassiveExploitFamily;
 
     public required string Id { get; init; }
     public required int Version { get; init; }
     public required string Family { get; init; }
     public string Description { get; init; } = "";
-    public required SignedDagOptions Generator { get; init; }
+    /// <summary>The world generator (causal-DAG families; an odd-one-out task keeps the default, unused).</summary>
+    public SignedDagOptions Generator { get; init; } = new();
+
+    /// <summary>The odd-one-out rules (odd-one-out family only).</summary>
+    public OddOneOut.OddOneOutRule? OddOneOut { get; init; }
 
     /// <summary>Options copied into every episode (subset, held-out link and evidence are drawn per episode).</summary>
     public EpisodeOptions Episode { get; init; } = new();

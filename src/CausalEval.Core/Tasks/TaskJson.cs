@@ -13,16 +13,24 @@ public static class TaskJson
     public static TaskDefinition Parse(string json, string source)
     {
         var root = JsonRead.Parse(source, json).Object();
-        root.OnlyFields("id", "version", "family", "description", "generator", "episode", "evidence", "heldout_link", "subsets", "splits");
+        root.OnlyFields("id", "version", "family", "description", "generator", "episode", "evidence", "heldout_link", "subsets", "odd_one_out", "splits");
         var id = root.Required("id").String();
         if (id.Length == 0 || id.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
         {
             throw root.Required("id").Error($"task id '{id}' must be lower-case letters, digits and '-'");
         }
         var family = root.Required("family").String();
+        if (family == TaskDefinition.OddOneOutFamily)
+        {
+            return ReadOddOneOut(root, id);
+        }
         if (family is not (TaskDefinition.ExploreExploitFamily or TaskDefinition.PassiveExploitFamily))
         {
-            throw root.Required("family").Error($"unknown family '{family}' (expected explore-exploit or passive-exploit)");
+            throw root.Required("family").Error($"unknown family '{family}' (expected explore-exploit, passive-exploit or odd-one-out)");
+        }
+        if (root.Optional("odd_one_out") is { } stray)
+        {
+            throw stray.Error("only an odd-one-out task has odd_one_out rules");
         }
         var generator = ReadGenerator(root.Required("generator"));
         var heldout = root.Optional("heldout_link") is { } linkField ? ReadLink(linkField) : (DirectedLink?)null;
@@ -62,6 +70,43 @@ public static class TaskJson
             }
         }
         return definition;
+    }
+
+    /// <summary>An odd-one-out task: its rules and splits (no world generator, evidence, link or subsets).</summary>
+    private static TaskDefinition ReadOddOneOut(JsonRead root, string id)
+    {
+        foreach (var dagOnly in new[] { "generator", "episode", "evidence", "heldout_link", "subsets" })
+        {
+            if (root.Optional(dagOnly) is { } field)
+            {
+                throw field.Error($"an odd-one-out task has no {dagOnly} (that is a causal-DAG field)");
+            }
+        }
+        var rules = root.Required("odd_one_out");
+        rules.OnlyFields("experiments", "confounded_train", "heldout_dimension");
+        OddOneOut.Dimension? heldout = null;
+        if (rules.Optional("heldout_dimension") is { } dimension)
+        {
+            heldout = OddOneOut.Dimensions.TryParse(dimension.String(), out var d)
+                ? d
+                : throw dimension.Error($"unknown dimension '{dimension.String()}' (expected colour, texture or shape)");
+        }
+        var splits = root.Required("splits");
+        splits.OnlyFields("train", "validation", "test");
+        return new TaskDefinition
+        {
+            Id = id,
+            Version = root.Required("version").Int(1),
+            Family = TaskDefinition.OddOneOutFamily,
+            Description = root.Optional("description")?.String() ?? "",
+            OddOneOut = new OddOneOut.OddOneOutRule(
+                rules.Optional("experiments")?.Int(1, 10) ?? 3,
+                rules.Optional("confounded_train")?.Bool() ?? false,
+                heldout),
+            Train = ReadSplit(splits.Required("train")),
+            Test = ReadSplit(splits.Required("test")),
+            Validation = splits.Optional("validation") is { } validation ? ReadSplit(validation) : null,
+        };
     }
 
     private static SignedDagOptions ReadGenerator(JsonRead field)

@@ -70,7 +70,12 @@ public sealed class LlmAgent : IAgent
 
     /// <summary>The task family whose templates an episode uses.</summary>
     internal static string FamilyOf(TrialContext context) =>
-        context.Task?.Family ?? (context.Episode.Options.Evidence is null ? TaskDefinition.ExploreExploitFamily : TaskDefinition.PassiveExploitFamily);
+        context.Task?.Family ?? context.Episode switch
+        {
+            Episode { Options.Evidence: null } => TaskDefinition.ExploreExploitFamily,
+            Episode => TaskDefinition.PassiveExploitFamily,
+            _ => TaskDefinition.OddOneOutFamily,
+        };
 
     /// <inheritdoc/>
     public async ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
@@ -131,7 +136,7 @@ public sealed class LlmAgent : IAgent
         if (_template.Config.InputVariables.Any(v => v.Name == "examples"))
         {
             var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
-            var examples = await _setup.Examples.ForAsync(task, _context.Episode).ConfigureAwait(false);
+            var examples = await _setup.Examples.ForAsync(task, _context.Dag).ConfigureAwait(false);
             _examples = [.. examples.Select(e => new ShownExample(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))];
         }
     }

@@ -188,14 +188,25 @@ internal sealed class EvaluationRun : IDisposable
             throw new InputException("--epochs", request.Epochs.ToString(CultureInfo.InvariantCulture), "must be at least 1");
         }
         var datasets = TaskCatalog.Locate(request.Datasets);
-        var taskIds = request.Tasks.Count > 0 ? request.Tasks.Distinct().ToList() : datasets.TaskIds();
+        var taskIds = request.Tasks.Count > 0 ? request.Tasks.Distinct().ToList() : datasets.DagTaskIds();
         if (taskIds.Count == 0)
         {
             // A run of nothing would "finish" with 0 trials: almost always the wrong folder.
             throw new InputException("--datasets", datasets.Root, $"no tasks here (a task is a folder with {TaskCatalog.TaskFileName})");
         }
-        var selected = taskIds.Select(id => new TaskEpisodes(datasets.Load(id), [.. datasets.LoadSplit(id, request.Split, request.Episodes)])).ToList();
-        var (modelIds, modelNames) = ModelEntry.Collect(request.Models.Count > 0 ? request.Models : request.DefaultModels, "--model");
+        var selected = taskIds.Select(datasets.Load).Select(task => new TaskEpisodes(task, [.. datasets.LoadEpisodes(task, request.Split, request.Episodes)])).ToList();
+        // The default models are those that play every selected task's family; a model named that does not is bad input.
+        var families = selected.Select(t => t.Task.Family).Distinct(StringComparer.Ordinal).ToList();
+        var (modelIds, modelNames) = ModelEntry.Collect(request.Models.Count > 0
+            ? request.Models
+            : [.. request.DefaultModels.Where(m => families.All(f => catalog.Plays(m, f)))], "--model");
+        foreach (var model in modelIds)
+        {
+            if (selected.FirstOrDefault(t => !catalog.Plays(model, t.Task.Family)) is { } unplayable)
+            {
+                throw new InputException("--model", model, $"does not play {unplayable.Task.Family} tasks (--task {unplayable.Task.Id}); choose another model or task");
+            }
+        }
         if (!NamingSchemes.All.Contains(request.Naming))
         {
             throw new InputException("--names", request.Naming, $"unknown naming scheme (known: {string.Join(", ", NamingSchemes.All)})");

@@ -26,6 +26,13 @@ internal static class Repo
         "passive-exploit-observational",
     ];
 
+    /// <summary>The odd-one-out tasks the suite ships with.</summary>
+    public static readonly string[] OddOneOutTaskIds = ["odd-one-out", "odd-one-out-confounded", "odd-one-out-heldout-dimension"];
+
+    /// <summary>A committed odd-one-out split.</summary>
+    public static IReadOnlyList<Core.OddOneOut.OddOneOutEpisode> Puzzles(string taskId, string split = TaskDefinition.TestSplit)
+        => [.. Catalog.LoadEpisodes(Catalog.Load(taskId), split).Cast<Core.OddOneOut.OddOneOutEpisode>()];
+
     public static TheoryData<string> AllTasks()
     {
         var data = new TheoryData<string>();

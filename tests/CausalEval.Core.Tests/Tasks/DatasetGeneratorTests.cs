@@ -12,9 +12,10 @@ public partial class DatasetGeneratorTests
     public static TheoryData<string> Tasks() => Repo.AllTasks();
 
     [Fact]
-    public void TheCatalogListsTheFiveTasks()
+    public void TheCatalogListsTheFiveDagTasksAndTheThreeOddOneOutTasks()
     {
-        Assert.Equal(Repo.TaskIds, Repo.Catalog.TaskIds());
+        Assert.Equal(Repo.TaskIds.Concat(Repo.OddOneOutTaskIds).Order(StringComparer.Ordinal), Repo.Catalog.TaskIds());
+        Assert.Equal(Repo.TaskIds, Repo.Catalog.DagTaskIds());
     }
 
     [Theory]
