@@ -59,7 +59,7 @@ internal static class Trials
         {
             await using (var store = new JsonlResultStore(folder))
             {
-                await new Runner(catalog, TimeProvider.System).RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadTestSplit(taskId, episodes)])],
+                await new Runner(catalog, TimeProvider.System).RunAsync(plan, [new TaskEpisodes(task, [.. Repo.Tasks.LoadEpisodes(task, TaskDefinition.TestSplit, episodes)])],
                     store, new Leaderboard());
             }
             return [.. File.ReadAllLines(Path.Combine(folder, JsonlResultStore.FileName)).Select(l => JsonNode.Parse(l)!.AsObject())];

@@ -10,7 +10,7 @@ public enum MoveKind
 }
 
 /// <summary>One odd-one-out action; <see cref="Dimension"/> is set for a transform only.</summary>
-public sealed record OddOneOutMove(MoveKind Kind, string Object, Dimension? Dimension = null)
+public readonly record struct OddOneOutMove(MoveKind Kind, string Object, Dimension? Dimension = null)
 {
     public static OddOneOutMove TransformOf(string obj, Dimension dimension) => new(MoveKind.Transform, obj, dimension);
 

@@ -205,9 +205,9 @@ public static class TrialJson
     }
 
     /// <summary><c>{"kind": "transform", "object": "B", "dimension": "shape"}</c> or <c>{"kind": "pick", "object": "C"}</c>, or null.</summary>
-    private static void WriteMove(Utf8JsonWriter writer, string name, OddOneOut.OddOneOutMove? move)
+    private static void WriteMove(Utf8JsonWriter writer, string name, OddOneOut.OddOneOutMove? value)
     {
-        if (move is null)
+        if (value is not { } move)
         {
             writer.WriteNull(name);
             return;

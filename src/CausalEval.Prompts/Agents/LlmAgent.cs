@@ -27,6 +27,9 @@ public sealed record LlmAgentSetup
     /// <summary>The few-shot examples (expert transcripts from each task's train split), shared by every agent of a run.</summary>
     internal ExpertExamples Examples { get; init; }
 
+    /// <summary>The odd-one-out few-shot examples, shared the same way.</summary>
+    internal OddOneOutExamples OddOneOutExamples { get; init; } = new();
+
     /// <summary>The clock that times each call.</summary>
     public TimeProvider Time { get; init; }
 
@@ -54,6 +57,10 @@ public sealed class LlmAgent : IAgent
     private PromptTemplateEntry? _template;
     private NameMap? _names;
     private ImmutableArray<ShownExample> _examples = [];
+    private ImmutableArray<ShownPuzzle> _puzzles = [];
+
+    // Odd-one-out: the trial view each question showed, so earlier turns re-render as they were sent.
+    private readonly List<Core.OddOneOut.OddOneOutView> _shown = [];
 
     /// <summary>An agent for one trial (<paramref name="context"/>) asking <paramref name="client"/>.</summary>
     public LlmAgent(IChatClient client, LlmAgentSetup setup, ModelSettings settings, TrialContext context)
@@ -115,6 +122,11 @@ public sealed class LlmAgent : IAgent
             RawAnswer = raw, Usage = usage, Messages = fresh, Latency = latency, Cached = cached, Retries = ChatCall.Retries(response.AdditionalProperties),
             RetryReasons = [.. ChatCall.RetryReasons(response.AdditionalProperties)],
         };
+        if (view.OddOneOut is not null)
+        {
+            var move = MoveParser.Parse(raw, names);
+            return decision with { Move = move.Strict.Value, ParseError = move.Strict.Error, LenientMove = move.Lenient.Value };
+        }
         if (view.Phase == Phase.Structure)
         {
             var edges = AnswerParser.ParseEdges(raw, names);
@@ -133,7 +145,13 @@ public sealed class LlmAgent : IAgent
         var list = _setup.Prompts.Names(scheme);
         var taskKey = _context.Task?.Id ?? "";
         _names = NamingSchemes.For(scheme, view.Brief.Variables, list, $"{taskKey}/{view.Brief.EpisodeId}");
-        if (_template.Config.InputVariables.Any(v => v.Name == "examples"))
+        if (_template.Config.InputVariables.Any(v => v.Name == "examples") && _context.Episode is Core.OddOneOut.OddOneOutEpisode puzzle)
+        {
+            var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
+            var examples = await _setup.OddOneOutExamples.ForAsync(task, puzzle).ConfigureAwait(false);
+            _puzzles = [.. examples.Select(e => new ShownPuzzle(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))];
+        }
+        else if (_template.Config.InputVariables.Any(v => v.Name == "examples"))
         {
             var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
             var examples = await _setup.Examples.ForAsync(task, _context.Dag).ConfigureAwait(false);
@@ -145,7 +163,16 @@ public sealed class LlmAgent : IAgent
     private async Task<ImmutableArray<PromptMessage>> NewMessagesAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         var template = _template!;
-        var arguments = PromptArguments.Build(template.Family, view, _names!, _examples, _answers);
+        KernelArguments arguments;
+        if (view.OddOneOut is { } trial)
+        {
+            _shown.Add(trial);
+            arguments = OddOneOutArguments.Build(view, _shown, _names!, _puzzles, _answers);
+        }
+        else
+        {
+            arguments = PromptArguments.Build(template.Family, view, _names!, _examples, _answers);
+        }
         var rendered = ChatMarkup.Parse(await template.Template.RenderAsync(Kernel, arguments, cancellationToken).ConfigureAwait(false), template.Path);
         for (var i = 0; i < _conversation.Count; i++)
         {

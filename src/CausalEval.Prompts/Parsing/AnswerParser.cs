@@ -177,7 +177,7 @@ internal static partial class AnswerParser
     }
 
     /// <summary>Lines without trailing spaces or carriage returns, trailing empty lines dropped (never empty).</summary>
-    private static List<string> Lines(string answer)
+    internal static List<string> Lines(string answer)
     {
         var lines = answer.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Select(l => l.TrimEnd()).ToList();
         while (lines.Count > 1 && lines[^1].Length == 0)
@@ -188,7 +188,7 @@ internal static partial class AnswerParser
     }
 
     /// <summary>Drops markdown emphasis and code marks; unifies minus signs and spaces.</summary>
-    private static string Normalize(string answer)
+    internal static string Normalize(string answer)
     {
         var builder = new StringBuilder(answer.Length);
         foreach (var c in answer.Replace("\r\n", "\n", StringComparison.Ordinal))

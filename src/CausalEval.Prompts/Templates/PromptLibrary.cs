@@ -51,7 +51,7 @@ public sealed class PromptLibrary
     public static readonly ImmutableArray<string> StandardVariants = ["zero-shot", "few-shot", "few-shot-explanations", DefaultVariant];
 
     /// <summary>The task families that have templates.</summary>
-    public static readonly ImmutableArray<string> Families = [TaskDefinition.ExploreExploitFamily, TaskDefinition.PassiveExploitFamily];
+    public static readonly ImmutableArray<string> Families = [TaskDefinition.ExploreExploitFamily, TaskDefinition.PassiveExploitFamily, TaskDefinition.OddOneOutFamily];
 
     private readonly IPromptTemplateFactory _factory;
     private readonly ConcurrentDictionary<(string, string), PromptTemplateEntry> _templates = new();
