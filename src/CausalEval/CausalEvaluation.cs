@@ -49,6 +49,7 @@ public static class CausalEvaluation
             PricesFile = options.PricesFile,
             CacheDirectory = options.CacheDirectory,
             NoCache = !options.UseResponseCache,
+            Observer = options.ScoreWithIdealObserver,
             CommandLine = ["CausalEvaluation.RunAsync", .. names.Select(n => "--model=" + n)],
             ToolVersion = BuildInfo.Version,
             GitRevision = BuildInfo.GitRevision,

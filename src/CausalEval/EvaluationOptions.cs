@@ -58,6 +58,12 @@ public sealed record EvaluationOptions
     /// <summary>Answer repeated identical model calls from the response cache (default true).</summary>
     public bool UseResponseCache { get; init; } = true;
 
+    /// <summary>
+    /// Score trials with the ideal observer's regret decomposition and information (<c>--no-observer</c> when false):
+    /// exact posteriors over the task's world family, a few milliseconds to tens of milliseconds per explore step.
+    /// </summary>
+    public bool ScoreWithIdealObserver { get; init; } = true;
+
     /// <summary>The response cache folder; null: <c>$XDG_CACHE_HOME/causaleval</c>, else <c>~/.cache/causaleval</c>.</summary>
     public string? CacheDirectory { get; init; }
 

@@ -63,10 +63,14 @@ internal static class RunCommand
         {
             Description = "Play only shard K of N (K/N): a deterministic 1/N of the plan's trials, chosen by trial id, so N machines share a study; `causaleval report` merges the shard folders",
         };
+        var noObserver = new Option<bool>("--no-observer")
+        {
+            Description = "Do not score with the ideal observer (evidence_value, exploration/inference regret, information): for many-epoch runs, where every epoch's evidence is new and costs a posterior (recorded in run.json)",
+        };
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
-            attemptTimeout, callTimeout, maxResponse, shard, retryErrors, verbose,
+            attemptTimeout, callTimeout, maxResponse, shard, retryErrors, verbose, noObserver,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -74,7 +78,7 @@ internal static class RunCommand
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices, shard];
+                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices, shard, noObserver];
                 if (planOptions.FirstOrDefault(Given) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
@@ -97,6 +101,7 @@ internal static class RunCommand
                 OutputOrigin = parse.GetValue(output) is null ? file?.OutOrigin : null,
                 Resume = parse.GetValue(resume),
                 RetryErrors = parse.GetValue(retryErrors),
+                Observer = !parse.GetValue(noObserver),
                 Datasets = parse.GetValue(datasets),
                 CommandLine = ["causaleval", .. commandLine],
                 ToolVersion = BuildInfo.Version,

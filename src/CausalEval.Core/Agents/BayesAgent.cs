@@ -18,12 +18,16 @@ internal sealed class BayesAgent(ObserverModel model) : IAgent
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         var brief = view.Brief;
-        var summary = ObserverCache.Summary(model, ObserverScoring.EvidenceBefore(brief, view.History, view.History.Count));
-        return view.Phase switch
+        var evidence = ObserverScoring.EvidenceBefore(brief, view.History, view.History.Count);
+        if (view.Phase == Phase.Explore)
         {
-            Phase.Explore => new(AgentDecision.Act(summary.Experiments(brief.ExploreVariables, brief.AllowedValues).Best[0].Experiment)),
-            Phase.Exploit => new(AgentDecision.Act(summary.Exploit(view.Target!, brief.ExploitVariables(view.Target!), brief.AllowedValues).Optimal[0].Action)),
-            _ => new(AgentDecision.Answer([.. summary.Top[0].Edges.Select(e => new DirectedLink(e.From, e.To))])),
-        };
+            // The information alone: a full summary of an early, broad posterior costs several times more.
+            var information = ObserverCache.Information(model, evidence, ObserverScoring.Shown(brief));
+            return new(AgentDecision.Act(information.Experiments(brief.ExploreVariables, brief.AllowedValues).Best[0].Experiment));
+        }
+        var summary = ObserverCache.Summary(model, evidence, ObserverScoring.Shown(brief));
+        return view.Phase == Phase.Exploit
+            ? new(AgentDecision.Act(summary.Exploit(view.Target!, brief.ExploitVariables(view.Target!), brief.AllowedValues).Optimal[0].Action))
+            : new(AgentDecision.Answer([.. summary.Top[0].Edges.Select(e => new DirectedLink(e.From, e.To))]));
     }
 }

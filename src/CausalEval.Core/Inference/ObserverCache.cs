@@ -62,28 +62,44 @@ public static class ObserverCache
         => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key(model, samples))))[..16];
 
     /// <summary>The posterior summary for this evidence: precomputed when shipped, else from the (cached) posterior.</summary>
-    public static PosteriorSummary Summary(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    /// <param name="shown">How many of the samples came at once (an episode's passive evidence; see <see cref="Posterior"/>).</param>
+    public static PosteriorSummary Summary(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown = 0)
     {
         if (!Precomputed.IsEmpty && Precomputed.TryGetValue(Hash(model, samples), out var shipped))
         {
             return shipped;
         }
-        return Posterior(model, samples).Summary();
+        return Posterior(model, samples, shown).Summary();
     }
 
-    /// <summary>The exact posterior, shared: an update of the cached posterior of all samples but the last when there is one.</summary>
-    public static Posterior Posterior(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    /// <summary>The information of each experiment for this evidence: precomputed when shipped, else from the (cached) posterior.</summary>
+    public static InformationTable Information(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown = 0)
+    {
+        if (!Precomputed.IsEmpty && Precomputed.TryGetValue(Hash(model, samples), out var shipped))
+        {
+            return shipped.Informations;
+        }
+        return Posterior(model, samples, shown).InformationTable();
+    }
+
+    /// <summary>
+    /// The exact posterior, shared. It is always computed the same way, whatever the cache holds, so that a run's scores
+    /// do not depend on scheduling: the first <c>max(1, shown)</c> samples in one pass, then one update per further sample
+    /// (each an update of the cached posterior of all samples but the last, computed first when it is not cached).
+    /// </summary>
+    public static Posterior Posterior(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown = 0)
     {
         if (samples.Count == 0)
         {
             return IdealObserver.Infer(model, [], Threads); // the prior is cached by the engine
         }
-        var key = Key(model, samples);
+        var first = Math.Clamp(shown, 1, samples.Count);
+        var key = Key(model, samples) + "#" + first.ToString(CultureInfo.InvariantCulture);
         var created = false;
         var lazy = Posteriors.GetOrAdd(key, _ =>
         {
             created = true;
-            return new Lazy<Posterior>(() => Compute(model, samples), LazyThreadSafetyMode.ExecutionAndPublication);
+            return new Lazy<Posterior>(() => Compute(model, samples, first), LazyThreadSafetyMode.ExecutionAndPublication);
         });
         var posterior = lazy.Value;
         if (created)
@@ -95,14 +111,13 @@ public static class ObserverCache
         return posterior;
     }
 
-    private static Posterior Compute(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+    private static Posterior Compute(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int first)
     {
-        var prefix = samples.Take(samples.Count - 1).ToArray();
-        if (!model.HiddenConfounder && (prefix.Length == 0 || Posteriors.ContainsKey(Key(model, prefix))))
+        if (model.HiddenConfounder || samples.Count <= first)
         {
-            return Posterior(model, prefix).Update(samples[^1], Threads);
+            return IdealObserver.Infer(model, samples, Threads);
         }
-        return IdealObserver.Infer(model, samples, Threads);
+        return Posterior(model, samples.Take(samples.Count - 1).ToArray(), first).Update(samples[^1], Threads);
     }
 
     private static void Evict()

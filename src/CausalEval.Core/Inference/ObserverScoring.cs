@@ -51,6 +51,9 @@ public static class ObserverScoring
         return samples.ToImmutable();
     }
 
+    /// <summary>How many samples an episode shows at once (its passive evidence), for <see cref="ObserverCache.Posterior"/>.</summary>
+    public static int Shown(EpisodeBrief brief) => brief.Evidence?.Samples.Length ?? 0;
+
     /// <summary>The analysis of a played episode; null when the family is beyond exact inference (more than 5 variables).</summary>
     public static ObserverAnalysis? Analyse(Episode episode, EpisodeTranscript transcript, TaskDefinition? task)
         => Analyses.GetValue(transcript, t => Compute(episode, t, task));
@@ -66,12 +69,12 @@ public static class ObserverScoring
         var steps = ImmutableArray.CreateBuilder<StepInformation>();
         foreach (var step in transcript.Steps.Where(s => s.Phase == Phase.Explore))
         {
-            var summary = ObserverCache.Summary(model, EvidenceBefore(brief, transcript.Steps, step.Index));
-            var best = summary.Experiments(episode.ExploreVariables, values).Best[0].Bits;
-            var chosen = step is { Status: StepStatus.Valid, Action: { } action } ? summary.Information(action.Variable, action.Value) : 0;
+            var information = ObserverCache.Information(model, EvidenceBefore(brief, transcript.Steps, step.Index), Shown(brief));
+            var best = information.Experiments(episode.ExploreVariables, values).Best[0].Bits;
+            var chosen = step is { Status: StepStatus.Valid, Action: { } action } ? information.Information(action.Variable, action.Value) : 0;
             steps.Add(new StepInformation(step.Index, chosen, best));
         }
-        var final = ObserverCache.Summary(model, EvidenceBefore(brief, transcript.Steps, transcript.Steps.Length));
+        var final = ObserverCache.Summary(model, EvidenceBefore(brief, transcript.Steps, transcript.Steps.Length), Shown(brief));
         var bayes = final.Exploit(episode.Target, episode.ExploitVariables, values).Optimal;
         var value = bayes.Average(a => episode.World.ExpectedUnder(a.Action, episode.Target)) + 0.0;
         return new ObserverAnalysis(steps.ToImmutable(), bayes, value, final);

@@ -23,6 +23,7 @@ public sealed class Posterior
     private readonly double _logNeglect;
     private readonly double _relativeNeglect;
     private PosteriorSummary? _summary;
+    private InformationTable? _information;
 
     private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
         double[] probabilities, double logEvidence, double logNeglect, double relativeNeglect)
@@ -111,6 +112,7 @@ public sealed class Posterior
         if (model.Variables.SequenceEqual(Model.Variables))
         {
             copy._summary = Summary();
+            copy._information = InformationTable();
         }
         return copy;
     }
@@ -180,12 +182,12 @@ public sealed class Posterior
     /// vector value·TE[variable→Y] over the other observables (a nonzero value only rescales it, so the partition of
     /// hypotheses into outcomes — and the entropy — is the same for every nonzero value).
     /// </summary>
-    public double Information(string variable, double value) => Summary().Information(variable, value);
+    public double Information(string variable, double value) => InformationTable().Information(variable, value);
 
     /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
     public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
         IEnumerable<string> variables, IReadOnlyList<double> values)
-        => Summary().Experiments(variables, values);
+        => InformationTable().Experiments(variables, values);
 
     /// <summary>The posterior's means, informations, evidence and top hypotheses (computed once).</summary>
     public PosteriorSummary Summary()
@@ -194,24 +196,62 @@ public sealed class Posterior
         {
             return done;
         }
-        var (effects, bits) = Moments();
-        var summary = new PosteriorSummary(Model.Variables, [.. effects], [.. bits], LogEvidence, Top(PosteriorSummary.TopCount));
+        var effects = Effects();
+        var summary = new PosteriorSummary(Model.Variables, [.. effects], InformationTable().Bits, LogEvidence, Top(PosteriorSummary.TopCount));
         _summary = summary;
         return summary;
     }
 
     /// <summary>
-    /// One pass over the kept DAGs (in id order, so the family's arrays are read forwards): the posterior mean of every
-    /// TE[x→t] ([x·n + t], 0 on the diagonal) and, per variable x, the entropy of the outcome of an experiment on x,
-    /// from the mass on each of the family's distinct outcomes of x (<see cref="DagFamily.OutcomeIds"/>).
+    /// The information of an experiment on each variable (computed once): one pass adding each kept DAG's mass to its
+    /// outcome per variable, without the total effects a <see cref="Summary"/> also averages (what explore decisions and
+    /// their scores need, at a fraction of the cost on a broad posterior).
     /// </summary>
-    private (double[] Effects, double[] Bits) Moments()
+    public InformationTable InformationTable()
+    {
+        if (_information is { } done)
+        {
+            return done;
+        }
+        var table = new InformationTable(Model.Variables, [.. Bits()]);
+        _information = table;
+        return table;
+    }
+
+    /// <summary>
+    /// The posterior mean of every TE[x→t] ([x·n + t], 0 on the diagonal): one pass over the kept DAGs in id order, so the
+    /// family's arrays are read forwards.
+    /// </summary>
+    private double[] Effects()
     {
         var n = Family.Variables;
         var cells = n * n;
         var effects = Family.Effects;
-        var outcomes = Family.OutcomeIds;
         var sums = new double[cells];
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            var p = _probabilities[i];
+            var start = (long)_dags[i] * cells;
+            for (var k = 0; k < cells; k++)
+            {
+                sums[k] += p * effects[start + k];
+            }
+        }
+        for (var k = 0; k < cells; k++)
+        {
+            sums[k] = k / n == k % n ? 0 : sums[k] + 0.0;
+        }
+        return sums;
+    }
+
+    /// <summary>
+    /// Per variable x, the entropy of the outcome of an experiment on x, from the mass on each of the family's distinct
+    /// outcomes of x (<see cref="DagFamily.OutcomeIds"/>).
+    /// </summary>
+    private double[] Bits()
+    {
+        var n = Family.Variables;
+        var outcomes = Family.OutcomeIds;
         var buckets = new double[n][];
         for (var x = 0; x < n; x++)
         {
@@ -220,20 +260,11 @@ public sealed class Posterior
         for (var i = 0; i < _dags.Length; i++)
         {
             var p = _probabilities[i];
-            var d = _dags[i];
-            var start = (long)d * cells;
-            for (var k = 0; k < cells; k++)
-            {
-                sums[k] += p * effects[start + k];
-            }
+            var row = _dags[i] * n;
             for (var x = 0; x < n; x++)
             {
-                buckets[x][outcomes[d * n + x]] += p;
+                buckets[x][outcomes[row + x]] += p;
             }
-        }
-        for (var k = 0; k < cells; k++)
-        {
-            sums[k] = k / n == k % n ? 0 : sums[k] + 0.0;
         }
         var bits = new double[n];
         for (var x = 0; x < n; x++)
@@ -255,7 +286,7 @@ public sealed class Posterior
             }
             bits[x] = entropy + 0.0;
         }
-        return (sums, bits);
+        return bits;
     }
 
     /// <summary>The <paramref name="count"/> most probable DAGs (ties by enumeration order).</summary>

@@ -21,7 +21,10 @@ public sealed record PosteriorSummary(
 
     public double ExpectedEffect(int cause, int effect) => ExpectedEffects[cause * Variables.Length + effect];
 
-    public double Information(string variable, double value) => value == 0 ? 0 : InformationBits[IndexOf(variable)];
+    public double Information(string variable, double value) => Informations.Information(variable, value);
+
+    /// <summary>The information part alone (what explore decisions need).</summary>
+    public InformationTable Informations => new(Variables, InformationBits);
 
     /// <summary>Posterior expectation of the target under each allowed action, and every maximiser (ties as the oracle's).</summary>
     public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
@@ -52,6 +55,22 @@ public sealed record PosteriorSummary(
     /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
     public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
         IEnumerable<string> variables, IReadOnlyList<double> values)
+        => Informations.Experiments(variables, values);
+
+    private int IndexOf(string variable) => InformationTable.IndexOf(Variables, variable);
+}
+
+/// <summary>
+/// The information (bits) of an experiment on each variable under a posterior (the same for every nonzero value): all an
+/// explore decision needs, and cheaper than a full <see cref="PosteriorSummary"/> (no pass over the total effects).
+/// </summary>
+public sealed record InformationTable(ImmutableArray<string> Variables, ImmutableArray<double> Bits)
+{
+    public double Information(string variable, double value) => value == 0 ? 0 : Bits[IndexOf(Variables, variable)];
+
+    /// <summary>Every experiment with its information, and every maximiser (ties within the oracle's tolerance).</summary>
+    public (ImmutableArray<ScoredExperiment> All, ImmutableArray<ScoredExperiment> Best) Experiments(
+        IEnumerable<string> variables, IReadOnlyList<double> values)
     {
         var all = variables.SelectMany(v => values.Select(value => new ScoredExperiment(new Intervention(v, value), Information(v, value))))
             .ToImmutableArray();
@@ -63,9 +82,9 @@ public sealed record PosteriorSummary(
         return (all, [.. all.Where(e => ExploitOracle.AreTied(e.Bits, best))]);
     }
 
-    private int IndexOf(string variable)
+    internal static int IndexOf(ImmutableArray<string> variables, string variable)
     {
-        var i = Variables.IndexOf(variable);
+        var i = variables.IndexOf(variable);
         return i >= 0 ? i : throw new ArgumentException($"unknown variable '{variable}'", nameof(variable));
     }
 }

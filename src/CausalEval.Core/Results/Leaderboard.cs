@@ -57,9 +57,16 @@ public sealed class Leaderboard
             .Append("optimal = share of trials whose exploit action is a maximiser (ties count); ")
             .Append("regret = mean optimal value − exploit value; coverage = mean share of cued variables explored; ")
             .Append("invalid = share of answers that were invalid or unreadable. ")
-            .Append("A trial without a valid exploit action counts as 0; errors are trials that ended in an error.\n\n");
-        text.Append("## Overall\n\n");
-        AppendTable(text, Overall(), withTask: false);
+            .Append("A trial without a valid exploit action counts as 0; errors are trials that ended in an error.");
+        var overall = Overall();
+        if (overall.Any(r => r.ExplorationRegret is not null))
+        {
+            text.Append(" The ideal observer's decomposition (tasks it covers): explore regret = mean optimal value − the true ")
+                .Append("value of the Bayes exploit given the evidence the agent saw; inference regret = that value − exploit value ")
+                .Append("(they sum to regret); explore eff. = bits of the experiments chosen ÷ bits of the best available.");
+        }
+        text.Append("\n\n## Overall\n\n");
+        AppendTable(text, overall, withTask: false);
         text.Append("\n## By task\n\n");
         AppendTable(text, ByTask(), withTask: true);
         return text.ToString();
@@ -67,9 +74,11 @@ public sealed class Leaderboard
 
     private static void AppendTable(StringBuilder text, IReadOnlyList<LeaderboardRow> rows, bool withTask)
     {
-        text.Append(withTask ? "| task | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |\n"
-                             : "| rank | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |\n");
-        text.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        var observer = rows.Any(r => r.ExplorationRegret is not null);
+        text.Append(withTask ? "| task | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |"
+                             : "| rank | model | prompt | trials | normalized | optimal | regret | coverage | invalid | errors |");
+        text.Append(observer ? " explore regret | inference regret | explore eff. |\n" : "\n");
+        text.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|").Append(observer ? "---:|---:|---:|\n" : "\n");
         var rank = 0;
         foreach (var row in rows)
         {
@@ -82,8 +91,14 @@ public sealed class Leaderboard
                 .Append(" | ").Append(Format(row.Regret))
                 .Append(" | ").Append(Format(row.Coverage))
                 .Append(" | ").Append(Percent(row.InvalidRate))
-                .Append(" | ").Append(row.Errors.ToString(CultureInfo.InvariantCulture))
-                .Append(" |\n");
+                .Append(" | ").Append(row.Errors.ToString(CultureInfo.InvariantCulture));
+            if (observer)
+            {
+                text.Append(" | ").Append(Format(row.ExplorationRegret))
+                    .Append(" | ").Append(Format(row.InferenceRegret))
+                    .Append(" | ").Append(Format(row.ExploreEfficiency));
+            }
+            text.Append(" |\n");
         }
     }
 
@@ -119,10 +134,21 @@ public sealed record LeaderboardRow(
     /// <summary>Mean structure F1, over trials that were asked for the structure.</summary>
     public double? StructureF1 { get; init; }
 
+    /// <summary>The ideal observer's decomposition of <see cref="Regret"/>, over the trials it covers (null: none).</summary>
+    public double? ExplorationRegret { get; init; }
+
+    public double? InferenceRegret { get; init; }
+
+    /// <summary>Mean bits chosen ÷ bits available over the explore steps, over trials with explore steps.</summary>
+    public double? ExploreEfficiency { get; init; }
+
     public static LeaderboardRow From(string model, string? variant, string? task, ScoreTally tally) => new(
         model, variant, task, tally.Trials, tally.Errors, tally.Normalized, tally.OptimalActionRate, tally.Regret, tally.Coverage.Value, tally.InvalidRate)
     {
         SubsetAdherence = tally.SubsetAdherence.Value,
         StructureF1 = tally.StructureF1.Value,
+        ExplorationRegret = tally.ExplorationRegret.Value,
+        InferenceRegret = tally.InferenceRegret.Value,
+        ExploreEfficiency = tally.ExploreEfficiency.Value,
     };
 }

@@ -31,6 +31,9 @@ public sealed record RunManifest
     public required int Concurrency { get; init; }
     public required long TrialsPlanned { get; init; }
 
+    /// <summary>Whether trials were scored by the ideal observer (<c>observer</c>; absent in older runs: they were not).</summary>
+    public bool Observer { get; init; }
+
     /// <summary>The shard of the plan this run plays (<c>--shard K/N</c>); null: the whole plan.</summary>
     public RunShard? Shard { get; init; }
     public long TrialsWritten { get; init; }
@@ -94,6 +97,7 @@ public sealed record RunManifest
             Epochs = root.Required("epochs").Int(1),
             Concurrency = root.Required("concurrency").Int(1),
             TrialsPlanned = root.Required("trials_planned").Long(0),
+            Observer = root.Optional("observer")?.Bool() ?? false,
             Shard = root.Optional("shard") is { } shard ? RunShard.Parse(shard.String(), path, "shard") : null,
             TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
             TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
@@ -147,6 +151,7 @@ public sealed record RunManifest
             writer.WriteNumber("epochs", Epochs);
             writer.WriteNumber("concurrency", Concurrency);
             writer.WriteNumber("trials_planned", TrialsPlanned);
+            writer.WriteBoolean("observer", Observer);
             if (Shard is { } shard)
             {
                 writer.WriteString("shard", shard.ToString());

@@ -38,6 +38,12 @@ public sealed record RunPlan
     /// <summary>Display names of models (id → name, <c>--model NAME=SPEC</c>); a model without one shows its id.</summary>
     public IReadOnlyDictionary<string, string> ModelNames { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Score trials on tasks with a world family the ideal observer covers with its regret decomposition and information
+    /// (DESIGN §1.6; <c>--no-observer</c> turns it off for many-epoch runs, where each epoch's evidence is new).
+    /// </summary>
+    public bool Observer { get; init; } = true;
+
     /// <summary>Only this shard's trials (<c>--shard K/N</c>); null: every trial of the plan.</summary>
     public RunShard? Shard { get; init; }
 

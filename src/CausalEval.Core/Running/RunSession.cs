@@ -130,6 +130,7 @@ public sealed class RunSession : IDisposable
             Seed = plan.Seed,
             Epochs = plan.Epochs,
             Concurrency = plan.Concurrency,
+            Observer = plan.Observer,
             TrialsPlanned = Runner.CountTrials(plan, tasks),
             Shard = plan.Shard,
             Status = RunStatus.Running,
@@ -212,6 +213,7 @@ public sealed class RunSession : IDisposable
             Concurrency = concurrency ?? manifest.Concurrency,
             Split = manifest.Tasks.Count > 0 ? manifest.Tasks[0].Split : TaskDefinition.TestSplit,
             Shard = manifest.Shard,
+            Observer = manifest.Observer,
         };
         // The plan is rebuilt from what run.json records; its own count must agree, or the file was edited.
         var planned = Runner.CountTrials(plan, selected);

@@ -167,7 +167,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
                         workers.Release();
                         continue;
                     }
-                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, dead, abandon.Token);
+                    var trial = StartTrial(spec, factories[spec.Model], workers, plan.Concurrency > 1, budget, dead, plan.Observer, abandon.Token);
                     // Not cancellable: a trial that has started is always awaited and written (its calls are paid for).
                     await inFlight.Writer.WriteAsync(trial, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -318,13 +318,13 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
     }
 
     private Task<TrialRecord> StartTrial(TrialSpec spec, AgentFactory factory, SemaphoreSlim workers, bool parallel, RunBudget? budget,
-        DeadModels dead, CancellationToken cancellationToken)
+        DeadModels dead, bool observer, CancellationToken cancellationToken)
     {
         async Task<TrialRecord> Run()
         {
             try
             {
-                var record = await RunTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
+                var record = await RunTrialAsync(spec, factory, cancellationToken, observer).ConfigureAwait(false);
                 // Counted as soon as the trial finishes (not when it is written in plan order), so scheduling stops promptly.
                 budget?.Add(record.Cost);
                 dead.Finished(record);
@@ -343,12 +343,14 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
     /// is the classification of an <see cref="AgentFailureException"/> (e.g. <c>rate_limited</c>), else the exception's
     /// type name; the usage of the calls made before the failure is kept, and priced.
     /// </summary>
-    public async Task<TrialRecord> RunTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken)
+    /// <param name="observer">Also score with the ideal observer (<see cref="EpisodeScoring.WithObserver"/>) and keep its
+    /// per-step view on the record.</param>
+    public async Task<TrialRecord> RunTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken, bool observer = true)
     {
         var activity = RunTelemetry.StartTrial(spec);
         try
         {
-            var record = await PlayTrialAsync(spec, factory, cancellationToken).ConfigureAwait(false);
+            var record = await PlayTrialAsync(spec, factory, observer, cancellationToken).ConfigureAwait(false);
             RunTelemetry.EndTrial(activity, record);
             return record;
         }
@@ -358,7 +360,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
         }
     }
 
-    private async Task<TrialRecord> PlayTrialAsync(TrialSpec spec, AgentFactory factory, CancellationToken cancellationToken)
+    private async Task<TrialRecord> PlayTrialAsync(TrialSpec spec, AgentFactory factory, bool observer, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var start = time.GetTimestamp();
@@ -368,6 +370,7 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
             EpisodeTranscript transcript;
             Scores scores;
+            Inference.ObserverAnalysis? analysis = null;
             if (spec.Episode is OddOneOut.OddOneOutEpisode puzzle)
             {
                 // The family's ideal observer is exact and cheap (three concepts), so its scores are always computed.
@@ -378,13 +381,15 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             {
                 var episode = (Episode)spec.Episode;
                 transcript = await EpisodeEngine.RunAsync(episode, agent, spec.EnvironmentSeed, cancellationToken).ConfigureAwait(false);
-                // The ideal observer's scorer (EpisodeScoring.WithObserver) is not run inside runs yet: a broad posterior still
-                // costs ~40 ms of CPU, too slow for many-epoch runs and the test suite's budget.
-                scores = EpisodeScoring.Score(new ScoringInput(episode, transcript, spec.Task));
+                scores = EpisodeScoring.Score(new ScoringInput(episode, transcript, spec.Task), observer ? EpisodeScoring.WithObserver : EpisodeScoring.Default);
+                analysis = observer ? Inference.ObserverScoring.Analyse(episode, transcript, spec.Task) : null;
             }
             // The steps' answers, and the billed tokens of attempts that failed before an answer came.
             var usage = transcript.Usage + meter.Unanswered;
-            return new TrialRecord(spec, transcript, scores, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null);
+            return new TrialRecord(spec, transcript, scores, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(), null)
+            {
+                Observer = analysis,
+            };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

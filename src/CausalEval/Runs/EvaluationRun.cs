@@ -241,6 +241,7 @@ internal sealed class EvaluationRun : IDisposable
             Episodes = request.Episodes,
             Split = request.Split,
             Shard = request.Shard,
+            Observer = request.Observer,
         };
         var identity = new RunIdentity
         {

@@ -44,6 +44,9 @@ internal sealed record RunRequest
     /// <summary>With <see cref="Resume"/>: play again the trials that ended in a retryable error (<c>--retry-errors</c>).</summary>
     public bool RetryErrors { get; init; }
 
+    /// <summary>Score with the ideal observer (false: <c>--no-observer</c>); a resumed run keeps its own choice.</summary>
+    public bool Observer { get; init; } = true;
+
     /// <summary>The datasets folder; null: located as usual.</summary>
     public string? Datasets { get; init; }
 

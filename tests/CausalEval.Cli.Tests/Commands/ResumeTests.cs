@@ -130,7 +130,7 @@ public class ResumeTests
         var run = Path.Combine(dir.Path, "run");
         // 5 tasks × 200 episodes × 5 built-in agents × 12 epochs = 60,000 trials:
         // long enough to be killed mid-run.
-        var start = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--concurrency", "2", "--quiet", "--out", run]);
+        var start = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--no-observer", "--concurrency", "2", "--quiet", "--out", run]);
         var trials = Path.Combine(run, "trials.jsonl");
         var watch = Stopwatch.StartNew();
         while (!(File.Exists(trials) && new FileInfo(trials).Length > 2_000_000) && !start.HasExited && watch.Elapsed < TimeSpan.FromMinutes(2))
@@ -157,7 +157,7 @@ public class ResumeTests
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        using var process = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--quiet", "--out", run]);
+        using var process = Cli.StartProcess(dir.Path, ["run", .. BuiltinModels, "--epochs", "12", "--no-observer", "--quiet", "--out", run]);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var trials = Path.Combine(run, "trials.jsonl");
