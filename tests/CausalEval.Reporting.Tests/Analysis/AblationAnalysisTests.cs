@@ -104,3 +104,31 @@ public class AblationAnalysisTests
         Assert.Null(Loaded.Model(trials).Ablation);
     }
 }
+
+public class OddOneOutAblationTests
+{
+    [Fact]
+    public void On_odd_one_out_the_explanations_and_reasoning_effects_are_differences_in_the_normalized_exploit_score()
+    {
+        // Exploit correct or not, normalized (correct − 1/4)/(3/4): 1 or −1/3. Zero-shot and few-shot right in 1 episode of
+        // 3, with explanations in 2 of 3, with reasoning too in 3 of 3.
+        var right = new Dictionary<string, int> { ["zero-shot"] = 1, ["few-shot"] = 1, ["few-shot-explanations"] = 2, ["few-shot-explanations-reasoning"] = 3 };
+        var trials = (from variant in Fixtures.Variants
+                      from e in Enumerable.Range(0, 3)
+                      let correct = e < right[variant]
+                      select new TrialSpec
+                      {
+                          Task = "odd-one-out-confounded", Episode = $"test-{e:0000}", Model = "openai/alpha", Variant = variant, Naming = "letters",
+                          Normalized = correct ? 1.0 : -1.0 / 3, OptimalAction = correct ? 1 : 0, OptimalValue = 1,
+                      }).ToList();
+
+        var ablation = Loaded.Model(trials).Ablation!;
+
+        var all = ablation.Effects.Where(e => e.Scope == AblationAnalysis.AllModels).ToDictionary(e => e.Contrast);
+        var step = 4.0 / 3 / 3; // one more right episode in three
+        Assert.Equal(0.0, all["few-shot − zero-shot"].Difference.Estimate, 9);
+        Assert.Equal(step, all["few-shot-explanations − few-shot"].Difference.Estimate, 9);
+        Assert.Equal(step, all["few-shot-explanations-reasoning − few-shot-explanations"].Difference.Estimate, 9);
+        Assert.Equal(1.0, ablation.VariantByModel.Single(c => c.Variant == "few-shot-explanations-reasoning").Normalized.Estimate, 9);
+    }
+}

@@ -53,6 +53,17 @@
   function show(value) { return value === null || value === undefined ? "—" : String(value); }
   function number(value, digits) { return typeof value === "number" ? value.toFixed(digits === undefined ? 3 : digits) : "—"; }
   function action(a) { return a ? "do(" + a.variable + " = " + a.value + ")" : "—"; }
+  function move(m) { return m ? (m.kind === "transform" ? "transform(" + m.object + ", " + m.dimension + ")" : "pick(" + m.object + ")") : "—"; }
+  // Odd-one-out: the trial's objects as a table, the moved or picked object marked.
+  function objects(list, marked) {
+    var head = el("tr", null, el("th", null, "object"), el("th", null, "colour"), el("th", null, "texture"), el("th", null, "shape"));
+    var body = el("tbody");
+    list.forEach(function (o) {
+      body.appendChild(el("tr", { "class": o.name === marked ? "marked" : null },
+        el("td", null, o.name), el("td", null, show(o.colour)), el("td", null, show(o.texture)), el("td", null, show(o.shape))));
+    });
+    return el("table", { "class": "objects" }, el("thead", null, head), body);
+  }
   function values(o) { return o ? Object.keys(o).map(function (k) { return k + " = " + o[k]; }).join(",  ") : "—"; }
   function entryLabel(t) {
     var parts = [t.prompt_variant, t.naming].filter(function (x) { return x; });
@@ -108,14 +119,19 @@
     return el("details", { "class": "prompt" }, el("summary", null, "prompt: " + items.length + " message" + (items.length === 1 ? "" : "s")), body);
   }
 
-  var known = ["index", "phase", "status", "action", "edges", "observation", "error", "raw_answer", "parse_error", "rationale", "usage", "messages", "prompt", "lenient_action", "lenient_edges", "latency_ms"];
+  var known = ["index", "phase", "status", "action", "edges", "observation", "error", "raw_answer", "parse_error", "rationale", "usage", "messages", "prompt", "lenient_action", "lenient_edges", "latency_ms",
+    "move", "lenient_move", "objects", "correct"];
 
   function step(s) {
     var box = el("div", { "class": "step phase-" + s.phase + " status-" + s.status },
       el("h4", null, "Step " + s.index + " · " + s.phase + " · " + s.status));
     [messages(s.messages), s.prompt ? field("prompt", el("pre", null, String(s.prompt))) : null,
       s.raw_answer !== undefined ? field("raw answer", el("pre", null, show(s.raw_answer))) : null,
-      field("parsed action", s.phase === "structure" ? (s.edges ? s.edges.join(", ") || "(no edges)" : "—") : action(s.action), "action"),
+      s.move !== undefined ? field("parsed move", move(s.move), "action")
+        : field("parsed action", s.phase === "structure" ? (s.edges ? s.edges.join(", ") || "(no edges)" : "—") : action(s.action), "action"),
+      s.lenient_move !== undefined ? field("lenient parse", move(s.lenient_move)) : null,
+      s.objects ? field("objects", objects(s.objects, s.move ? s.move.object : null)) : null,
+      s.correct !== undefined && s.correct !== null ? field("outcome", s.correct ? "correct" : "incorrect", s.correct ? null : "error") : null,
       s.lenient_action !== undefined ? field("lenient parse", s.lenient_action && s.lenient_action.variable !== undefined ? action(s.lenient_action) : "—") : null,
       s.lenient_edges !== undefined ? field("lenient parse", s.lenient_edges ? s.lenient_edges.join(", ") || "(no edges)" : "—") : null,
       s.observation ? field("observation", values(s.observation)) : null,
@@ -139,7 +155,7 @@
     panel.appendChild(el("h3", null, t.task + " · " + t.episode + " — " + entryLabel(t)));
     var meta = el("dl", { "class": "meta" });
     [["trial", t.trial_id], ["model", t.model], ["prompt variant", show(t.prompt_variant)], ["naming", show(t.naming)],
-      ["epoch", show(t.epoch)], ["target", show(t.target)], ["tokens", t.usage ? t.usage.input_tokens + " in / " + t.usage.output_tokens + " out" : "—"],
+      ["epoch", show(t.epoch)], t.concept !== undefined ? ["concept", show(t.concept)] : ["target", show(t.target)], ["tokens", t.usage ? t.usage.input_tokens + " in / " + t.usage.output_tokens + " out" : "—"],
       ["cost", typeof t.cost === "number" ? "$" + t.cost.toFixed(4) : "—"], ["latency", number(t.latency_ms, t.latency_ms < 1 ? 3 : 1) + " ms"]].forEach(function (p) {
       meta.appendChild(el("dt", null, p[0])); meta.appendChild(el("dd", null, p[1]));
     });
