@@ -59,7 +59,7 @@ internal static class ModelsCommand
     /// <summary>Every provider; chat models get the run's middlewares (response cache, resilience, limits) from <paramref name="calls"/>.</summary>
     public static ModelCatalog Catalog(ModelCalls? calls = null) =>
         new([new BuiltinModelProvider(), new TorchModelProvider(), .. ChatModels.Providers(
-            calls is null ? ProviderEnvironment.Process : ProviderEnvironment.Process with { MaxResponseBytes = calls.Policy.MaxResponseBytes },
+            calls is null ? ProviderEnvironment.Process : ProviderEnvironment.Process with { MaxResponseBytes = calls.Policy.MaxResponseBytes, Batches = calls.Batches },
             () => LlmAgentSetup.Create(PromptLibrary.Locate()),
             calls is null ? null : calls.Configure)]);
 }

@@ -34,6 +34,10 @@ internal static class RunCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: results/<run-id>)" };
         var resume = new Option<string?>("--resume") { Description = "Finish an interrupted run in this folder: same plan (from its run.json), no trial played twice" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
+        var batch = new Option<bool>("--batch")
+        {
+            Description = "openai/ and azure/ models answer through the provider's Batch API, at its batch rates (half price): single-turn tasks as one batch, multi-turn tasks one round per step; --resume picks up submitted batches",
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Log every call to a model provider on standard error (Microsoft.Extensions.AI logging)" };
         var datasets = CommonOptions.Datasets();
         var prompts = new Option<string[]>("--prompt")
@@ -70,7 +74,7 @@ internal static class RunCommand
         var command = new Command("run", "Run tasks × models × epochs and write results/<run-id>/ (no arguments: the default offline suite)")
         {
             tasks, models, episodes, split, epochs, seed, concurrency, output, resume, quiet, datasets, prompts, names, plan, maxCost, cacheDir, noCache, prices,
-            attemptTimeout, callTimeout, maxResponse, shard, retryErrors, verbose, noObserver,
+            attemptTimeout, callTimeout, maxResponse, shard, retryErrors, verbose, noObserver, batch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -78,7 +82,7 @@ internal static class RunCommand
             if (parse.GetValue(resume) is { } resumeDirectory)
             {
                 // The plan comes from run.json: options that would change it are refused rather than ignored.
-                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices, shard, noObserver];
+                Option[] planOptions = [tasks, models, episodes, split, epochs, seed, output, prompts, names, plan, prices, shard, noObserver, batch];
                 if (planOptions.FirstOrDefault(Given) is { } conflicting)
                 {
                     throw new InputException(conflicting.Name, "--resume", "the resumed run keeps its own plan; drop this option");
@@ -113,6 +117,7 @@ internal static class RunCommand
                 NoCache = parse.GetValue(noCache) || file?.CacheEnabled == false,
                 PricesFile = parse.GetValue(prices) ?? file?.PricesFile,
                 Split = parse.GetValue(split) ?? file?.Split ?? TaskDefinition.TestSplit,
+                Batch = parse.GetValue(batch) || file?.Batch == true,
                 Shard = parse.GetValue(shard) is { } shardText ? RunShard.Parse(shardText, "--shard", shardText) : null,
                 ModelPrices = file?.ModelPrices ?? [],
                 ModelPricesSource = file?.Path,
@@ -185,6 +190,18 @@ internal static class RunCommand
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"cost: ${manifest.CostUsd:0.0000} for {u.InputTokens:N0} input + {u.OutputTokens:N0} output tokens billed; " +
                 $"{u.CachedInputTokens:N0} + {u.CachedOutputTokens:N0} tokens answered from the response cache at no cost")).ConfigureAwait(false);
+        }
+        if (run.Calls.Batches is { } batches)
+        {
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"batch: {batches.Rounds} rounds, {batches.BatchesCreated} batches submitted, {batches.BatchesResumed} picked up from an earlier attempt")).ConfigureAwait(false);
+            if (batches.OpenBatches() is { Count: > 0 } open)
+            {
+                // Not cancelled: the answers are paid for once the batch runs, and --resume collects them without resubmitting.
+                await console.Error.WriteLineAsync(
+                    $"{open.Count} batches still run at the provider ({string.Join(", ", open.Select(b => b.BatchId))}); they were not cancelled: " +
+                    $"collect their answers with: causaleval run --resume {result.Directory}").ConfigureAwait(false);
+            }
         }
         switch (result.Status)
         {

@@ -31,6 +31,9 @@ internal sealed record PlanFile
     /// <summary>Where <see cref="Out"/> is written (<c>plan.yaml:LINE</c>), so a bad one is reported there.</summary>
     public string? OutOrigin { get; init; }
     public double? MaxCostUsd { get; init; }
+
+    /// <summary><c>batch: true</c>: the plan's openai/ and azure/ models answer through the Batch API (<c>run --batch</c>).</summary>
+    public bool Batch { get; init; }
     public bool? CacheEnabled { get; init; }
     public string? CacheDirectory { get; init; }
     public string? PricesFile { get; init; }
@@ -61,7 +64,7 @@ internal sealed record PlanChecks(
 internal static class PlanLoader
 {
     private static readonly string[] TopFields =
-        ["tasks", "models", "prompts", "names", "episodes", "split", "epochs", "seed", "concurrency", "out", "budget", "cache", "prices", "limits"];
+        ["tasks", "models", "prompts", "names", "episodes", "split", "epochs", "seed", "concurrency", "out", "budget", "cache", "prices", "limits", "batch"];
 
     private static readonly string[] ModelFields = ["id", "name", "settings", "concurrency", "requests_per_minute", "tokens_per_minute", "price"];
 
@@ -83,6 +86,10 @@ internal static class PlanLoader
         reader.OnlyFields(root, "", TopFields);
 
         var plan = new PlanFile { Path = full };
+        if (reader.Field(root, "batch") is { } batch)
+        {
+            plan = plan with { Batch = reader.Bool(batch, "batch") };
+        }
         if (reader.Field(root, "tasks") is { } tasks)
         {
             var list = reader.Strings(tasks, "tasks");
@@ -295,12 +302,13 @@ internal static class PlanLoader
                 if (reader.Field(entry, "price") is { } priceNode)
                 {
                     var price = reader.Mapping(priceNode, $"{field}.price");
-                    reader.OnlyFields(price, $"{field}.price.", "input", "output", "cached_input", "cache_write");
+                    reader.OnlyFields(price, $"{field}.price.", "input", "output", "cached_input", "cache_write", "batch");
                     prices.Add(new ModelPrice(Models.Costs.PriceTable.WithoutSettings(id),
                         reader.Number(reader.Field(price, "input") ?? throw reader.Error(price, $"{field}.price.input", "required field is missing"), $"{field}.price.input", 0),
                         reader.Number(reader.Field(price, "output") ?? throw reader.Error(price, $"{field}.price.output", "required field is missing"), $"{field}.price.output", 0),
                         reader.Field(price, "cached_input") is { } cached ? reader.Number(cached, $"{field}.price.cached_input", 0) : null,
-                        reader.Field(price, "cache_write") is { } written ? reader.Number(written, $"{field}.price.cache_write", 0) : null));
+                        reader.Field(price, "cache_write") is { } written ? reader.Number(written, $"{field}.price.cache_write", 0) : null,
+                        reader.Field(price, "batch") is { } batch ? reader.Number(batch, $"{field}.price.batch", 0) : null));
                 }
             }
             try

@@ -365,9 +365,10 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
         var startedAt = time.GetUtcNow();
         var start = time.GetTimestamp();
         var meter = new UsageMeter();
+        IAgent? agent = null;
         try
         {
-            var agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
+            agent = factory(new TrialContext(spec.TrialId, spec.Episode, spec.Epoch, spec.AgentSeed, spec.PromptVariant, spec.Naming, spec.Task, meter));
             EpisodeTranscript transcript;
             Scores scores;
             Inference.ObserverAnalysis? analysis = null;
@@ -400,6 +401,11 @@ public sealed class Runner(ModelCatalog models, TimeProvider time, ICostModel? c
             var usage = meter.Total;
             return new TrialRecord(spec, null, null, usage, Cost(spec, usage), time.GetElapsedTime(start), startedAt, time.GetUtcNow(),
                 new TrialError(ex is AgentFailureException failure ? failure.Kind : ex.GetType().Name, ex.Message));
+        }
+        finally
+        {
+            // An agent that holds something for its trial (a batch run's count of live trials) lets go when the trial ends.
+            (agent as IDisposable)?.Dispose();
         }
     }
 

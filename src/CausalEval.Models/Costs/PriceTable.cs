@@ -9,11 +9,22 @@ namespace CausalEval.Models.Costs;
 /// The price of one model id, or of every id starting with a prefix (<c>openai/gpt-4o-mini*</c>): US dollars per million
 /// input and output tokens, per million input tokens read from the provider's prompt cache
 /// (<paramref name="CachedInputPerMillion"/>; null: the input price) and per million input tokens written to it
-/// (<paramref name="CacheWriteInputPerMillion"/>; null: <see cref="DefaultCacheWriteMultiplier"/> × the input price).
+/// (<paramref name="CacheWriteInputPerMillion"/>; null: <see cref="DefaultCacheWriteMultiplier"/> × the input price); through the
+/// provider's Batch API every rate is multiplied by <paramref name="BatchMultiplier"/> (null: <see cref="DefaultBatchMultiplier"/>).
 /// </summary>
 public sealed record ModelPrice(string Pattern, double InputPerMillion, double OutputPerMillion, double? CachedInputPerMillion = null,
-    double? CacheWriteInputPerMillion = null)
+    double? CacheWriteInputPerMillion = null, double? BatchMultiplier = null)
 {
+    /// <summary>The Batch API's rates as a share of the standard ones when the table gives none: OpenAI and Azure OpenAI bill batches at half price.</summary>
+    public const double DefaultBatchMultiplier = 0.5;
+
+    /// <summary>This price as billed through the Batch API: every rate times the batch multiplier.</summary>
+    public ModelPrice Batched()
+    {
+        var m = BatchMultiplier ?? DefaultBatchMultiplier;
+        return new ModelPrice(Pattern, InputPerMillion * m, OutputPerMillion * m, CachedInputPerMillion * m, CacheWritePerMillion * m, 1);
+    }
+
     /// <summary>
     /// Cache writes without a price of their own cost this many times the input price: Anthropic bills its 5-minute prompt
     /// cache writes at 1.25× (the harness never asks for the 1-hour cache, billed at 2×). Only providers that report cache
@@ -94,6 +105,10 @@ public sealed class PriceTable : ICostModel
         return _prefixes.FirstOrDefault(p => id.StartsWith(p.Pattern[..^1], StringComparison.Ordinal));
     }
 
+    /// <summary>This table with the prices whose pattern <paramref name="batched"/> picks at their Batch API rates (<see cref="ModelPrice.Batched"/>).</summary>
+    public PriceTable Batched(Func<string, bool> batched) =>
+        new(All.Select(p => batched(p.Pattern) ? p.Batched() : p), Source + " (batch rates)");
+
     /// <summary>The cost in US dollars of a model's usage (0 without a price).</summary>
     public double CostUsd(string modelId, Usage usage) => Find(modelId)?.CostUsd(usage) ?? 0;
 
@@ -114,7 +129,8 @@ public sealed class PriceTable : ICostModel
     /// <summary>
     /// Reads a price file: <c>{"models": {"openai/gpt-4o": {"input": 2.5, "output": 10, "cached_input": 1.25}, "ollama/*": {"input": 0, "output": 0}}}</c>
     /// (US dollars per million tokens; optional: <c>cached_input</c> for input read from the provider's prompt cache,
-    /// <c>cache_write</c> for input written to it; other top-level fields are notes). Problems are bad input naming the
+    /// <c>cache_write</c> for input written to it, <c>batch</c> for the Batch API's rates as a share of these, default 0.5;
+    /// other top-level fields are notes). Problems are bad input naming the
     /// file and field.
     /// </summary>
     public static PriceTable Load(string path)
@@ -129,10 +145,11 @@ public sealed class PriceTable : ICostModel
         foreach (var property in models.Element.EnumerateObject())
         {
             var entry = models.Required(property.Name).Object();
-            entry.OnlyFields("input", "output", "cached_input", "cache_write");
+            entry.OnlyFields("input", "output", "cached_input", "cache_write", "batch");
             prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output")),
                 entry.Optional("cached_input") is { } cached ? NonNegative(cached) : null,
-                entry.Optional("cache_write") is { } written ? NonNegative(written) : null));
+                entry.Optional("cache_write") is { } written ? NonNegative(written) : null,
+                entry.Optional("batch") is { } batch ? NonNegative(batch) : null));
         }
         return new PriceTable(prices, path);
     }

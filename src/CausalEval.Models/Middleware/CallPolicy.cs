@@ -72,6 +72,12 @@ public sealed record CallPolicy
     /// <summary>The most bytes one response body may have [1 MiB]; a larger one is a <c>bad_response</c> (<see cref="ProviderHttp"/>).</summary>
     public long MaxResponseBytes { get; init; } = ProviderHttp.DefaultMaxResponseBytes;
 
+    /// <summary>
+    /// True: the run's <c>openai/</c> and <c>azure/</c> models answer through the provider's Batch API (<c>run --batch</c>,
+    /// <see cref="Batch.BatchRuns"/>), and <see cref="Prices"/> already holds their batch rates.
+    /// </summary>
+    public bool Batch { get; init; }
+
     /// <summary>The smallest response cap accepted (an answer with its JSON envelope needs some room).</summary>
     public const int MinResponseBytes = 1024;
 
@@ -102,7 +108,7 @@ public sealed record CallPolicy
         var json = new CallPolicyJson(new(Cache.Enabled, Cache.Directory), r.Retries, r.BackoffBase.TotalSeconds, r.BackoffMax.TotalSeconds,
             r.AttemptTimeout.TotalSeconds, r.CallTimeout.TotalSeconds,
             new(r.BreakerFailureRatio, r.BreakerMinimumCalls, r.BreakerSampling.TotalSeconds, r.BreakDuration.TotalSeconds),
-            MaxResponseBytes, Limits(Providers), Limits(Models), prices);
+            MaxResponseBytes, Limits(Providers), Limits(Models), prices, Batch);
         return JsonSerializer.Serialize(json, ModelsJsonContext.Default.CallPolicyJson);
     }
 
@@ -135,6 +141,7 @@ public sealed record CallPolicy
             MaxResponseBytes = root.Optional("max_response_bytes")?.Int(MinResponseBytes) ?? ProviderHttp.DefaultMaxResponseBytes,
             Providers = ReadLimits(root.Optional("providers")),
             Models = ReadLimits(root.Optional("models")),
+            Batch = root.Optional("batch")?.Bool() ?? false,
             Prices = root.Optional("prices") is { } prices
                 ? new PriceTable(prices.Element.EnumerateObject().Select(p => new ModelPrice(p.Name,
                     Price(prices.Required(p.Name).Required("input_per_million")), Price(prices.Required(p.Name).Required("output_per_million")),

@@ -14,7 +14,8 @@ internal sealed record CallPolicyJson(
     [property: JsonPropertyName("max_response_bytes")] long MaxResponseBytes,
     [property: JsonPropertyName("providers")] Dictionary<string, CallPolicyJson.Limits> Providers,
     [property: JsonPropertyName("models")] Dictionary<string, CallPolicyJson.Limits> Models,
-    [property: JsonPropertyName("prices")] Dictionary<string, CallPolicyJson.Price> Prices)
+    [property: JsonPropertyName("prices")] Dictionary<string, CallPolicyJson.Price> Prices,
+    [property: JsonPropertyName("batch"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Batch)
 {
     internal sealed record CacheJson([property: JsonPropertyName("enabled")] bool Enabled, [property: JsonPropertyName("dir")] string? Dir);
 

@@ -32,10 +32,12 @@ public sealed class ModelCalls : IDisposable
     /// <param name="environment">Where <c>XDG_CACHE_HOME</c> and <c>HOME</c> are read (default: the process environment).</param>
     /// <param name="warn">Where cache problems are reported (the run goes on without the cache).</param>
     /// <param name="logging">Where every call to a provider is logged (Microsoft.Extensions.AI's <c>UseLogging</c>); null: not logged.</param>
+    /// <param name="batch">The Batch API's limits and polling, for a policy with <see cref="CallPolicy.Batch"/> (default: OpenAI's).</param>
     public ModelCalls(CallPolicy policy, TimeProvider time, Func<string, string?>? environment = null, Action<string>? warn = null,
-        ILoggerFactory? logging = null)
+        ILoggerFactory? logging = null, Batch.BatchSettings? batch = null)
     {
         Policy = policy;
+        Batches = policy.Batch ? new Batch.BatchRuns(time, batch) : null;
         _time = time;
         _logging = logging;
         if (policy.Cache.Enabled)
@@ -59,6 +61,9 @@ public sealed class ModelCalls : IDisposable
 
     /// <summary>The run's call policy.</summary>
     public CallPolicy Policy { get; }
+
+    /// <summary>The Batch API machinery of a batch run (<see cref="CallPolicy.Batch"/>); null: every call is live.</summary>
+    public Batch.BatchRuns? Batches { get; }
 
     /// <summary>The response cache's folder; null with <c>--no-cache</c>.</summary>
     public string? CacheDirectory { get; }
@@ -94,6 +99,7 @@ public sealed class ModelCalls : IDisposable
     /// <summary>Closes the response cache.</summary>
     public void Dispose()
     {
+        Batches?.Dispose();
         foreach (var gate in _gates.Values)
         {
             gate.Dispose();

@@ -30,6 +30,9 @@ public sealed record ProviderEnvironment(Func<string, string?> Variables, long M
     /// <summary>A variable's value; null when unset or empty.</summary>
     public string? Get(string name) => Variables(name) is { Length: > 0 } value ? value : null;
 
+    /// <summary>A batch run's Batch API machinery: <c>openai/</c> and <c>azure/</c> chat requests go into its batches; null: live calls.</summary>
+    public Batch.BatchRuns? Batches { get; init; }
+
     /// <summary>Scrubs every provider's key found in the environment (a server may echo any of them).</summary>
     public KeyRedactor Redactor() => new(ChatProviders.KeyVariables.Select(Get));
 }
@@ -166,22 +169,48 @@ public static partial class ChatProviders
     private static (IChatClient, string) OpenAi(string model, string modelId, ProviderEnvironment environment)
     {
         var key = Require(environment, OpenAiKey, modelId);
-        var options = Transport(new OpenAIClientOptions(), environment);
-        if (environment.Get(OpenAiBaseUrl) is { } baseUrl)
+        var baseUrl = environment.Get(OpenAiBaseUrl) is { } custom ? Url(custom, OpenAiBaseUrl, modelId) : null;
+        OpenAIClientOptions Options(ProviderEnvironment transport, DelegatingHandler? outer = null)
         {
-            options.Endpoint = Url(baseUrl, OpenAiBaseUrl, modelId);
+            var options = Transport(new OpenAIClientOptions(), transport, outer);
+            if (baseUrl is not null)
+            {
+                options.Endpoint = baseUrl;
+            }
+            return options;
         }
-        return (new ChatClient(model, new ApiKeyCredential(key), options).AsIChatClient(), (options.Endpoint ?? new Uri("https://api.openai.com/v1")).ToString());
+        // A batch run: the chat client's requests are parked for the Batch API, which its own file and batch clients call.
+        var batch = environment.Batches?.Handler(modelId, () =>
+        {
+            var files = Options(environment with { MaxResponseBytes = environment.Batches!.Settings.MaxDownloadBytes });
+#pragma warning disable OPENAI001 // the SDK marks its batch client experimental
+            return new Batch.OpenAiBatchService(new OpenAI.Files.OpenAIFileClient(new ApiKeyCredential(key), files),
+                new OpenAI.Batch.BatchClient(new ApiKeyCredential(key), files), "/v1/chat/completions");
+#pragma warning restore OPENAI001
+        });
+        var chat = Options(environment, batch);
+        return (new ChatClient(model, new ApiKeyCredential(key), chat).AsIChatClient(), (baseUrl ?? new Uri("https://api.openai.com/v1")).ToString());
     }
 
     private static (IChatClient, string) Azure(string deployment, string modelId, ProviderEnvironment environment)
     {
         var endpoint = Url(Require(environment, AzureEndpoint, modelId), AzureEndpoint, modelId);
-        var options = Transport(new AzureOpenAIClientOptions(AzureApiVersion), environment);
-        var client = environment.Get(AzureKey) is { } key
-            ? new AzureOpenAIClient(endpoint, new ApiKeyCredential(key), options)
-            : new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), options);
-        return (client.GetChatClient(deployment).AsIChatClient(), endpoint.ToString());
+        AzureOpenAIClient Client(ProviderEnvironment transport, DelegatingHandler? outer = null)
+        {
+            var options = Transport(new AzureOpenAIClientOptions(AzureApiVersion), transport, outer);
+            return environment.Get(AzureKey) is { } key
+                ? new AzureOpenAIClient(endpoint, new ApiKeyCredential(key), options)
+                : new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), options);
+        }
+        // A batch run: Azure's Batch API needs a global-batch deployment; the request lines and the batch use /chat/completions.
+        var batch = environment.Batches?.Handler(modelId, () =>
+        {
+            var files = Client(environment with { MaxResponseBytes = environment.Batches!.Settings.MaxDownloadBytes });
+#pragma warning disable OPENAI001 // the SDK marks its batch client experimental
+            return new Batch.OpenAiBatchService(files.GetOpenAIFileClient(), files.GetBatchClient(), "/chat/completions");
+#pragma warning restore OPENAI001
+        });
+        return (Client(environment, batch).GetChatClient(deployment).AsIChatClient(), endpoint.ToString());
     }
 
     private static (IChatClient, string) Ollama(string model, string modelId, ProviderEnvironment environment)
@@ -212,11 +241,11 @@ public static partial class ChatProviders
     /// Retry-After, on an injectable clock) and times each attempt and the whole call, so the SDK must not do it again.
     /// It sends through <see cref="ProviderHttp"/>: no redirects, a capped response size.
     /// </summary>
-    private static T Transport<T>(T options, ProviderEnvironment environment) where T : ClientPipelineOptions
+    private static T Transport<T>(T options, ProviderEnvironment environment, DelegatingHandler? outer = null) where T : ClientPipelineOptions
     {
         options.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
         options.NetworkTimeout = Timeout.InfiniteTimeSpan;
-        options.Transport = new HttpClientPipelineTransport(ProviderHttp.Create(environment.MaxResponseBytes));
+        options.Transport = new HttpClientPipelineTransport(ProviderHttp.Create(environment.MaxResponseBytes, outer));
         return options;
     }
 }

@@ -85,7 +85,10 @@ internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, Ti
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var meter = ChatCall.From(options?.AdditionalProperties)?.Meter;
+        var call = ChatCall.From(options?.AdditionalProperties);
+        var meter = call?.Meter;
+        // A batch run's HTTP handler names the request after its call (the call leaves the options here).
+        Batch.BatchCall.Current.Value = call;
         ChatResponse response;
         List<ChatResponseUpdate>? updates = null;
         try

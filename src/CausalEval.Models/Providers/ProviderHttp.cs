@@ -20,11 +20,18 @@ internal static class ProviderHttp
 {
     public const long DefaultMaxResponseBytes = 1L << 20;
 
-    public static HttpClient Create(long maxResponseBytes) =>
-        new(new ResponseSizeLimit(maxResponseBytes) { InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false } })
+    /// <param name="maxResponseBytes">The cap on every response body.</param>
+    /// <param name="outer">A handler in front of everything (a batch run's, which parks chat requests), or null.</param>
+    public static HttpClient Create(long maxResponseBytes, DelegatingHandler? outer = null)
+    {
+        HttpMessageHandler handler = new ResponseSizeLimit(maxResponseBytes) { InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false } };
+        if (outer is not null)
         {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+            outer.InnerHandler = handler;
+            handler = outer;
+        }
+        return new(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     private sealed class ResponseSizeLimit(long limit) : DelegatingHandler
     {

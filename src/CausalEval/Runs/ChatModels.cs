@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CausalEval.Core.Agents;
+using CausalEval.Models.Batch;
 using CausalEval.Models.Middleware;
 using CausalEval.Models.Providers;
 using CausalEval.Prompts.Agents;
@@ -20,7 +21,7 @@ internal static class ChatModels
     /// </summary>
     public static IReadOnlyList<IModelProvider> Providers(ProviderEnvironment environment, Func<LlmAgentSetup> setup,
         Action<ChatClientBuilder, ChatEndpoint>? middleware = null, TimeProvider? time = null) =>
-        [.. ChatProviders.Factories(environment, middleware, time).Select(p => new ChatModelProvider(p.Prefix, setup, p.Create))];
+        [.. ChatProviders.Factories(environment, middleware, time).Select(p => new ChatModelProvider(p.Prefix, setup, p.Create, environment.Batches))];
 
     /// <summary>
     /// A caller's own chat client as a model named <paramref name="name"/> (settings may follow as for any id:
@@ -37,7 +38,9 @@ internal static class ChatModels
     }
 
     /// <summary>Model ids <c>&lt;prefix&gt;/&lt;name&gt;[?settings]</c> played by an LLM agent over a chat client.</summary>
-    private sealed class ChatModelProvider(string prefix, Func<LlmAgentSetup> setup, Func<string, string, IChatClient> client) : IModelProvider
+    /// <remarks>In a batch run, the trials of batched models are counted live while they play (the round barrier).</remarks>
+    private sealed class ChatModelProvider(string prefix, Func<LlmAgentSetup> setup, Func<string, string, IChatClient> client, BatchRuns? batches)
+        : IModelProvider
     {
         private readonly Lazy<LlmAgentSetup> _setup = new(setup);
         private readonly ConcurrentDictionary<string, AgentFactory> _resolved = new(StringComparer.Ordinal);
@@ -56,7 +59,8 @@ internal static class ChatModels
             // The settings come off the id before the provider sees the name (the openai-compatible base URL has no query).
             var (model, settings) = ModelSpec.Parse(name, modelId);
             var chat = client(model, modelId);
-            return _resolved.GetOrAdd(modelId, LlmAgent.Factory(chat, _setup.Value, settings));
+            var factory = LlmAgent.Factory(chat, _setup.Value, settings);
+            return _resolved.GetOrAdd(modelId, batches is not null && BatchRuns.Covers(modelId) ? batches.Track(modelId, factory) : factory);
         }
     }
 }

@@ -66,13 +66,15 @@ internal sealed class EvaluationRun : IDisposable
         var policy = resumed is null ? NewPolicy(request) : ResumedPolicy(request.Resume!, resumed, request);
         // A cache warning may quote a server's words: scrubbed of keys like everything else that is printed.
         var redactor = ProviderEnvironment.Process.Redactor();
-        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {redactor.Scrub(message)}"), logging: request.ChatLogging);
+        var calls = new ModelCalls(policy, time, warn: message => log($"warning: {redactor.Scrub(message)}"), logging: request.ChatLogging,
+            batch: request.BatchSettings);
         try
         {
             var models = catalog(calls);
             var session = resumed is not null
                 ? Resume(request.Resume!, resumed, request, models, policy, log)
                 : Start(request, models, time, policy, log);
+            calls.Batches?.Open(session.Directory);
             return new EvaluationRun(session, calls, models, request.MaxCost ?? session.Manifest.MaxCostUsd, time);
         }
         catch
@@ -83,8 +85,26 @@ internal sealed class EvaluationRun : IDisposable
     }
 
     /// <summary>Plays the run to its end (or until <paramref name="cancellationToken"/> stops it) and returns how it ended.</summary>
-    public Task<RunResult> RunAsync(IProgress<long>? progress, CancellationToken cancellationToken, IProgress<RunCounters>? counters = null) =>
-        Session.RunAsync(Models, _time, Calls.Policy.Prices, progress, MaxCost, cancellationToken, counters);
+    public async Task<RunResult> RunAsync(IProgress<long>? progress, CancellationToken cancellationToken, IProgress<RunCounters>? counters = null)
+    {
+        using var stop = Calls.Batches is { } batches ? ExpectBatchTrials(batches, cancellationToken) : default;
+        return await Session.RunAsync(Models, _time, Calls.Policy.Prices, progress, MaxCost, cancellationToken, counters).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tells the batch machinery how many trials of each batched model this attempt starts (every one at once: a batch
+    /// run's concurrency is its trial count), so a round closes only once they all wait; a stop ends the wait.
+    /// </summary>
+    private CancellationTokenRegistration ExpectBatchTrials(CausalEval.Models.Batch.BatchRuns batches, CancellationToken stop)
+    {
+        foreach (var group in Runner.PlanTrials(Session.Plan, Session.Tasks)
+            .Where(t => CausalEval.Models.Batch.BatchRuns.Covers(t.Model) && !Session.Finished.Contains(t.TrialId))
+            .GroupBy(t => t.Model, StringComparer.Ordinal))
+        {
+            batches.Expect(group.Key, group.LongCount());
+        }
+        return stop.Register(batches.StopExpecting);
+    }
 
     public void Dispose()
     {
@@ -115,10 +135,19 @@ internal sealed class EvaluationRun : IDisposable
         {
             prices = prices.With(request.ModelPrices, request.ModelPricesSource ?? "the run's model prices");
         }
+        if (request.Batch)
+        {
+            // The Batch API bills its own rates (half the standard ones unless the table says otherwise).
+            prices = prices.Batched(CausalEval.Models.Batch.BatchRuns.Covers);
+        }
         return WithOverrides(new CallPolicy
         {
             Cache = new CacheSettings(!request.NoCache, request.CacheDirectory is { } dir ? Path.GetFullPath(dir) : null),
-            Resilience = request.Resilience,
+            // A batch may take the provider's whole 24-hour window: a batched call waits for it.
+            Resilience = request.Batch
+                ? request.Resilience with { AttemptTimeout = CallPolicy.MaxDuration, CallTimeout = CallPolicy.MaxDuration }
+                : request.Resilience,
+            Batch = request.Batch,
             Providers = request.ProviderLimits,
             Models = request.ModelLimits,
             Prices = prices,
@@ -175,6 +204,9 @@ internal sealed class EvaluationRun : IDisposable
             log($"warning: no price for {model} in {prices.Source}; its cost is counted as 0");
         }
     }
+
+    /// <summary>A batch run's concurrency: all its trials (bounded, as the runner's queue is sized from it).</summary>
+    private static int BatchConcurrency(long trials) => (int)Math.Clamp(trials, 1, 1_000_000);
 
     /// <summary>A new run. Everything is checked before the run folder exists, so bad input leaves nothing behind.</summary>
     private static RunSession Start(RunRequest request, ModelCatalog catalog, TimeProvider time, CallPolicy policy, Action<string> log)
@@ -243,6 +275,11 @@ internal sealed class EvaluationRun : IDisposable
             Shard = request.Shard,
             Observer = request.Observer,
         };
+        if (policy.Batch)
+        {
+            // Every trial starts at once: a round holds the next request of every live trial, and the provider is the queue.
+            plan = plan with { Concurrency = BatchConcurrency(Runner.CountTrials(plan, selected)) };
+        }
         var identity = new RunIdentity
         {
             CommandLine = request.CommandLine,
@@ -259,7 +296,8 @@ internal sealed class EvaluationRun : IDisposable
     private static RunSession Resume(string directory, RunManifest manifest, RunRequest request, ModelCatalog catalog, CallPolicy policy, Action<string> log)
     {
         var datasets = TaskCatalog.Locate(request.Datasets);
-        var (plan, tasks) = RunSession.ResumedPlan(directory, manifest, datasets, catalog.TakesPrompts, request.Concurrency);
+        var (plan, tasks) = RunSession.ResumedPlan(directory, manifest, datasets, catalog.TakesPrompts,
+            policy.Batch ? BatchConcurrency(manifest.TrialsPlanned) : request.Concurrency);
         foreach (var model in manifest.Models)
         {
             catalog.Resolve(model);

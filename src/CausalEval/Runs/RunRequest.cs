@@ -53,6 +53,15 @@ internal sealed record RunRequest
     /// <summary>The committed split played: test or validation (<c>--split</c>).</summary>
     public string Split { get; init; } = TaskDefinition.TestSplit;
 
+    /// <summary>
+    /// The run's <c>openai/</c> and <c>azure/</c> models answer through the provider's Batch API (<c>--batch</c>, a plan's
+    /// <c>batch: true</c>), at its batch rates; a resumed run keeps what its run.json says.
+    /// </summary>
+    public bool Batch { get; init; }
+
+    /// <summary>The Batch API's limits and polling (tests make them small); null: OpenAI's.</summary>
+    public Models.Batch.BatchSettings? BatchSettings { get; init; }
+
     /// <summary>Only this shard of the plan (<c>--shard K/N</c>); null: all of it.</summary>
     public RunShard? Shard { get; init; }
 
