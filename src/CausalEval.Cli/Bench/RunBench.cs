@@ -23,11 +23,13 @@ internal static class RunBench
         var episodes = new Option<int>("--episodes") { Description = "Episodes of each task", DefaultValueFactory = _ => 300 };
         var tasks = new Option<string[]>("--task") { Description = "Task id (repeatable; default: every task)" };
         var prompt = new Option<string?>("--prompt") { Description = "Prompt variant (default: the default one)" };
+        var epochs = new Option<int>("--epochs") { Description = "Times each episode is played in the measured run (a longer run, nearer the steady state)", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup-episodes") { Description = "Episodes of each task played first and not measured (JIT warm-up; 0: none)", DefaultValueFactory = _ => 40 };
         var noCache = new Option<bool>("--no-cache") { Description = "Leave the response cache out (default: a fresh cache in a temporary folder: every call a miss and an insert)" };
         var datasets = CommonOptions.Datasets();
         var command = new Command("run", "Model calls per second and CPU time per call of a whole run of a chat model against a local fixed-latency server")
         {
-            latency, concurrency, episodes, tasks, prompt, noCache, datasets,
+            latency, concurrency, episodes, epochs, warmup, tasks, prompt, noCache, datasets,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,21 +38,30 @@ internal static class RunBench
             var scratch = Path.Combine(Path.GetTempPath(), $"causaleval-bench-run-{Guid.NewGuid():N}");
             try
             {
-                var request = new RunRequest
+                RunRequest Request(int episodeCount, int epochCount, string name) => new()
                 {
+                    Epochs = epochCount,
                     Tasks = parse.GetValue(tasks) ?? [],
                     Models = [$"openai-compatible/bench@{server.BaseUrl}"],
-                    Episodes = parse.GetValue(episodes),
+                    Episodes = episodeCount,
                     Concurrency = width,
-                    Output = Path.Combine(scratch, "run"),
+                    Output = Path.Combine(scratch, name),
                     Datasets = parse.GetValue(datasets),
                     Prompts = parse.GetValue(prompt) is { } variant ? [variant] : [],
-                    CacheDirectory = Path.Combine(scratch, "cache"),
+                    CacheDirectory = Path.Combine(scratch, name + "-cache"),
                     NoCache = parse.GetValue(noCache),
                     CommandLine = ["causaleval", "bench", "run"],
                     ToolVersion = BuildInfo.Version,
                     GitRevision = BuildInfo.GitRevision,
                 };
+                // A short run first, in its own folder and cache, so the measured run is the steady state a long study
+                // spends its time in: JIT tiering of the whole call path costs as much CPU as the calls in a short run.
+                if (parse.GetValue(warmup) is > 0 and var warmupEpisodes)
+                {
+                    using var first = EvaluationRun.Prepare(Request(warmupEpisodes, 1, "warm-up"), ModelsCommand.Catalog, TimeProvider.System, _ => { });
+                    await first.RunAsync(null, cancellationToken).ConfigureAwait(false);
+                }
+                var request = Request(parse.GetValue(episodes), parse.GetValue(epochs), "run");
                 using var run = EvaluationRun.Prepare(request, ModelsCommand.Catalog, TimeProvider.System, line => console.Error.WriteLine(line));
                 using var self = Process.GetCurrentProcess();
                 self.Refresh();

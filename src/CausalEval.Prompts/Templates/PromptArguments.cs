@@ -25,9 +25,9 @@ internal static class PromptArguments
     /// <param name="family">The task family (its templates read different arguments).</param>
     /// <param name="view">What the agent may see of the episode so far.</param>
     /// <param name="names">How the episode's variables are shown.</param>
-    /// <param name="examples">The few-shot examples, each with its own names.</param>
+    /// <param name="examples">The few-shot examples' arguments (<see cref="Examples"/>, built once per episode: they never change).</param>
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
-    public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<ShownExample> examples, IReadOnlyList<string> answers)
+    public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples, IReadOnlyList<string> answers)
     {
         var brief = view.Brief;
         var arguments = new KernelArguments();
@@ -37,7 +37,7 @@ internal static class PromptArguments
         }
         arguments["family"] = family;
         arguments["has_examples"] = examples.Count > 0;
-        arguments["examples"] = examples.Select((e, i) => Example(e, i + 1)).ToList();
+        arguments["examples"] = examples;
         var turns = new List<Dictionary<string, object?>>();
         for (var i = 0; i <= view.History.Count; i++)
         {
@@ -64,6 +64,10 @@ internal static class PromptArguments
         arguments["phase"] = PhaseName(view.Phase);
         return arguments;
     }
+
+    /// <summary>The few-shot examples' arguments, numbered from 1; each with its own names.</summary>
+    public static IReadOnlyList<Dictionary<string, object?>> Examples(IReadOnlyList<ShownExample> examples) =>
+        [.. examples.Select((e, i) => Example(e, i + 1))];
 
     private static Dictionary<string, object?> Episode(EpisodeBrief brief, NameMap names, string? goalTarget)
     {
