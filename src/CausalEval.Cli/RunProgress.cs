@@ -22,8 +22,11 @@ internal abstract class RunProgress : IProgress<RunCounters>, IDisposable
             return new Silent();
         }
         var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
-        return interactive ? new Bar(total, time, showCost) : new Lines(console.Error, total, time, showCost);
+        return interactive ? Terminal(Console.Error, total, time, showCost) : new Lines(console.Error, total, time, showCost);
     }
+
+    /// <summary>The bar, drawn with ANSI codes on <paramref name="terminal"/> (standard error when interactive).</summary>
+    internal static RunProgress Terminal(TextWriter terminal, long total, TimeProvider time, bool showCost) => new Bar(terminal, total, time, showCost);
 
     public abstract void Report(RunCounters value);
 
@@ -133,13 +136,13 @@ internal abstract class RunProgress : IProgress<RunCounters>, IDisposable
         private readonly object _gate = new();
         private RunCounters _latest;
 
-        public Bar(long total, TimeProvider time, bool showCost)
+        public Bar(TextWriter terminal, long total, TimeProvider time, bool showCost)
         {
             var started = time.GetTimestamp();
             // Standard error is a terminal (checked by the caller) even when standard output is redirected.
             var console = AnsiConsole.Create(new AnsiConsoleSettings
             {
-                Out = new AnsiConsoleOutput(Console.Error),
+                Out = new AnsiConsoleOutput(terminal),
                 Ansi = AnsiSupport.Yes,
                 Interactive = InteractionSupport.Yes,
             });

@@ -82,4 +82,21 @@ public class RunProgressTests
             Assert.Equal(long.Parse(match.Groups[1].Value) * 100 / long.Parse(match.Groups[2].Value), long.Parse(match.Groups[3].Value));
         }
     }
+
+    [Fact]
+    public void The_terminal_bar_shows_done_of_total_errors_cost_rate_and_time_left()
+    {
+        var terminal = new StringWriter();
+        var time = new FakeTimeProvider();
+        var progress = RunProgress.Terminal(terminal, 40, time, showCost: true);
+        time.Advance(TimeSpan.FromMinutes(2));
+        progress.Report(new RunCounters(10, 40, 2, 0.0123));
+        progress.Dispose(); // draws the last state and stops
+
+        // The final frame, without the ANSI codes that move the cursor and colour the bar.
+        var text = Regex.Replace(terminal.ToString(), @"\x1b\[[0-9;?]*[A-Za-z]", "");
+        Assert.Contains("10/40 trials (25%), 2 errors, $0.0123, 5 trials/min, about 6m 00s left", text, StringComparison.Ordinal);
+        Assert.Contains("25%", text[text.LastIndexOf("left", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.Contains("━", text, StringComparison.Ordinal);
+    }
 }

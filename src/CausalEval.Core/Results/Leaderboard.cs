@@ -12,6 +12,9 @@ public sealed class Leaderboard
 {
     private readonly Dictionary<(string Model, string? Variant, string Task), ScoreTally> _byTask = [];
     private readonly Dictionary<(string Model, string? Variant), ScoreTally> _overall = [];
+    // Per (task, episode) sums of the normalized score, for intervals clustered by episode (epochs replay an episode,
+    // so its trials are not independent); memory grows with the episodes, not the trials.
+    private readonly Dictionary<(string Model, string? Variant, string? Task), Dictionary<(string Task, string Episode), EpisodeSum>> _episodes = [];
     private readonly object _gate = new();
 
     public void Add(TrialRecord record) => Add(TrialSummary.From(record));
@@ -22,6 +25,12 @@ public sealed class Leaderboard
         {
             TallyFor(_byTask, (trial.Model, trial.PromptVariant, trial.Task)).Add(trial);
             TallyFor(_overall, (trial.Model, trial.PromptVariant)).Add(trial);
+            if (trial.Scores is { } scores)
+            {
+                var value = scores.Normalized ?? 0;
+                AddEpisode((trial.Model, trial.PromptVariant, trial.Task), (trial.Task, trial.Episode), value);
+                AddEpisode((trial.Model, trial.PromptVariant, null), (trial.Task, trial.Episode), value);
+            }
         }
     }
 
@@ -30,7 +39,7 @@ public sealed class Leaderboard
         lock (_gate)
         {
             return [.. _overall
-                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, null, p.Value))
+                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, null, p.Value) with { NormalizedInterval = Interval((p.Key.Model, p.Key.Variant, null)) })
                 .OrderByDescending(r => r.Normalized)
                 .ThenBy(r => r.Model, StringComparer.Ordinal)
                 .ThenBy(r => r.PromptVariant, StringComparer.Ordinal)];
@@ -42,7 +51,7 @@ public sealed class Leaderboard
         lock (_gate)
         {
             return [.. _byTask
-                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, p.Key.Task, p.Value))
+                .Select(p => LeaderboardRow.From(p.Key.Model, p.Key.Variant, p.Key.Task, p.Value) with { NormalizedInterval = Interval(p.Key) })
                 .OrderBy(r => r.Task, StringComparer.Ordinal)
                 .ThenByDescending(r => r.Normalized)
                 .ThenBy(r => r.Model, StringComparer.Ordinal)];
@@ -71,6 +80,65 @@ public sealed class Leaderboard
         AppendTable(text, ByTask(), withTask: true);
         return text.ToString();
     }
+
+    /// <summary>
+    /// The compact end-of-run table: one row per model and prompt variant over all tasks, with the normalized score's
+    /// 95% interval; the by-task table stays in <c>leaderboard.md</c> and the report.
+    /// </summary>
+    public string ToSummary()
+    {
+        var rows = Overall();
+        var header = new[] { "rank", "model", "prompt", "trials", "normalized [95% CI]", "optimal", "invalid", "errors" };
+        var cells = rows.Select((r, i) => new[]
+        {
+            (i + 1).ToString(CultureInfo.InvariantCulture), r.Model, r.PromptVariant ?? "—", r.Trials.ToString("N0", CultureInfo.InvariantCulture),
+            Format(r.Normalized) + (r.NormalizedInterval is { } ci ? $" [{Format(ci.Low)}, {Format(ci.High)}]" : ""),
+            Percent(r.OptimalActionRate), Percent(r.InvalidRate), r.Errors.ToString("N0", CultureInfo.InvariantCulture),
+        }).ToList();
+        var widths = header.Select((h, c) => cells.Select(row => row[c].Length).Append(h.Length).Max()).ToArray();
+        var left = new[] { true, true, true, false, false, false, false, false };
+        var text = new StringBuilder();
+        foreach (var row in cells.Prepend(header))
+        {
+            text.Append(string.Join("  ", row.Select((cell, c) => left[c] ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd()).Append('\n');
+        }
+        text.Append("95% CI: normal approximation, clustered by episode (epochs of an episode are not independent); ")
+            .Append("optimal = share of trials whose exploit action is a maximiser; invalid = share of invalid or unreadable answers.\n");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The 95% interval of the mean normalized score, mean ± 1.96 × the cluster-robust standard error over episodes
+    /// (sqrt(G/(G−1) · Σ_e (S_e − n_e·m)²) / N, for G episodes with sums S_e of n_e trials, N trials, mean m); with one
+    /// trial per episode it is the usual standard error of the mean. Null with fewer than two episodes.
+    /// </summary>
+    internal static (double Low, double High)? ClusteredInterval(IReadOnlyCollection<(double Sum, long Count)> episodes)
+    {
+        var groups = episodes.Count;
+        var n = episodes.Sum(e => e.Count);
+        if (groups < 2 || n == 0)
+        {
+            return null;
+        }
+        var mean = episodes.Sum(e => e.Sum) / n;
+        var squares = episodes.Sum(e => (e.Sum - e.Count * mean) * (e.Sum - e.Count * mean));
+        var se = Math.Sqrt(groups / (groups - 1.0) * squares) / n;
+        return (mean - 1.96 * se, mean + 1.96 * se);
+    }
+
+    private (double Low, double High)? Interval((string Model, string? Variant, string? Task) key) =>
+        _episodes.TryGetValue(key, out var sums) ? ClusteredInterval([.. sums.Values.Select(e => (e.Sum, e.Count))]) : null;
+
+    private void AddEpisode((string Model, string? Variant, string? Task) key, (string Task, string Episode) episode, double value)
+    {
+        if (!_episodes.TryGetValue(key, out var sums))
+        {
+            _episodes[key] = sums = [];
+        }
+        sums[episode] = sums.TryGetValue(episode, out var sum) ? new EpisodeSum(sum.Sum + value, sum.Count + 1) : new EpisodeSum(value, 1);
+    }
+
+    private readonly record struct EpisodeSum(double Sum, long Count);
 
     private static void AppendTable(StringBuilder text, IReadOnlyList<LeaderboardRow> rows, bool withTask)
     {
@@ -141,6 +209,9 @@ public sealed record LeaderboardRow(
 
     /// <summary>Mean bits chosen ÷ bits available over the explore steps, over trials with explore steps.</summary>
     public double? ExploreEfficiency { get; init; }
+
+    /// <summary>95% interval of <see cref="Normalized"/>, clustered by episode; null with fewer than two episodes scored.</summary>
+    public (double Low, double High)? NormalizedInterval { get; init; }
 
     public static LeaderboardRow From(string model, string? variant, string? task, ScoreTally tally) => new(
         model, variant, task, tally.Trials, tally.Errors, tally.Normalized, tally.OptimalActionRate, tally.Regret, tally.Coverage.Value, tally.InvalidRate)

@@ -24,7 +24,7 @@ public class BaselineCommandTests
             "--episodes", "10", "--quiet");
 
         Assert.True(code == 0, stderr);
-        Assert.Contains("| 1 | torch/default | — | 10 |", stdout);
+        Assert.Matches(@"(?m)^1\s+torch/default\s+—\s+10\s", stdout);
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "models", "torch", "default", "model.bin")));
     }
 

@@ -17,7 +17,7 @@ public class DisplayNameTests
 
         Assert.True(code == 0, stderr);
         Assert.True(reportCode == 0, reportError);
-        Assert.Contains("| Expert agent |", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\d+\s+Expert agent\s", stdout);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
         Assert.Equal(["builtin/random", "builtin/expert"], manifest["models"]!.AsArray().Select(m => m!.GetValue<string>()));
         Assert.Equal("Coin flipper", manifest["model_names"]!["builtin/random"]!.GetValue<string>());

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -45,7 +46,10 @@ public class RunCommandTests
 
         var leaderboard = await File.ReadAllTextAsync(Path.Combine(runDir, "leaderboard.md"));
         Assert.Contains("| 1 | builtin/optimal | — | 1000 | 1.000 | 1.000 | 0.000 |", leaderboard);
-        Assert.Contains(leaderboard.TrimEnd(), stdout);
+        // The terminal gets the compact table: one row per agent over all tasks, with the episode-clustered interval.
+        Assert.Matches(@"(?m)^1\s+builtin/optimal\s+—\s+1,000\s+1\.000 \[1\.000, 1\.000\]\s+100\.0%\s+0\.0%\s+0$", stdout);
+        Assert.Equal(agents, stdout.Split('\n').Count(l => Regex.IsMatch(l, @"^\d+\s+\S")));
+        Assert.DoesNotContain("## By task", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -215,7 +219,7 @@ public class RunCommandTests
 
         Assert.True(code == 0, stderr);
         Assert.Contains("progress: 20/20 trials (100%)", stderr);
-        Assert.Contains("| 1 | builtin/expert | — | 20 | 1.000 | 1.000 | 0.000 | 1.000 | 0.0% | 0 |", stdout);
+        Assert.Matches(@"(?m)^1\s+builtin/expert\s+—\s+20\s+1\.000 \[1\.000, 1\.000\]\s+100\.0%\s+0\.0%\s+0$", stdout);
         var runs = Directory.GetDirectories(Path.Combine(dir.Path, "results"));
         Assert.Single(runs);
         Assert.True(File.Exists(Path.Combine(runs[0], "trials.jsonl")));

@@ -120,4 +120,73 @@ public class LeaderboardTests
 
         Assert.Equal(8_000, Assert.Single(board.Overall()).Trials);
     }
+
+    private static TrialSummary Summary(string episode, double? normalized, string task = "t") =>
+        new("id", task, "m", null, 1, normalized is null ? null : new Scores { Normalized = normalized, OptimalValue = 10, OptimalAction = normalized == 1 ? 1 : 0 },
+            1, default, 0, normalized is null) { Episode = episode };
+
+    [Fact]
+    public void NormalizedInterval_IsClusteredByEpisode_AsWorkedByHand()
+    {
+        var board = new Leaderboard();
+        // Episode e1 played twice (1 and 0), e2 and e3 once; an error is not scored and so not in the interval.
+        foreach (var (episode, value) in new[] { ("e1", 1.0), ("e1", 0.0), ("e2", 0.5), ("e3", 1.0) })
+        {
+            board.Add(Summary(episode, value));
+        }
+        board.Add(Summary("e4", null));
+
+        var row = Assert.Single(board.Overall());
+
+        // mean 2.5/4 = 0.625; episode residuals S_e − n_e·m: −0.25, −0.125, 0.375; Σ² = 0.21875;
+        // se = sqrt(3/2 · 0.21875) / 4 = 0.1432055; ± 1.96 · se = 0.2806827.
+        Assert.Equal(0.625, row.Normalized);
+        var (low, high) = row.NormalizedInterval!.Value;
+        Assert.Equal(0.3443173, low, 6);
+        Assert.Equal(0.9056827, high, 6);
+        Assert.Equal(row.NormalizedInterval, Assert.Single(board.ByTask()).NormalizedInterval);
+    }
+
+    [Fact]
+    public void NormalizedInterval_WithOneTrialPerEpisode_IsTheStandardErrorOfTheMean()
+    {
+        var values = new[] { 1.0, 0.0, 0.5, 1.0, 0.25, -0.5 };
+        var board = new Leaderboard();
+        for (var i = 0; i < values.Length; i++)
+        {
+            board.Add(Summary($"e{i}", values[i], task: i % 2 == 0 ? "t1" : "t2"));
+        }
+
+        var mean = values.Average();
+        var sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+        var (low, high) = Assert.Single(board.Overall()).NormalizedInterval!.Value;
+        Assert.Equal(mean - 1.96 * sd / Math.Sqrt(values.Length), low, 10);
+        Assert.Equal(mean + 1.96 * sd / Math.Sqrt(values.Length), high, 10);
+    }
+
+    [Fact]
+    public void NormalizedInterval_IsNull_WithASingleEpisode()
+    {
+        var board = new Leaderboard();
+        board.Add(Summary("e1", 1));
+        board.Add(Summary("e1", 0));
+
+        Assert.Null(Assert.Single(board.Overall()).NormalizedInterval);
+    }
+
+    [Fact]
+    public void ToSummary_IsOneAlignedRowPerModel_WithTheInterval()
+    {
+        var summary = HandWorked().ToSummary();
+        var lines = summary.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.StartsWith("rank", lines[0], StringComparison.Ordinal);
+        // m2 has one episode (no interval); m1's three scored trials share the Fork episode but two tasks: two clusters.
+        Assert.Matches(@"^1\s+m2\s+—\s+1\s+0\.500\s+0\.0%\s+0\.0%\s+0$", lines[1]);
+        Assert.Matches(@"^2\s+m1\s+—\s+4\s+0\.167 \[-?\d\.\d{3}, \d\.\d{3}\]\s+33\.3%\s+20\.0%\s+1$", lines[2]);
+        var trialsEnd = lines[0].IndexOf("trials", StringComparison.Ordinal) + "trials".Length;
+        Assert.EndsWith(" 1", lines[1][..trialsEnd], StringComparison.Ordinal);   // numbers right-aligned under their header
+        Assert.EndsWith(" 4", lines[2][..trialsEnd], StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.StartsWith("| t", StringComparison.Ordinal));
+    }
 }
