@@ -30,7 +30,7 @@ public class DisplayNameTests
             var trials = File.ReadAllLines(Path.Combine(folder, "first", "trials.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
             Assert.All(trials, t => Assert.Equal("local m-t0", t["model"]!.GetValue<string>()));
             Assert.All(trials, t => Assert.Equal(spec, t["model_spec"]!.GetValue<string>()));
-            Assert.Contains("| local m-t0 |", first.Out, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^\d+\s+local m-t0\s", first.Out);
             Assert.DoesNotContain(server.BaseUrl, first.Out, StringComparison.Ordinal);
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "first", "run.json")))!;
             Assert.Equal(spec, manifest["models"]![0]!.GetValue<string>());

@@ -129,7 +129,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         var report = feed.Run(work, causaleval, "report", "suite", "--out", "suite-report");
 
         Assert.True(run.ExitCode == 0, run.Output);
-        Assert.Contains("| builtin/expert | — | 8 |", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\d+\s+builtin/expert\s+—\s+8\s", run.Output);
         Assert.Contains("torch/default", run.Output, StringComparison.Ordinal);
         Assert.Equal(24, File.ReadLines(Path.Combine(work, "suite", "trials.jsonl")).Count());
         Assert.True(report.ExitCode == 0, report.Output);

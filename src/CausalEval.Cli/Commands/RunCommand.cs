@@ -184,7 +184,8 @@ internal static class RunCommand
         // Compact on the terminal; the by-task table is in leaderboard.md, the statistical one in `causaleval report`.
         await console.Out.WriteAsync(result.Leaderboard.ToSummary()).ConfigureAwait(false);
         await console.Out.WriteLineAsync().ConfigureAwait(false);
-        await console.Out.WriteLineAsync($"results: {result.Directory} ({written} of {manifest.TrialsPlanned} trials; by task: {Path.Combine(result.Directory, "leaderboard.md")})").ConfigureAwait(false);
+        await console.Out.WriteLineAsync($"results: {result.Directory} ({written} of {manifest.TrialsPlanned} trials)").ConfigureAwait(false);
+        await console.Out.WriteLineAsync($"by task: {Path.Combine(result.Directory, "leaderboard.md")}").ConfigureAwait(false);
         if (run.HasChatModels)
         {
             var u = manifest.Usage;
