@@ -31,7 +31,8 @@ public class OddOneOutRunTests
             Assert.Equal(4, steps[6]!["objects"]!.AsArray().Count);
         }
         Assert.All(trials.Where(t => t["model"]!.GetValue<string>() == "builtin/expert"), t => Assert.Equal(1, t["scores"]!["optimal_action"]!.GetValue<int>()));
-        Assert.Contains("| odd-one-out-confounded | builtin/expert | — | 30 | 1.000 | 1.000 | 0.000 |", stdout);
+        Assert.Contains("| odd-one-out-confounded | builtin/expert | — | 30 | 1.000 | 1.000 | 0.000 |", await File.ReadAllTextAsync(Path.Combine(runDir, "leaderboard.md")));
+        Assert.Matches(@"(?m)^\d+\s+builtin/expert\s+—\s+30\s+1\.000 \[1\.000, 1\.000\]", stdout);
     }
 
     [Fact]

@@ -23,8 +23,10 @@ public class RunCommandTests
 
         var (code, stdout, stderr) = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--out", runDir, "--quiet");
 
-        Assert.True(code == 0, stderr);
         var lines = await File.ReadAllLinesAsync(Path.Combine(runDir, "trials.jsonl"));
+        // On failure, say which trial ended in an error and why (the folder is gone once the test ends).
+        Assert.True(code == 0, stderr + string.Join("\n", lines.Where(l => !l.Contains("\"error\":null", StringComparison.Ordinal)).Take(3)
+            .Select(l => JsonNode.Parse(l)!).Select(t => $"{t["model"]} {t["task"]} {t["episode"]}: {t["error"]?.ToJsonString()}")));
         var agents = DagBuiltins + 1; // every built-in agent that plays causal-DAG tasks + torch/default
         Assert.Equal(5 * 200 * agents, lines.Length); // tasks × episodes × agents
         var first = JsonNode.Parse(lines[0])!.AsObject();
