@@ -11,6 +11,12 @@ namespace CausalEval.Reporting;
 /// <param name="OutputDirectory">Where the report goes; null: the first run folder.</param>
 public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string? OutputDirectory = null)
 {
+    /// <summary>
+    /// The datasets folder holding the splits the runs played, for the episode browser's truth view (true graphs, the
+    /// ideal observer's posteriors); null: located as <c>run</c> does. Without it the view is left out, with a note.
+    /// </summary>
+    public string? DatasetsDirectory { get; init; }
+
     /// <summary>Writes one file's bytes (default <see cref="File.WriteAllBytes(string, byte[])"/>); a seam for tests of a full disk.</summary>
     internal Action<string, byte[]> WriteFile { get; init; } = File.WriteAllBytes;
 }
@@ -41,6 +47,10 @@ public static class ReportGenerator
             phases.Add((phase, watch.Elapsed - lap));
             lap = watch.Elapsed;
         }
+        if (options.DatasetsDirectory is { } datasets && !Directory.Exists(datasets))
+        {
+            throw new Core.InputException("--datasets", datasets, "no such folder");
+        }
         var runs = RunSet.Load(options.RunDirectories);
         var (data, transcripts) = ReportReader.Read(runs);
         Lap("read");
@@ -70,7 +80,11 @@ public static class ReportGenerator
             pending.Add((Path.Combine("plots", plot.Name + ".png"), plot.Png));
             pending.Add((Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
         }
-        Write("report.html", HtmlReport.Render(model, title, plots));
+        var truthNotes = new List<string>();
+        var truth = EpisodeTruth.Json([.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))],
+            model.Transcripts, options.DatasetsDirectory, truthNotes);
+        Lap("truth");
+        Write("report.html", HtmlReport.Render(model, title, plots, truth, truthNotes));
         var files = WriteAll(output, pending, options.WriteFile);
         Lap("write");
 

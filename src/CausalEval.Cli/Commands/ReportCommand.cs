@@ -11,13 +11,14 @@ internal static class ReportCommand
     {
         var runs = new Argument<string[]>("RUN_DIR") { Description = "Run folders (run.json + trials.jsonl); several merge when their task versions match", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--out") { Description = "Report folder (default: the first run folder)" };
+        var datasets = CommonOptions.Datasets();
         var command = new Command("report", "Write leaderboard.md/.csv, comparisons.csv, ablation.md/.csv, plots/ and report.html from run folders")
         {
-            runs, output,
+            runs, output, datasets,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var result = ReportGenerator.Generate(new ReportOptions(parse.GetValue(runs)!, parse.GetValue(output)));
+            var result = ReportGenerator.Generate(new ReportOptions(parse.GetValue(runs)!, parse.GetValue(output)) { DatasetsDirectory = parse.GetValue(datasets) });
             foreach (var warning in result.Warnings)
             {
                 await console.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);

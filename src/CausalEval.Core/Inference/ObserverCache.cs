@@ -82,6 +82,20 @@ public static class ObserverCache
         return Posterior(model, samples, shown).InformationTable();
     }
 
+    /// <summary>Whether this evidence's summary was shipped precomputed (no posterior pass needed).</summary>
+    public static bool IsPrecomputed(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
+        => !Precomputed.IsEmpty && Precomputed.ContainsKey(Hash(model, samples));
+
+    /// <summary>The <paramref name="count"/> most probable hypotheses for this evidence (at most the precomputed five when shipped).</summary>
+    public static ImmutableArray<WeightedHypothesis> Top(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown, int count)
+    {
+        if (!Precomputed.IsEmpty && Precomputed.TryGetValue(Hash(model, samples), out var shipped))
+        {
+            return [.. shipped.Top.Take(count)];
+        }
+        return Posterior(model, samples, shown).Top(count);
+    }
+
     /// <summary>
     /// The exact posterior, shared. It is always computed the same way, whatever the cache holds, so that a run's scores
     /// do not depend on scheduling: the first <c>max(1, shown)</c> samples in one pass, then one update per further sample

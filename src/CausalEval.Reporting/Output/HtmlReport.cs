@@ -14,7 +14,9 @@ namespace CausalEval.Reporting.Output;
 /// </summary>
 internal static class HtmlReport
 {
-    public static string Render(ReportModel model, string title, IReadOnlyList<PlotFile> plots)
+    /// <param name="truth">The episode browser's truth view (<see cref="EpisodeTruth"/>), embedded as <c>"truth"</c>; null: none.</param>
+    /// <param name="truthNotes">Why parts of the truth view are missing.</param>
+    public static string Render(ReportModel model, string title, IReadOnlyList<PlotFile> plots, byte[]? truth = null, IReadOnlyList<string>? truthNotes = null)
     {
         var html = new StringBuilder(1 << 20);
         html.Append("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -34,11 +36,11 @@ internal static class HtmlReport
         Figures(html, plots);
         Comparisons(html, model);
         Ablation(html, model);
-        Episodes(html, model);
+        Episodes(html, model, truth is not null, truthNotes ?? []);
         Method(html);
 
         html.Append("</main>\n<script type=\"application/json\" id=\"report-data\">");
-        TranscriptJson(html, model);
+        TranscriptJson(html, model, truth);
         html.Append("</script>\n<script>\n").Append(Asset("report.js")).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
@@ -124,7 +126,7 @@ internal static class HtmlReport
         html.Append("</section>\n");
     }
 
-    private static void Episodes(StringBuilder html, ReportModel model)
+    private static void Episodes(StringBuilder html, ReportModel model, bool truth, IReadOnlyList<string> truthNotes)
     {
         var totalEpisodes = model.Data.EpisodeIds.Sum(e => e.Count);
         var keptEpisodes = model.TranscriptEpisodes.Values.Sum();
@@ -135,7 +137,20 @@ internal static class HtmlReport
                 $"model × prompt variant × naming scheme, so models can be set side by side on the same episode. To keep the page small, embedded transcripts are capped at " +
                 $"{TranscriptSampler.MaxTotalBytes >> 20} MB in all (a task with long transcripts keeps fewer episodes) and any text longer than " +
                 $"{TranscriptSampler.MaxStringChars:N0} characters is cut. Every trial's full transcript is in trials.jsonl. A link to one transcript: report.html#trial=ID.")))
-            .Append("</p>\n<div class=\"filters\">");
+            .Append("</p>\n");
+        if (truth)
+        {
+            html.Append("<p class=\"method\">").Append(E(string.Create(CultureInfo.InvariantCulture,
+                $"The truth view of a causal-DAG trial, from the committed split the run played: the true graph (green +1, red −1, dashed: the hidden root), " +
+                $"the total effects between observables, every exploit action's true value with the optimal ones marked, the ideal observer's Bayes exploit given " +
+                $"the trial's evidence, its {EpisodeTruth.TopHypotheses} most probable hypotheses before each explore step and after the last (computed when this " +
+                $"page was written), and every embedded entry on the same episode side by side."))).Append("</p>\n");
+        }
+        foreach (var note in truthNotes)
+        {
+            html.Append("<p class=\"method\">").Append(E(note)).Append("</p>\n");
+        }
+        html.Append("<div class=\"filters\">");
         foreach (var (name, label) in new[] { ("task", "Task"), ("model", "Model"), ("prompt_variant", "Prompt variant"), ("naming", "Naming"), ("episode", "Episode") })
         {
             html.Append("<label>").Append(label).Append(" <select id=\"f-").Append(name).Append("\"></select></label>");
@@ -154,7 +169,7 @@ internal static class HtmlReport
     /// <c>{"transcripts": [trial, …]}</c>. The compact lines were written by System.Text.Json's default encoder, which
     /// escapes <c>&lt;</c>, <c>&gt;</c> and <c>&amp;</c>, so no transcript text can close the script element.
     /// </summary>
-    private static void TranscriptJson(StringBuilder html, ReportModel model)
+    private static void TranscriptJson(StringBuilder html, ReportModel model, byte[]? truth)
     {
         html.Append("{\"transcripts\":[");
         for (var i = 0; i < model.Transcripts.Count; i++)
@@ -165,7 +180,13 @@ internal static class HtmlReport
             }
             html.Append(Encoding.UTF8.GetString(model.Transcripts[i]));
         }
-        html.Append("]}");
+        html.Append(']');
+        if (truth is not null)
+        {
+            // Written by System.Text.Json's default encoder too: no text in it can close the script element.
+            html.Append(",\n\"truth\":").Append(Encoding.UTF8.GetString(truth));
+        }
+        html.Append('}');
     }
 
     private static void Table(StringBuilder html, string id, IReadOnlyList<string> header, IReadOnlyList<bool> right,

@@ -57,6 +57,76 @@ public sealed partial class HtmlReportBrowserTests : IDisposable
         }
     }
 
+    /// <summary>A real run of the built-in expert, random and Bayes agents on two episodes of two causal-DAG tasks.</summary>
+    private string RealRun()
+    {
+        var datasets = Datasets();
+        var catalog = CausalEval.Core.Tasks.TaskCatalog.Locate(datasets);
+        var tasks = new[] { "explore-exploit", "passive-exploit-observational" }
+            .Select(id => new CausalEval.Core.Running.TaskEpisodes(catalog.Load(id), [.. catalog.LoadSplit(id, "test", 2)])).ToList();
+        var plan = new CausalEval.Core.Running.RunPlan
+        {
+            Tasks = [.. tasks.Select(t => t.Task)],
+            Models = ["builtin/expert", "builtin/random", "builtin/bayes"],
+            Episodes = 2,
+            Concurrency = 2,
+        };
+        var directory = _temp.Sub("real-run");
+        using (var session = CausalEval.Core.Running.RunSession.Start(plan, tasks, catalog, new CausalEval.Core.Running.RunIdentity(), directory, TimeProvider.System))
+        {
+            session.RunAsync(new CausalEval.Core.Agents.ModelCatalog([new CausalEval.Core.Agents.BuiltinModelProvider()]), TimeProvider.System).GetAwaiter().GetResult();
+        }
+        return directory;
+    }
+
+    private static string Datasets()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "datasets", "explore-exploit", "task.json")))
+            {
+                return Path.Combine(dir.FullName, "datasets");
+            }
+        }
+        throw new InvalidOperationException("the repository's datasets folder was not found");
+    }
+
+    [Fact]
+    public void The_truth_view_draws_the_true_graph_total_effects_actions_posteriors_and_every_entry_of_the_episode()
+    {
+        var run = RealRun();
+        var html = Path.Combine(ReportGenerator.Generate(new ReportOptions([run], _temp.Sub("real-report")) { DatasetsDirectory = Datasets() }).OutputDirectory, "report.html");
+        var lines = File.ReadAllLines(Path.Combine(run, "trials.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        var trial = lines.First(l => l["model"]!.GetValue<string>() == "builtin/random" && l["task"]!.GetValue<string>() == "explore-exploit");
+        var episodeId = trial["episode"]!.GetValue<string>();
+        var episode = CausalEval.Core.Tasks.TaskCatalog.Locate(Datasets()).LoadSplit("explore-exploit", "test", 2).Single(e => e.Id == episodeId);
+
+        var dom = HeadlessChromium.DumpDom(new Uri(html).AbsoluteUri + "#trial=" + trial["trial_id"]!.GetValue<string>());
+
+        Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);
+        var view = Regex.Match(dom, "<section class=\"truth\" id=\"truth-view\">.*?</section>", RegexOptions.Singleline).Value;
+        Assert.NotEmpty(view);
+        // The true graph: one line per edge, coloured by sign, and a node per variable.
+        var edges = Regex.Matches(view, "<line class=\"edge (pos|neg)[^\"]*\" data-edge=\"([^\"]+)\"").Select(m => (m.Groups[2].Value, m.Groups[1].Value)).Order().ToList();
+        Assert.Equal(episode.World.Edges.Select(e => ($"{e.From}→{e.To}", e.Weight > 0 ? "pos" : "neg")).Order().ToList(), edges);
+        Assert.Equal(episode.World.Variables.Length, Regex.Matches(view, "<circle class=\"node").Count);
+        // Total effects, every exploit action's true value with the optimal ones marked, the posteriors after each step.
+        var optimal = episode.Solution.Optimal[0];
+        Assert.Contains($"do({optimal.Action.Variable} = {optimal.Action.Value})</td><td class=\"num\">{optimal.Expected:0.00}</td><td class=\"num\">optimal", view, StringComparison.Ordinal);
+        Assert.Contains("Total effects TE[row → column]", view, StringComparison.Ordinal);
+        var posteriors = Regex.Match(view, "<table class=\"truth-posteriors\">.*?</table>", RegexOptions.Singleline).Value;
+        Assert.Equal(episode.ExploreVariables.Length + 1, Regex.Matches(posteriors, "before step \\d|after the last step").Count);
+        // Every model's entry on the same episode, side by side.
+        var entries = Regex.Match(view, "<table class=\"truth-entries\">.*?</table>", RegexOptions.Singleline).Value;
+        Assert.All(new[] { "builtin/expert", "builtin/random", "builtin/bayes" }, m => Assert.Contains($"<td>{m}</td>", entries, StringComparison.Ordinal));
+
+        // The observational task's posterior comes from the committed summaries (the hidden root's pass takes seconds).
+        var passive = lines.First(l => l["task"]!.GetValue<string>() == "passive-exploit-observational");
+        var passiveDom = HeadlessChromium.DumpDom(new Uri(html).AbsoluteUri + "#trial=" + passive["trial_id"]!.GetValue<string>());
+        Assert.Contains("after the last step", Regex.Match(passiveDom, "<section class=\"truth\".*?</section>", RegexOptions.Singleline).Value, StringComparison.Ordinal);
+        Assert.Contains("class=\"node hidden\"", passiveDom, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_page_is_self_contained()
     {

@@ -30,6 +30,7 @@
   if (!dataElement) { return; }
   var data = JSON.parse(dataElement.textContent);
   var trials = data.transcripts;
+  var truth = data.truth || { episodes: {}, trials: {} };
   var byId = {};
   trials.forEach(function (t) { byId[t.trial_id] = t; });
   var filters = ["task", "model", "prompt_variant", "naming", "episode"];
@@ -147,6 +148,113 @@
     return box;
   }
 
+  // The truth view: the true graph, total effects, true action values, the Bayes exploit, posteriors, all entries.
+  var svgNs = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    var node = document.createElementNS(svgNs, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    for (var i = 2; i < arguments.length; i++) { node.appendChild(typeof arguments[i] === "string" ? document.createTextNode(arguments[i]) : arguments[i]); }
+    return node;
+  }
+  function graph(ep) {
+    var names = ep.variables, n = names.length, size = 260, c = size / 2, r = 96, radius = 17;
+    var at = {};
+    names.forEach(function (v, i) {
+      var angle = -Math.PI / 2 + 2 * Math.PI * i / n;
+      at[v] = { x: c + r * Math.cos(angle), y: c + r * Math.sin(angle) };
+    });
+    var root = svg("svg", { "class": "truth-graph", width: size, height: size, viewBox: "0 0 " + size + " " + size, role: "img",
+      "aria-label": "true graph: " + (ep.edges.map(function (e) { return e[0] + "→" + e[1] + " (" + (e[2] > 0 ? "+" : "") + e[2] + ")"; }).join(", ") || "no edges") });
+    var defs = svg("defs");
+    [["pos", "#1a7f37"], ["neg", "#b42318"]].forEach(function (m) {
+      defs.appendChild(svg("marker", { id: "arrow-" + m[0], viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+        svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: m[1] })));
+    });
+    root.appendChild(defs);
+    ep.edges.forEach(function (e) {
+      var a = at[e[0]], b = at[e[1]];
+      if (!a || !b) { return; }
+      var dx = b.x - a.x, dy = b.y - a.y, len = Math.sqrt(dx * dx + dy * dy) || 1;
+      var kind = e[2] > 0 ? "pos" : "neg";
+      var hidden = ep.hidden.indexOf(e[0]) >= 0;
+      root.appendChild(svg("line", { "class": "edge " + kind + (hidden ? " hidden" : ""), "data-edge": e[0] + "→" + e[1],
+        x1: a.x + dx / len * radius, y1: a.y + dy / len * radius, x2: b.x - dx / len * (radius + 2), y2: b.y - dy / len * (radius + 2),
+        "marker-end": "url(#arrow-" + kind + ")" }));
+      root.appendChild(svg("text", { "class": "weight " + kind, x: (a.x + b.x) / 2 + dy / len * 9, y: (a.y + b.y) / 2 - dx / len * 9 + 4 },
+        (e[2] > 0 ? "+" : "−") + Math.abs(e[2])));
+    });
+    names.forEach(function (v) {
+      var hidden = ep.hidden.indexOf(v) >= 0, target = v === ep.target;
+      root.appendChild(svg("circle", { "class": "node" + (hidden ? " hidden" : "") + (target ? " target" : ""), cx: at[v].x, cy: at[v].y, r: radius }));
+      root.appendChild(svg("text", { "class": "label", x: at[v].x, y: at[v].y + 4 }, v));
+    });
+    return root;
+  }
+  function table(head, rows, cls) {
+    var h = el("tr");
+    head.forEach(function (x) { h.appendChild(el("th", null, x)); });
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr", r.attrs || null);
+      r.cells.forEach(function (x, i) { tr.appendChild(el("td", { "class": i >= (r.numFrom === undefined ? 1 : r.numFrom) ? "num" : null }, x)); });
+      if (r.click) { tr.addEventListener("click", r.click); tr.classList.add("link"); }
+      body.appendChild(tr);
+    });
+    return el("div", { "class": "table-wrap" }, el("table", { "class": cls }, el("thead", null, h), body));
+  }
+  function signed(x) { return (x > 0 ? "+" : x < 0 ? "−" : "") + Math.abs(x).toFixed(Number.isInteger(x) ? 0 : 3); }
+  function hypothesis(edges) {
+    return edges.length ? edges.map(function (e) { var m = /^(.*)>(.*)([+-])$/.exec(e); return m ? m[1] + "→" + m[2] + " (" + (m[3] === "+" ? "+" : "−") + ")" : e; }).join(", ") : "(no edges)";
+  }
+  function truthView(t) {
+    var ep = truth.episodes[t.task + "/" + t.episode];
+    if (!ep) { return null; }
+    var box = el("section", { "class": "truth", id: "truth-view" }, el("h4", null, "The truth behind " + t.task + " · " + t.episode));
+    var top = el("div", { "class": "truth-top" }, el("figure", null, graph(ep), el("figcaption", null, "true graph (target " + ep.target + (ep.hidden.length ? "; hidden " + ep.hidden.join(", ") : "") + ")")));
+    var obs = ep.observable;
+    top.appendChild(el("div", null, el("h5", null, "Total effects TE[row → column]"),
+      table([""].concat(obs), ep.total_effects.map(function (row, i) { return { cells: [obs[i]].concat(row.map(function (x, j) { return i === j ? "·" : signed(x); })) }; }), "truth-effects")));
+    var exploit = (t.steps || []).filter(function (s) { return s.phase === "exploit"; })[0];
+    var chosen = exploit && exploit.action ? action(exploit.action) : null;
+    var bayes = exploit && exploit.bayes_exploit ? exploit.bayes_exploit.map(action) : [];
+    var optimal = ep.optimal.map(action);
+    top.appendChild(el("div", null, el("h5", null, "Exploit actions: true value"),
+      table(["action", "value", ""], ep.actions.map(function (a) {
+        var name = action(a), marks = [];
+        if (optimal.indexOf(name) >= 0) { marks.push("optimal"); }
+        if (bayes.indexOf(name) >= 0) { marks.push("Bayes"); }
+        if (name === chosen) { marks.push("chosen"); }
+        return { cells: [name, number(a.expected, 2), marks.join(" · ")], attrs: { "class": marks.indexOf("optimal") >= 0 ? "optimal" : null } };
+      }), "truth-actions"),
+      el("p", { "class": "muted" }, "optimal: " + optimal.join(", ") + (bayes.length ? " · Bayes exploit given this trial's evidence: " + bayes.join(", ") : ""))));
+    box.appendChild(top);
+    var posteriors = truth.trials[t.trial_id];
+    if (posteriors) {
+      box.appendChild(el("h5", null, "The ideal observer's most probable hypotheses"));
+      var rows = [];
+      posteriors.forEach(function (p) {
+        var when = p.before_step === null ? "after the last step" : "before step " + p.before_step;
+        p.top.forEach(function (h, k) {
+          rows.push({ cells: [k === 0 ? when : "", k === 0 ? String(p.experiments) : "", h.p < 0.001 ? h.p.toExponential(1) : number(h.p, 3), hypothesis(h.edges)], numFrom: 9 });
+        });
+      });
+      box.appendChild(table(["posterior", "own experiments seen", "probability", "hypothesis"], rows, "truth-posteriors"));
+    }
+    var same = trials.filter(function (x) { return x.task === t.task && x.episode === t.episode; });
+    box.appendChild(el("h5", null, "Every embedded entry on this episode"));
+    box.appendChild(table(["entry", "epoch", "experiments", "exploit", "normalized", "evidence value", "explore regret", "inference regret", "explore eff."],
+      same.map(function (x) {
+        var s = x.scores || {};
+        var experiments = (x.steps || []).filter(function (st) { return st.phase === "explore"; }).map(function (st) { return st.action ? action(st.action) : st.status; }).join(" ");
+        var ex = (x.steps || []).filter(function (st) { return st.phase === "exploit"; })[0];
+        return { cells: [entryLabel(x), show(x.epoch), experiments || "—", ex && ex.action ? action(ex.action) : "—", number(s.normalized, 2), number(s.evidence_value, 2),
+          number(s.exploration_regret, 2), number(s.inference_regret, 2), number(s.explore_efficiency, 2)],
+          attrs: { "data-trial": x.trial_id, "class": x === t ? "selected" : null }, numFrom: 4,
+          click: function () { location.hash = "trial=" + encodeURIComponent(x.trial_id); } };
+      }), "truth-entries"));
+    return box;
+  }
+
   function renderTrial(t) {
     selected = t;
     while (panel.firstChild) { panel.removeChild(panel.firstChild); }
@@ -170,6 +278,8 @@
       });
       panel.appendChild(el("div", { "class": "table-wrap" }, el("table", { "class": "scores" }, el("thead", null, head), el("tbody", null, row))));
     }
+    var view = truthView(t);
+    if (view) { panel.appendChild(view); }
     (t.steps || []).forEach(function (s) { panel.appendChild(step(s)); });
     Array.prototype.forEach.call(list.children, function (li) { li.classList.toggle("selected", li.getAttribute("data-trial") === t.trial_id); });
   }

@@ -1,0 +1,345 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CausalEval.Core;
+using CausalEval.Core.Episodes;
+using CausalEval.Core.Inference;
+using CausalEval.Core.Tasks;
+using CausalEval.Core.Worlds;
+
+namespace CausalEval.Reporting.Input;
+
+/// <summary>
+/// The truth behind the causal-DAG episodes the episode browser embeds, computed at report time from the committed
+/// splits the runs played (found by <see cref="TaskCatalog.Locate"/> and checked against each run's dataset sha256):
+/// per episode the true graph, its total effects and the optimal actions; per embedded trial the ideal observer's most
+/// probable hypotheses before each explore step and after the last one, given exactly the evidence that trial saw.
+/// </summary>
+internal static class EpisodeTruth
+{
+    /// <summary>Hypotheses shown per posterior.</summary>
+    public const int TopHypotheses = 3;
+
+    /// <summary>The truth's share of the page: trials past it get no posteriors (the episodes' truth stays).</summary>
+    public const int MaxBytes = 4 << 20;
+
+    /// <summary>
+    /// <c>{"episodes": {"task/episode": {...}}, "trials": {"trial id": [{"before_step", "top"}...]}}</c>, or null when no
+    /// embedded trial is on a causal-DAG episode the datasets hold; <paramref name="notes"/> gets why parts are missing.
+    /// </summary>
+    public static byte[]? Json(IReadOnlyList<ManifestTaskRef> tasks, IReadOnlyList<byte[]> transcripts, string? datasetsDirectory, List<string> notes)
+    {
+        var trials = transcripts.Select(Parse).OfType<EmbeddedTrial>().ToList();
+        if (trials.Count == 0)
+        {
+            return null;
+        }
+        TaskCatalog catalog;
+        try
+        {
+            catalog = TaskCatalog.Locate(datasetsDirectory);
+        }
+        catch (InputException) when (datasetsDirectory is null)
+        {
+            // Only when looked for: a --datasets folder that does not exist is bad input.
+            notes.Add("The episode browser shows no truth view: no datasets folder was found (pass --datasets).");
+            return null;
+        }
+        var episodes = LoadEpisodes(catalog, tasks, trials.Select(t => (t.Task, t.Episode)).ToHashSet(), notes);
+        if (episodes.Count == 0)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("episodes");
+            foreach (var ((task, id), (definition, episode)) in episodes.OrderBy(p => p.Key.Task, StringComparer.Ordinal).ThenBy(p => p.Key.Episode, StringComparer.Ordinal))
+            {
+                writer.WritePropertyName($"{task}/{id}");
+                WriteEpisode(writer, episode);
+            }
+            writer.WriteEndObject();
+            writer.WriteStartObject("trials");
+            var skipped = 0;
+            foreach (var trial in trials)
+            {
+                if (!episodes.TryGetValue((trial.Task, trial.Episode), out var found))
+                {
+                    continue;
+                }
+                writer.Flush();
+                if (buffer.WrittenCount > MaxBytes)
+                {
+                    skipped++;
+                    continue;
+                }
+                if (Posteriors(found.Task, found.Episode, trial) is { } steps)
+                {
+                    writer.WritePropertyName(trial.TrialId);
+                    WritePosteriors(writer, steps);
+                }
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            if (skipped > 0)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"The truth view shows no posteriors for {skipped:N0} embedded trials: the page's share for them ({MaxBytes >> 20} MB) was used up."));
+            }
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A task as a run recorded it: enough to find its split and check it is the one played.</summary>
+    public sealed record ManifestTaskRef(string Id, int Version, string Split, string DatasetSha256);
+
+    private sealed record EmbeddedTrial(string TrialId, string Task, string Episode, ImmutableArray<EmbeddedStep> Steps);
+
+    private sealed record EmbeddedStep(int Index, string Phase, string Status, Intervention? Action, Dictionary<string, double>? Observation);
+
+    private static EmbeddedTrial? Parse(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (!root.TryGetProperty("trial_id", out var id) || !root.TryGetProperty("task", out var task) || !root.TryGetProperty("episode", out var episode)
+            || !root.TryGetProperty("steps", out var steps) || steps.ValueKind != JsonValueKind.Array
+            || id.ValueKind != JsonValueKind.String || task.ValueKind != JsonValueKind.String || episode.ValueKind != JsonValueKind.String)
+        {
+            return null; // an errored trial (no steps) or another family's line: nothing to show
+        }
+        var parsed = ImmutableArray.CreateBuilder<EmbeddedStep>();
+        foreach (var step in steps.EnumerateArray())
+        {
+            if (step.ValueKind != JsonValueKind.Object || !step.TryGetProperty("index", out var index) || index.ValueKind != JsonValueKind.Number
+                || !step.TryGetProperty("phase", out var phase) || phase.ValueKind != JsonValueKind.String
+                || !step.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+            Intervention? action = null;
+            if (step.TryGetProperty("action", out var a) && a.ValueKind == JsonValueKind.Object
+                && a.TryGetProperty("variable", out var variable) && variable.ValueKind == JsonValueKind.String
+                && a.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number)
+            {
+                action = new Intervention(variable.GetString()!, value.GetDouble());
+            }
+            Dictionary<string, double>? observation = null;
+            if (step.TryGetProperty("observation", out var o) && o.ValueKind == JsonValueKind.Object)
+            {
+                observation = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var p in o.EnumerateObject())
+                {
+                    if (p.Value.ValueKind != JsonValueKind.Number)
+                    {
+                        return null;
+                    }
+                    observation[p.Name] = p.Value.GetDouble();
+                }
+            }
+            parsed.Add(new EmbeddedStep(index.GetInt32(), phase.GetString()!, status.GetString()!, action, observation));
+        }
+        return new EmbeddedTrial(id.GetString()!, task.GetString()!, episode.GetString()!, parsed.ToImmutable());
+    }
+
+    /// <summary>The embedded causal-DAG episodes, from the splits whose sha256 matches what the runs played.</summary>
+    private static Dictionary<(string Task, string Episode), (TaskDefinition Task, Episode Episode)> LoadEpisodes(
+        TaskCatalog catalog, IReadOnlyList<ManifestTaskRef> tasks, HashSet<(string Task, string Episode)> wanted, List<string> notes)
+    {
+        var found = new Dictionary<(string, string), (TaskDefinition, Episode)>();
+        var known = catalog.TaskIds().ToHashSet(StringComparer.Ordinal);
+        foreach (var task in tasks)
+        {
+            if (!wanted.Any(w => w.Task == task.Id))
+            {
+                continue;
+            }
+            if (!known.Contains(task.Id))
+            {
+                notes.Add($"The truth view of {task.Id} is missing: the datasets folder has no such task.");
+                continue;
+            }
+            var definition = catalog.Load(task.Id);
+            if (!TaskDefinition.IsDagFamily(definition.Family))
+            {
+                continue;
+            }
+            var path = catalog.SplitPath(task.Id, task.Split);
+            if (definition.Version != task.Version || !File.Exists(path) || !string.Equals(TaskCatalog.Sha256(path), task.DatasetSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                notes.Add($"The truth view of {task.Id} is missing: the datasets folder's {task.Split} split is not the one the runs played (version or sha256 differs).");
+                continue;
+            }
+            foreach (var episode in catalog.LoadSplit(task.Id, task.Split))
+            {
+                if (wanted.Contains((task.Id, episode.Id)))
+                {
+                    found[(task.Id, episode.Id)] = (definition, episode);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static void WriteEpisode(Utf8JsonWriter writer, Episode episode)
+    {
+        var world = episode.World;
+        writer.WriteStartObject();
+        writer.WriteStartArray("variables");
+        foreach (var v in world.Variables)
+        {
+            writer.WriteStringValue(v);
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("hidden");
+        foreach (var v in world.Hidden)
+        {
+            writer.WriteStringValue(v);
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("edges");
+        foreach (var edge in world.Edges)
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(edge.From);
+            writer.WriteStringValue(edge.To);
+            writer.WriteNumberValue(edge.Weight);
+            writer.WriteEndArray();
+        }
+        writer.WriteEndArray();
+        writer.WriteString("target", episode.Target);
+        // TE[from→to] between observables, rows in variable order (what the agent could learn by intervening).
+        writer.WriteStartArray("observable");
+        foreach (var v in world.Observable)
+        {
+            writer.WriteStringValue(v);
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("total_effects");
+        foreach (var from in world.Observable)
+        {
+            writer.WriteStartArray();
+            foreach (var to in world.Observable)
+            {
+                writer.WriteNumberValue(from == to ? 0 : world.TotalEffect(from, to) + 0.0);
+            }
+            writer.WriteEndArray();
+        }
+        writer.WriteEndArray();
+        WriteActions(writer, "actions", episode.Solution.Actions);
+        WriteActions(writer, "optimal", episode.Solution.Optimal);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteActions(Utf8JsonWriter writer, string name, ImmutableArray<Core.Oracle.ScoredAction> actions)
+    {
+        writer.WriteStartArray(name);
+        foreach (var a in actions)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("variable", a.Action.Variable);
+            writer.WriteNumber("value", a.Action.Value);
+            writer.WriteNumber("expected", a.Expected);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The most probable hypotheses before each explore step and after the last (for a passive task: given the shown
+    /// evidence), each with the number of the trial's own experiments seen; null when the trial's evidence cannot be read
+    /// back or its posterior would be a hidden-root pass that was not precomputed (seconds each).
+    /// </summary>
+    private static List<(int? BeforeStep, int Experiments, ImmutableArray<WeightedHypothesis> Top)>? Posteriors(TaskDefinition task, Episode episode, EmbeddedTrial trial)
+    {
+        var brief = episode.Brief;
+        var model = ObserverModel.For(task, brief);
+        if (model.Validate() is not null)
+        {
+            return null;
+        }
+        var shown = brief.Evidence?.Samples ?? [];
+        var samples = new List<EvidenceSample>(shown);
+        var result = new List<(int?, int, ImmutableArray<WeightedHypothesis>)>();
+        var experiments = 0;
+        try
+        {
+            foreach (var step in trial.Steps.Where(s => s.Phase == "explore"))
+            {
+                if (Top(model, samples, shown.Length) is not { } before)
+                {
+                    return null;
+                }
+                result.Add((step.Index, experiments, before));
+                if (step is { Status: "valid", Action: { } action, Observation: { } observation })
+                {
+                    var values = ImmutableArray.CreateBuilder<double>(brief.Variables.Length);
+                    foreach (var v in brief.Variables)
+                    {
+                        if (!observation.TryGetValue(v, out var x))
+                        {
+                            return null;
+                        }
+                        values.Add(x);
+                    }
+                    samples.Add(new EvidenceSample(action, values.MoveToImmutable()));
+                    experiments++;
+                }
+            }
+            if (Top(model, samples, shown.Length) is not { } final)
+            {
+                return null;
+            }
+            result.Add((null, experiments, final));
+        }
+        catch (ArgumentException)
+        {
+            return null; // evidence the family cannot hold (an unknown variable in an edited line)
+        }
+        return result;
+    }
+
+    private static ImmutableArray<WeightedHypothesis>? Top(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown)
+        => model.HiddenConfounder && samples.Count > 0 && !ObserverCache.IsPrecomputed(model, samples)
+            ? null
+            : ObserverCache.Top(model, samples, shown, TopHypotheses);
+
+    private static void WritePosteriors(Utf8JsonWriter writer, List<(int? BeforeStep, int Experiments, ImmutableArray<WeightedHypothesis> Top)> steps)
+    {
+        writer.WriteStartArray();
+        foreach (var (before, experiments, top) in steps)
+        {
+            writer.WriteStartObject();
+            if (before is { } index)
+            {
+                writer.WriteNumber("before_step", index);
+            }
+            else
+            {
+                writer.WriteNull("before_step");
+            }
+            writer.WriteNumber("experiments", experiments);
+            writer.WriteStartArray("top");
+            foreach (var h in top)
+            {
+                writer.WriteStartObject();
+                // Four significant digits: the prior's most probable DAGs carry well under 0.001 each.
+                writer.WriteNumber("p", double.Parse(h.Probability.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                writer.WriteStartArray("edges");
+                foreach (var e in h.Edges)
+                {
+                    writer.WriteStringValue(string.Create(CultureInfo.InvariantCulture, $"{e.From}>{e.To}{(e.Weight > 0 ? "+" : "-")}"));
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+}
