@@ -11,9 +11,15 @@ public static class CliApp
     public const int Failed = 1;
     public const int BadInput = 2;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <param name="args">The command line.</param>
+    /// <param name="stdout">Results.</param>
+    /// <param name="stderr">Progress and diagnostics.</param>
+    /// <param name="cancellationToken">Ctrl-C.</param>
+    /// <param name="ask">A yes/no question to the person at the terminal (<see cref="CliConsole.Ask"/>); null: nobody to ask.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default,
+        Func<string, bool>? ask = null)
     {
-        var console = new CliConsole(stdout, stderr);
+        var console = new CliConsole(stdout, stderr) { Ask = ask };
         var root = new RootCommand("CausalEval: can a model learn an active causal strategy from passive data?")
         {
             RunCommand.Create(console, args),
@@ -57,4 +63,8 @@ public static class CliApp
 }
 
 /// <summary>Where commands write: results to <see cref="Out"/>, progress and diagnostics to <see cref="Error"/>.</summary>
-public sealed record CliConsole(TextWriter Out, TextWriter Error);
+public sealed record CliConsole(TextWriter Out, TextWriter Error)
+{
+    /// <summary>Asks the person at the terminal a yes/no question (true: yes); null when nobody can answer (input redirected).</summary>
+    public Func<string, bool>? Ask { get; init; }
+}

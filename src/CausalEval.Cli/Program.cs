@@ -15,4 +15,10 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, contex
     context.Cancel = true;
     stop.Cancel();
 });
-return await CliApp.RunAsync(args, Console.Out, Console.Error, stop.Token);
+// Questions (e.g. whether to cancel a run's batches at the provider after Ctrl-C) only when someone is at the terminal.
+Func<string, bool>? ask = Console.IsInputRedirected ? null : question =>
+{
+    Console.Error.Write($"{question} [y/N] ");
+    return Console.ReadLine()?.Trim().ToLowerInvariant() is "y" or "yes";
+};
+return await CliApp.RunAsync(args, Console.Out, Console.Error, stop.Token, ask);

@@ -15,7 +15,7 @@ namespace CausalEval.Models.Tests;
 /// file, failures from the error file, classified like live calls; trials are priced at the batch rate; a resumed run polls
 /// what it had submitted and submits nothing twice.
 /// </summary>
-public class BatchTests
+public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Model = "openai/gpt-4o-mini";
 
@@ -151,6 +151,107 @@ public class BatchTests
         Assert.All(trials, t => Assert.Equal((InputTokens * Input + OutputTokens * Output) / 2_000_000, t.Cost, 12));
     }
 
+    [Fact]
+    public async Task An_azure_batch_run_goes_through_the_resources_files_and_batches_apis_with_its_api_version()
+    {
+        using var api = new FakeBatchApi("/openai");
+        var folder = Folder();
+        var environment = new Dictionary<string, string> { [ChatProviders.AzureEndpoint] = api.Server.Url!, [ChatProviders.AzureKey] = "azure-batch-test-key-0123456789" };
+        var (result, batches) = await RunAsync(api, Request("passive-exploit-interventional", 2, folder) with { Models = ["azure/my-batch-deployment"] }, environment: environment);
+
+        Assert.Equal(RunStatus.Finished, result.Status);
+        Assert.Equal(["batch"], api.Purposes);
+        Assert.Equal(["/chat/completions"], api.Endpoints);
+        Assert.All(Assert.Single(api.Uploads), line => Assert.Equal("/chat/completions", (string?)line["url"]));
+        Assert.All(api.Urls, url => Assert.Contains("api-version=", url, StringComparison.Ordinal));
+        Assert.Equal((1, 1), (batches.Rounds, batches.BatchesCreated));
+        Assert.All(Trials(folder), t => Assert.Null(t.ErrorKind));
+    }
+
+    [Fact]
+    public async Task A_round_larger_than_the_providers_file_limit_goes_as_several_files_and_batches_in_the_same_round()
+    {
+        using var api = new FakeBatchApi();
+        var folder = Folder();
+        var (result, batches) = await RunAsync(api, Request("passive-exploit-interventional", 5, folder) with { BatchSettings = Fast with { MaxRequestsPerFile = 2 } });
+
+        Assert.Equal(RunStatus.Finished, result.Status);
+        Assert.Equal([2, 2, 1], api.Uploads.Select(u => u.Count));
+        Assert.Equal((1, 3), (batches.Rounds, batches.BatchesCreated));
+        Assert.Equal(5, Trials(folder).Count(t => t.ErrorKind is null));
+    }
+
+    [Fact]
+    public async Task A_batch_is_polled_with_back_off_on_the_runs_clock()
+    {
+        var clock = new FakeClock();
+        using var api = new FakeBatchApi { Hold = true, Now = clock.GetUtcNow };
+        var running = RunAsync(api, Request("passive-exploit-interventional", 1, Folder()), clock: clock);
+        while (api.Statuses.Count < 5 && !running.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+        api.Hold = false;
+        await running;
+
+        // Each poll waits at least 1 s, 2 s, 4 s, 4 s … after the one before (FirstPoll 1 s, doubling up to MaxPoll 4 s), on the
+        // run's clock: a poll arrives no earlier than the previous one plus its wait (the clock may run on while it travels).
+        var polls = api.PollTimes;
+        var gaps = polls.Zip(polls.Skip(1), (a, b) => (b - a).TotalSeconds).Take(4).ToList();
+        double[] waits = [1, 2, 4, 4];
+        Assert.Equal(waits.Length, gaps.Count);
+        Assert.All(waits.Zip(gaps), p => Assert.True(p.Second >= p.First, $"a poll {p.Second} s after the last, before its wait of {p.First} s"));
+    }
+
+    /// <summary>The closing note's figures: a multi-turn batch run's rounds, and its cost against the same tokens at the live rate.</summary>
+    [Fact]
+    public async Task A_multi_turn_batch_run_costs_half_the_live_price_of_the_same_tokens()
+    {
+        using var api = new FakeBatchApi();
+        var folder = Folder();
+        var (result, batches) = await RunAsync(api, Request("explore-exploit", 4, folder));
+
+        var lines = File.ReadAllLines(Path.Combine(folder, JsonlResultStore.FileName)).Select(l => JsonNode.Parse(l)!).ToList();
+        var live = Models.Costs.PriceTable.Default(Path.Combine(Repo.Root, "prompts"));
+        var liveCost = lines.Sum(n => live.CostUsd(Model, new Core.Episodes.Usage((long)n["usage"]!["input_tokens"]!, (long)n["usage"]!["output_tokens"]!)));
+        var batchCost = lines.Sum(n => (double)n["cost"]!);
+        Assert.Equal(RunStatus.Finished, result.Status);
+        Assert.Equal(liveCost / 2, batchCost, 12);
+        Assert.True(batchCost > 0);
+        output.WriteLine($"explore-exploit, 4 episodes, {Model}: {batches.Rounds} rounds, {batches.BatchesCreated} batches, " +
+            $"{lines.Sum(n => (long)n["usage"]!["input_tokens"]!)} input + {lines.Sum(n => (long)n["usage"]!["output_tokens"]!)} output tokens; " +
+            $"cost ${batchCost:0.000000} at the batch rate against ${liveCost:0.000000} live");
+    }
+
+    [Fact]
+    public async Task After_a_stop_the_open_batch_is_cancelled_only_when_the_person_at_the_terminal_says_so()
+    {
+        using var api = new FakeBatchApi { Hold = true };
+        var folder = Folder();
+        using var stop = new CancellationTokenSource();
+        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 1, folder), stop.Token);
+        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+        await stop.CancelAsync();
+        var (_, batches) = await interrupted;
+
+        // Nobody to ask (input redirected): left running, and the resume command printed.
+        var told = await batches.SettleOpenAsync(null, folder);
+        Assert.Equal(0, api.Cancels);
+        Assert.Contains("were not cancelled", told, StringComparison.Ordinal);
+        Assert.Contains($"--resume {folder}", told, StringComparison.Ordinal);
+        // Asked, and the answer is no: the same.
+        await batches.SettleOpenAsync(_ => false, folder);
+        Assert.Equal(0, api.Cancels);
+        // Asked, and the answer is yes: the batch is cancelled at the provider.
+        var asked = new List<string>();
+        await batches.SettleOpenAsync(q => { asked.Add(q); return true; }, folder);
+        Assert.Equal(1, api.Cancels);
+        Assert.Contains("batch_1", Assert.Single(asked), StringComparison.Ordinal);
+    }
+
     private static RunRequest Request(string task, int episodes, string folder) => new()
     {
         Tasks = [task], Models = [Model], Prompts = ["zero-shot"], Episodes = episodes, Output = folder, Datasets = Repo.Datasets,
@@ -159,10 +260,11 @@ public class BatchTests
 
     private static string Folder() => Path.Combine(Directory.CreateTempSubdirectory("causaleval-batch-").FullName, "run");
 
-    private static async Task<(RunResult Result, BatchRuns Batches)> RunAsync(FakeBatchApi api, RunRequest request, CancellationToken stop = default)
+    private static async Task<(RunResult Result, BatchRuns Batches)> RunAsync(FakeBatchApi api, RunRequest request, CancellationToken stop = default,
+        FakeClock? clock = null, Dictionary<string, string>? environment = null)
     {
-        var clock = new FakeClock();
-        var environment = new Dictionary<string, string> { [ChatProviders.OpenAiKey] = "sk-batch-test-key-0123456789", [ChatProviders.OpenAiBaseUrl] = api.BaseUrl };
+        clock ??= new FakeClock();
+        environment ??= new Dictionary<string, string> { [ChatProviders.OpenAiKey] = "sk-batch-test-key-0123456789", [ChatProviders.OpenAiBaseUrl] = api.BaseUrl };
         using var run = EvaluationRun.Prepare(request, calls => new ModelCatalog([new BuiltinModelProvider(), .. ChatModels.Providers(
             new ProviderEnvironment(environment.GetValueOrDefault, calls.Policy.MaxResponseBytes) { Batches = calls.Batches },
             () => Repo.Setup, calls.Configure, clock)]), clock, _ => { });

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -26,14 +24,15 @@ internal sealed class FakeBatchApi : IDisposable
     private readonly Dictionary<string, byte[]> _files = [];
     private readonly Dictionary<string, Job> _batches = [];
 
-    public FakeBatchApi()
+    /// <param name="prefix">The APIs' path: <c>/v1</c> (OpenAI) or <c>/openai</c> (Azure OpenAI, with <c>api-version</c>).</param>
+    public FakeBatchApi(string prefix = "/v1")
     {
-        Server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
-        Server.Given(Request.Create().WithPath("/v1/files").UsingPost()).RespondWith(Response.Create().WithCallback(Upload));
-        Server.Given(Request.Create().WithPath("/v1/batches").UsingPost()).RespondWith(Response.Create().WithCallback(Create));
-        Server.Given(Request.Create().WithPath(new RegexMatcher("^/v1/batches/[^/]+$")).UsingGet()).RespondWith(Response.Create().WithCallback(Poll));
-        Server.Given(Request.Create().WithPath(new RegexMatcher("^/v1/batches/[^/]+/cancel$")).UsingPost()).RespondWith(Response.Create().WithCallback(Cancel));
-        Server.Given(Request.Create().WithPath(new RegexMatcher("^/v1/files/[^/]+/content$")).UsingGet()).RespondWith(Response.Create().WithCallback(Content));
+        Server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{ScriptedServer.FreePort()}"] });
+        Server.Given(Request.Create().WithPath(prefix + "/files").UsingPost()).RespondWith(Response.Create().WithCallback(Upload));
+        Server.Given(Request.Create().WithPath(prefix + "/batches").UsingPost()).RespondWith(Response.Create().WithCallback(Create));
+        Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/batches/[^/]+$")).UsingGet()).RespondWith(Response.Create().WithCallback(Poll));
+        Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/batches/[^/]+/cancel$")).UsingPost()).RespondWith(Response.Create().WithCallback(Cancel));
+        Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/files/[^/]+/content$")).UsingGet()).RespondWith(Response.Create().WithCallback(Content));
     }
 
     public WireMockServer Server { get; }
@@ -50,6 +49,13 @@ internal sealed class FakeBatchApi : IDisposable
     public volatile bool Expire;
 
     public List<string> Purposes { get; } = [];
+
+    /// <summary>The clock polls are timed on (the run's fake clock), and when each poll arrived on it.</summary>
+    public Func<DateTimeOffset>? Now { get; set; }
+    public List<DateTimeOffset> PollTimes { get; } = [];
+
+    /// <summary>Each Files/Batches request's path and query, as it arrived.</summary>
+    public List<string> Urls => [.. Server.LogEntries.Select(e => e.RequestMessage.Path + (e.RequestMessage.Query is { Count: > 0 } q ? "?" + string.Join("&", q.Select(p => $"{p.Key}={p.Value}")) : ""))];
     public List<string> Endpoints { get; } = [];
     public List<string> Statuses { get; } = [];
 
@@ -89,7 +95,7 @@ internal sealed class FakeBatchApi : IDisposable
             var id = $"file-in-{_files.Count + 1}";
             _files[id] = Encoding.UTF8.GetBytes(file ?? "");
             Uploads.Add([.. (file ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)]);
-            return Json(200, new JsonObject { ["id"] = id, ["object"] = "file", ["bytes"] = _files[id].Length, ["created_at"] = 1_700_000_000, ["filename"] = "input.jsonl", ["purpose"] = purpose });
+            return Json(200, new JsonObject { ["id"] = id, ["object"] = "file", ["bytes"] = _files[id].Length, ["created_at"] = 1_700_000_000, ["filename"] = "input.jsonl", ["purpose"] = purpose, ["status"] = "processed" });
         }
     }
 
@@ -123,6 +129,10 @@ internal sealed class FakeBatchApi : IDisposable
                 var other => other,
             };
             Statuses.Add(job.Status);
+            if (Now is { } now)
+            {
+                PollTimes.Add(now());
+            }
             return Json(200, job.ToJson());
         }
     }
@@ -198,13 +208,6 @@ internal sealed class FakeBatchApi : IDisposable
         Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") },
         BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = body.ToJsonString(), Encoding = Encoding.UTF8 },
     };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose() => Server.Stop();
 

@@ -105,7 +105,7 @@ internal sealed class ScriptedServer : IDisposable
         usage = new { prompt_tokens = input, completion_tokens = output, total_tokens = input + output },
     });
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -361,7 +361,7 @@ internal sealed class LatencyServer : IDisposable
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -197,12 +197,9 @@ internal static class RunCommand
         {
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"batch: {batches.Rounds} rounds, {batches.BatchesCreated} batches submitted, {batches.BatchesResumed} picked up from an earlier attempt")).ConfigureAwait(false);
-            if (batches.OpenBatches() is { Count: > 0 } open)
+            if (await batches.SettleOpenAsync(console.Ask, result.Directory).ConfigureAwait(false) is { } settled)
             {
-                // Not cancelled: the answers are paid for once the batch runs, and --resume collects them without resubmitting.
-                await console.Error.WriteLineAsync(
-                    $"{open.Count} batches still run at the provider ({string.Join(", ", open.Select(b => b.BatchId))}); they were not cancelled: " +
-                    $"collect their answers with: causaleval run --resume {result.Directory}").ConfigureAwait(false);
+                await console.Error.WriteLineAsync(settled).ConfigureAwait(false);
             }
         }
         switch (result.Status)

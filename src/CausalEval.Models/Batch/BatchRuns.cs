@@ -129,6 +129,27 @@ public sealed class BatchRuns : IDisposable
         return cancelled;
     }
 
+    /// <summary>
+    /// Batches left running at the provider when a run stops (Ctrl-C): cancelled only if <paramref name="ask"/> (the person
+    /// at the terminal) says yes; otherwise, and with nobody to ask, left running. Returns what to tell the user (null:
+    /// no open batch).
+    /// </summary>
+    public async Task<string?> SettleOpenAsync(Func<string, bool>? ask, string runDirectory)
+    {
+        if (OpenBatches() is not { Count: > 0 } open)
+        {
+            return null;
+        }
+        var ids = string.Join(", ", open.Select(b => b.BatchId));
+        if (ask is not null && ask($"{open.Count} batches still run at the provider ({ids}). Cancel them? (What they have answered is billed either way.)"))
+        {
+            var cancelled = await CancelOpenAsync(CancellationToken.None).ConfigureAwait(false);
+            return $"asked the provider to cancel {string.Join(", ", cancelled)}; causaleval run --resume {runDirectory} collects what they answered and sends the rest again";
+        }
+        // Not cancelled: their answers are paid for once they run, and --resume collects them without resubmitting.
+        return $"{open.Count} batches still run at the provider ({ids}); they were not cancelled: collect their answers with: causaleval run --resume {runDirectory}";
+    }
+
     private BatchQueue Queue(string modelId) => _queues.GetOrAdd(modelId, id => new BatchQueue(id, () => State, Settings, _time, _disposed.Token));
 
     /// <summary>Stops polling (the batches stay at the provider; their state is in the run folder).</summary>
