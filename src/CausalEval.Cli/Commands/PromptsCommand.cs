@@ -40,7 +40,7 @@ internal static class PromptsCommand
             var id = parse.GetValue(task)!;
             var index = parse.GetValue(episode);
             var definition = catalog.Load(id);
-            var chosen = catalog.LoadTestSplit(id, index + 1).Skip(index).FirstOrDefault()
+            var chosen = catalog.LoadEpisodes(definition, TaskDefinition.TestSplit, index + 1).Skip(index).FirstOrDefault()
                 ?? throw new InputException("--episode", index.ToString(CultureInfo.InvariantCulture), $"the test split of {id} has fewer episodes");
             var costs = await PromptStats.MeasureAsync(PromptLibrary.Locate(), definition, chosen, PromptLibrary.StandardVariants, NamingSchemes.All, cancellationToken)
                 .ConfigureAwait(false);

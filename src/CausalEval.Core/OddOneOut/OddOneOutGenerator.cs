@@ -20,7 +20,6 @@ public sealed record OddOneOutRule(int Experiments = 3, bool ConfoundedTrain = f
 /// </summary>
 public static class OddOneOutGenerator
 {
-    private const ulong JsonSafeSeedMask = (1UL << 53) - 1;
     private const int MaxAttempts = 1000;
 
     public static IEnumerable<OddOneOutEpisode> Generate(TaskDefinition task, string split, int? count = null)
@@ -35,7 +34,7 @@ public static class OddOneOutGenerator
     public static OddOneOutEpisode GenerateEpisode(TaskDefinition task, string split, int index)
     {
         var rule = task.OddOneOut ?? throw new ArgumentException($"task {task.Id} is not an odd-one-out task", nameof(task));
-        var seed = SplitMix64.Derive(task.Split(split).Seed, (ulong)index) & JsonSafeSeedMask;
+        var seed = DatasetGenerator.EpisodeSeed(task, split, index);
         var random = new SeededRandom(seed);
         var heldOut = TaskDefinition.IsHeldOut(split);
         var excluded = Excluded(task, split);

@@ -74,6 +74,12 @@ public sealed class Leaderboard
                 .Append("value of the Bayes exploit given the evidence the agent saw; inference regret = that value − exploit value ")
                 .Append("(they sum to regret); explore eff. = bits of the experiments chosen ÷ bits of the best available.");
         }
+        if (overall.Any(r => r.InformativeExperiments is not null))
+        {
+            // Only odd-one-out trials have this score: their exploit value is 1 for the right pick, the optimal value 1.
+            text.Append(" Odd-one-out tasks: exploit value = 1 when the pick is unique along the concept, else 0 (a failed pick too); normalized = ")
+                .Append("(correct − 1/4) ÷ (3/4) (random play 0); coverage = share of the three dimensions transformed.");
+        }
         text.Append("\n\n## Overall\n\n");
         AppendTable(text, overall, withTask: false);
         text.Append("\n## By task\n\n");
@@ -213,11 +219,15 @@ public sealed record LeaderboardRow(
     /// <summary>95% interval of <see cref="Normalized"/>, clustered by episode; null with fewer than two episodes scored.</summary>
     public (double Low, double High)? NormalizedInterval { get; init; }
 
+    /// <summary>Odd-one-out: mean share of informative experiment trials (null: no odd-one-out trials).</summary>
+    public double? InformativeExperiments { get; init; }
+
     public static LeaderboardRow From(string model, string? variant, string? task, ScoreTally tally) => new(
         model, variant, task, tally.Trials, tally.Errors, tally.Normalized, tally.OptimalActionRate, tally.Regret, tally.Coverage.Value, tally.InvalidRate)
     {
         SubsetAdherence = tally.SubsetAdherence.Value,
         StructureF1 = tally.StructureF1.Value,
+        InformativeExperiments = tally.InformativeExperiments.Value,
         ExplorationRegret = tally.ExplorationRegret.Value,
         InferenceRegret = tally.InferenceRegret.Value,
         ExploreEfficiency = tally.ExploreEfficiency.Value,

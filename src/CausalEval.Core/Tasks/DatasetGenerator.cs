@@ -31,9 +31,12 @@ public static class DatasetGenerator
         }
     }
 
+    /// <summary>The seed of episode <paramref name="index"/> of a split, for every task family: derived from the split's seed and the index only.</summary>
+    public static ulong EpisodeSeed(TaskDefinition task, string split, int index) => SplitMix64.Derive(task.Split(split).Seed, (ulong)index) & JsonSafeSeedMask;
+
     public static Episode GenerateEpisode(TaskDefinition task, string split, int index)
     {
-        var seed = SplitMix64.Derive(task.Split(split).Seed, (ulong)index) & JsonSafeSeedMask;
+        var seed = EpisodeSeed(task, split, index);
         var random = new SeededRandom(seed);
         var isTest = TaskDefinition.IsHeldOut(split);
         var excluded = Excluded(task, split);

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
+using CausalEval.Core.OddOneOut;
 using CausalEval.Core.Tasks;
 using CausalEval.Prompts.Agents;
 using CausalEval.Prompts.Naming;
@@ -23,28 +24,33 @@ internal static class PromptStats
 {
     public static int EstimateTokens(int characters) => (characters + 3) / 4;
 
-    public static async Task<IReadOnlyList<PromptCost>> MeasureAsync(PromptLibrary prompts, TaskDefinition task, Episode episode,
+    public static async Task<IReadOnlyList<PromptCost>> MeasureAsync(PromptLibrary prompts, TaskDefinition task, TaskEpisode episode,
         IEnumerable<string> variants, IEnumerable<string> namings, CancellationToken cancellationToken = default)
     {
-        var expert = await EpisodeEngine.RunAsync(episode, BuiltinAgents.All["expert"].Create(new TrialContext("stats", episode, 1, 1, null, null, task)),
-            1, cancellationToken).ConfigureAwait(false);
+        var expert = await PlayAsync(episode, BuiltinAgents.All["expert"].Create(new TrialContext("stats", episode, 1, 1, null, null, task)), cancellationToken)
+            .ConfigureAwait(false);
+        var brief = episode is OddOneOutEpisode puzzle ? puzzle.Brief : ((Episode)episode).Brief;
         var setup = LlmAgentSetup.Create(prompts);
         var costs = new List<PromptCost>();
         foreach (var variant in variants)
         {
             foreach (var naming in namings)
             {
-                var names = NamingSchemes.For(naming, episode.Brief.Variables, prompts.Names(naming), $"{task.Id}/{episode.Id}");
+                var names = NamingSchemes.For(naming, brief.Variables, prompts.Names(naming), $"{task.Id}/{episode.Id}");
                 var client = new ExpertStandIn(expert, names);
                 var agent = LlmAgent.Factory(client, setup, ModelSettings.Default)(new TrialContext("stats", episode, 1, 1, variant, naming, task));
-                await EpisodeEngine.RunAsync(episode, agent, 1, cancellationToken).ConfigureAwait(false);
+                await PlayAsync(episode, agent, cancellationToken).ConfigureAwait(false);
                 costs.Add(new PromptCost(variant, naming, EstimateTokens(client.PromptCharacters[0]), EstimateTokens(client.PromptCharacters.Sum()), client.PromptCharacters.Count));
             }
         }
         return costs;
     }
 
-    public static string ToMarkdown(IReadOnlyList<PromptCost> costs, TaskDefinition task, Episode episode)
+    private static ValueTask<EpisodeTranscript> PlayAsync(TaskEpisode episode, IAgent agent, CancellationToken cancellationToken) => episode is OddOneOutEpisode puzzle
+        ? OddOneOutEngine.RunAsync(puzzle, agent, cancellationToken)
+        : EpisodeEngine.RunAsync((Episode)episode, agent, 1, cancellationToken);
+
+    public static string ToMarkdown(IReadOnlyList<PromptCost> costs, TaskDefinition task, TaskEpisode episode)
     {
         var builder = new StringBuilder();
         builder.Append(CultureInfo.InvariantCulture, $"Estimated prompt tokens (⌈characters / 4⌉) for {task.Id} {episode.Id}, answered as builtin/expert would:\n\n");
@@ -65,7 +71,9 @@ internal static class PromptStats
         {
             PromptCharacters.Add(messages.Sum(m => m.Text.Length));
             var step = expert.Steps[PromptCharacters.Count - 1];
-            var answer = step.Phase == Phase.Structure
+            var answer = step.Decision.Move is { } move
+                ? move.Kind == MoveKind.Transform ? $"ACTION: transform({names.Show(move.Object)}, {move.Dimension?.Name()})" : $"ACTION: pick({names.Show(move.Object)})"
+                : step.Phase == Phase.Structure
                 ? "EDGES: " + (step.Decision.Edges is { Length: > 0 } edges ? string.Join(", ", edges.Select(e => $"{names.Show(e.From)}->{names.Show(e.To)}")) : "none")
                 : $"ACTION: do({names.Show(step.Action!.Value.Variable)} = {step.Action.Value.Value.ToString(CultureInfo.InvariantCulture)})";
             return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, answer)));

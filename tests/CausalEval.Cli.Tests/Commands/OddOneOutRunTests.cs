@@ -33,6 +33,46 @@ public class OddOneOutRunTests
         Assert.All(trials.Where(t => t["model"]!.GetValue<string>() == "builtin/expert"), t => Assert.Equal(1, t["scores"]!["optimal_action"]!.GetValue<int>()));
         Assert.Contains("| odd-one-out-confounded | builtin/expert | — | 30 | 1.000 | 1.000 | 0.000 |", await File.ReadAllTextAsync(Path.Combine(runDir, "leaderboard.md")));
         Assert.Matches(@"(?m)^\d+\s+builtin/expert\s+—\s+30\s+1\.000 \[1\.000, 1\.000\]", stdout);
+        Assert.Contains("Odd-one-out tasks: exploit value = 1 when the pick is unique along the concept", await File.ReadAllTextAsync(Path.Combine(runDir, "leaderboard.md")));
+    }
+
+    [Fact]
+    public async Task An_interrupted_odd_one_out_run_resumes_to_the_same_trials()
+    {
+        using var dir = new TempDir();
+        var full = Path.Combine(dir.Path, "full");
+        var broken = Path.Combine(dir.Path, "broken");
+        string[] plan = ["run", "--datasets", Cli.Datasets, "--task", "odd-one-out-heldout-dimension", "--episodes", "10", "--seed", "3", "--quiet"];
+        Assert.Equal(0, (await Cli.RunAsync([.. plan, "--out", full])).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync([.. plan, "--out", broken])).ExitCode);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(broken, "trials.jsonl"));
+        await File.WriteAllTextAsync(Path.Combine(broken, "trials.jsonl"), string.Join('\n', lines[..15]) + "\n");
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(broken, "run.json")))!;
+        manifest["status"] = "running";
+        await File.WriteAllTextAsync(Path.Combine(broken, "run.json"), manifest.ToJsonString());
+
+        var (code, _, stderr) = await Cli.RunAsync("run", "--resume", broken, "--datasets", Cli.Datasets, "--quiet");
+
+        Assert.True(code == 0, stderr);
+        static List<string> Sorted(string path) => [.. File.ReadAllLines(path).Select(l =>
+        {
+            var node = JsonNode.Parse(l)!.AsObject();
+            node.Remove("started_at");
+            node.Remove("finished_at");
+            node.Remove("latency_ms");
+            return node.ToJsonString();
+        }).Order(StringComparer.Ordinal)];
+        Assert.Equal(Sorted(Path.Combine(full, "trials.jsonl")), Sorted(Path.Combine(broken, "trials.jsonl")));
+    }
+
+    [Fact]
+    public async Task Prompts_stats_prices_every_variant_of_an_odd_one_out_episode()
+    {
+        var (code, stdout, stderr) = await Cli.RunAsync("prompts", "stats", "--task", "odd-one-out-confounded", "--datasets", Cli.Datasets);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("for odd-one-out-confounded test-0000", stdout);
+        Assert.Matches(@"\| few-shot-explanations-reasoning \| letters \| [0-9,]+ \| [0-9,]+ \| 7 \|", stdout);
     }
 
     [Fact]
