@@ -1,3 +1,4 @@
+using CausalEval.Core.Episodes;
 using CausalEval.Core.Running;
 using WireMock.ResponseBuilders;
 using CausalEval.Core.Results;
@@ -106,6 +107,9 @@ public class FaultTests
         Assert.Equal("timeout", trial.Error!.Kind);
         Assert.Contains("attempt timeout of 60 s", trial.Error.Message);
         Assert.Equal(3, server.Requests);
+        // No usage ever arrived, so no tokens and no cost are counted; the three abandoned attempts are, for reconciling
+        // with the provider's bill.
+        Assert.Equal(new Usage(0, 0, UnmeteredAttempts: 3), trial.Usage);
     }
 
     [Fact]

@@ -192,6 +192,12 @@ internal static class RunCommand
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"cost: ${manifest.CostUsd:0.0000} for {u.InputTokens:N0} input + {u.OutputTokens:N0} output tokens billed; " +
                 $"{u.CachedInputTokens:N0} + {u.CachedOutputTokens:N0} tokens answered from the response cache at no cost")).ConfigureAwait(false);
+            if (u.UnmeteredAttempts > 0)
+            {
+                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"note: {u.UnmeteredAttempts:N0} attempts were abandoned (timed out or cancelled) before the server reported usage; " +
+                    $"the provider may bill them and no cost is counted for them (usage.unmetered_attempts in trials.jsonl)")).ConfigureAwait(false);
+            }
         }
         if (run.Calls.Batches is { } batches)
         {

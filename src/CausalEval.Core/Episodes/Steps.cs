@@ -30,13 +30,15 @@ public enum StepStatus
 /// (OpenAI <c>cached_tokens</c>, Anthropic cache reads): billed, at the provider's cached rate where the price table has one.
 /// <see cref="PromptCacheWriteTokens"/> is the part of <see cref="InputTokens"/> the provider wrote to its prompt cache
 /// (Anthropic <c>cache_creation_input_tokens</c>): billed above the input rate (Anthropic: 1.25× for the 5-minute cache).
+/// <see cref="UnmeteredAttempts"/> counts attempts abandoned (timed out or cancelled) before the server reported any usage:
+/// a provider may bill the work it did for them, but no count of their tokens exists, so no cost is counted for them.
 /// </summary>
 public readonly record struct Usage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CachedOutputTokens = 0,
-    long PromptCacheTokens = 0, long PromptCacheWriteTokens = 0)
+    long PromptCacheTokens = 0, long PromptCacheWriteTokens = 0, long UnmeteredAttempts = 0)
 {
     public static Usage operator +(Usage a, Usage b) => new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens,
         a.CachedInputTokens + b.CachedInputTokens, a.CachedOutputTokens + b.CachedOutputTokens, a.PromptCacheTokens + b.PromptCacheTokens,
-        a.PromptCacheWriteTokens + b.PromptCacheWriteTokens);
+        a.PromptCacheWriteTokens + b.PromptCacheWriteTokens, a.UnmeteredAttempts + b.UnmeteredAttempts);
 
     /// <summary>The same tokens counted as served from the cache (nothing billed).</summary>
     public Usage AsCached() => new(0, 0, CachedInputTokens + InputTokens, CachedOutputTokens + OutputTokens);

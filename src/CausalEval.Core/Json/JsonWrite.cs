@@ -80,6 +80,10 @@ internal static class JsonWrite
         {
             writer.WriteNumber("prompt_cache_write_tokens", usage.PromptCacheWriteTokens);
         }
+        if (usage.UnmeteredAttempts != 0)
+        {
+            writer.WriteNumber("unmetered_attempts", usage.UnmeteredAttempts);
+        }
         writer.WriteEndObject();
     }
 

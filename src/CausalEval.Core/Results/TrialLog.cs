@@ -337,6 +337,7 @@ public static class TrialLog
         long cachedInput = 0, cachedOutput = 0; // tokens answered from the response cache (absent in older lines)
         long promptCache = 0; // of the input, read from the provider's prompt cache (absent when there were none)
         long promptCacheWrite = 0; // of the input, written to the provider's prompt cache (absent when there were none)
+        long unmetered = 0; // attempts abandoned before the server reported usage (absent when there were none)
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8)) { input = line.Long(ref reader, "usage.input_tokens"); }
@@ -345,6 +346,7 @@ public static class TrialLog
             else if (reader.ValueTextEquals("cached_output_tokens"u8)) { cachedOutput = line.Long(ref reader, "usage.cached_output_tokens"); }
             else if (reader.ValueTextEquals("prompt_cache_tokens"u8)) { promptCache = line.Long(ref reader, "usage.prompt_cache_tokens"); }
             else if (reader.ValueTextEquals("prompt_cache_write_tokens"u8)) { promptCacheWrite = line.Long(ref reader, "usage.prompt_cache_write_tokens"); }
+            else if (reader.ValueTextEquals("unmetered_attempts"u8)) { unmetered = line.Long(ref reader, "usage.unmetered_attempts"); }
             else
             {
                 reader.Read();
@@ -352,10 +354,10 @@ public static class TrialLog
             }
         }
         var usage = new Usage(input ?? throw line.Missing("usage.input_tokens"), output ?? throw line.Missing("usage.output_tokens"), cachedInput, cachedOutput,
-            promptCache, promptCacheWrite);
+            promptCache, promptCacheWrite, unmetered);
         // Token counts are never negative: a line that says so was not written by a run (and would make spend decrease).
         if (usage.InputTokens < 0 || usage.OutputTokens < 0 || usage.CachedInputTokens < 0 || usage.CachedOutputTokens < 0 || usage.PromptCacheTokens < 0
-            || usage.PromptCacheWriteTokens < 0)
+            || usage.PromptCacheWriteTokens < 0 || usage.UnmeteredAttempts < 0)
         {
             throw line.Error("usage", "token counts must be at least 0");
         }

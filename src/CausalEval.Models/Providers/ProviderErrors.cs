@@ -114,6 +114,12 @@ internal sealed class ProviderErrors(IChatClient inner, KeyRedactor redactor, Ti
             {
                 meter?.AddUnanswered(partial);
             }
+            else if (ex is OperationCanceledException)
+            {
+                // Abandoned (attempt timeout, call timeout or Ctrl-C) before any usage arrived: the server may still bill
+                // what it did, and nothing says how much, so the attempt is counted for the user to reconcile.
+                meter?.AddUnanswered(new Usage(0, 0, UnmeteredAttempts: 1));
+            }
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw;

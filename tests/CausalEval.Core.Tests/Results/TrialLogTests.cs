@@ -42,6 +42,14 @@ public sealed class TrialLogTests : IDisposable
     }
 
     [Fact]
+    public void Unmetered_attempts_are_read_back()
+    {
+        File.WriteAllText(_path, Line.Replace("\"output_tokens\":7}", "\"output_tokens\":7,\"unmetered_attempts\":3}") + "\n");
+
+        Assert.Equal(3, Assert.Single(TrialLog.Read(_path)).Usage.UnmeteredAttempts);
+    }
+
+    [Fact]
     public void Naming_and_prompt_variant_are_read_when_present_and_unknown_fields_are_ignored()
     {
         var line = Line.Replace("\"prompt_variant\":null", "\"prompt_variant\":\"few-shot\",\"naming\":\"semantic\",\"lenient_action\":{\"x\":[1,2]}");
@@ -64,6 +72,7 @@ public sealed class TrialLogTests : IDisposable
     [InlineData("\"invalid_actions\":1,", "\"extra\":[1,{\"a\":2}],", "scores.invalid_actions: required field is missing")]
     [InlineData("\"input_tokens\":120", "\"input_tokens\":-120", "usage: token counts must be at least 0")]
     [InlineData("\"output_tokens\":7}", "\"output_tokens\":7,\"prompt_cache_write_tokens\":-9}", "usage: token counts must be at least 0")]
+    [InlineData("\"output_tokens\":7}", "\"output_tokens\":7,\"unmetered_attempts\":-1}", "usage: token counts must be at least 0")]
     [InlineData("\"cost\":0.25", "\"cost\":-4000.02", "cost: must be a finite number of US dollars")]
     public void A_malformed_line_names_the_file_the_line_and_the_field(string from, string to, string message)
     {
