@@ -13,6 +13,7 @@ using WireMock.Types;
 using WireMock.Util;
 using CausalEval.Models.Middleware;
 using CausalEval.Models.Providers;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Models.Tests;
 

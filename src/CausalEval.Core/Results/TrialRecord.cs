@@ -30,19 +30,10 @@ public sealed record TrialSpec(
 public sealed record TrialError(string Kind, string Message)
 {
     /// <summary>A model call gave up while its endpoint's circuit breaker stayed open (the endpoint looks down).</summary>
-    public const string CircuitOpenKind = "circuit_open";
+    public const string CircuitOpenKind = ErrorKinds.CircuitOpen;
 
-    /// <summary>
-    /// Kinds of failure that may go away when the trial is played again later (rate limits, timeouts, 5xx, network
-    /// errors, unreadable answers, an open circuit): the trials <c>run --resume DIR --retry-errors</c> replays. Refusals
-    /// (auth, bad request, not found, content filter, quota) and an agent's own exceptions are not.
-    /// </summary>
-    public static readonly IReadOnlySet<string> RetryableKinds = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "rate_limited", "timeout", "server_error", "network", "bad_response", CircuitOpenKind,
-    };
-
-    public static bool IsRetryable(string? kind) => kind is not null && RetryableKinds.Contains(kind);
+    /// <summary>Whether the trial may succeed when played again (<see cref="ErrorKinds.Retryable"/>).</summary>
+    public static bool IsRetryable(string? kind) => kind is not null && ErrorKinds.Retryable.Contains(kind);
 }
 
 /// <summary>One finished trial, as one line of <c>trials.jsonl</c>.</summary>

@@ -6,6 +6,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 using CausalEval.Models.Providers;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Models.Middleware;
 

@@ -4,6 +4,7 @@ using Anthropic;
 using CausalEval.Core;
 using CausalEval.Core.Agents;
 using Microsoft.Extensions.AI;
+using CausalEval.Core.Results;
 
 namespace CausalEval.Models.Providers;
 

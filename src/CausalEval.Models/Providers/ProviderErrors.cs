@@ -5,49 +5,10 @@ using System.Net.Sockets;
 using System.Text.Json;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
+using CausalEval.Core.Results;
 using Microsoft.Extensions.AI;
 
 namespace CausalEval.Models.Providers;
-
-/// <summary>The kinds a failed model call is classified as (a trial's <c>error.kind</c>).</summary>
-internal static class ErrorKinds
-{
-    /// <summary>401/403: the key (or Entra ID token) was refused. Not retried.</summary>
-    public const string Auth = "auth";
-
-    /// <summary>400/422 and other 4xx: the request was refused as it stands. Not retried.</summary>
-    public const string BadRequest = "bad_request";
-
-    /// <summary>404: no such model or deployment. Not retried.</summary>
-    public const string NotFound = "not_found";
-
-    /// <summary>The provider's content filter refused the prompt or stopped the answer. Not retried.</summary>
-    public const string ContentFilter = "content_filter";
-
-    /// <summary>429 with <c>insufficient_quota</c>: the account is out of credit. Not retried.</summary>
-    public const string Quota = "quota";
-
-    /// <summary>429: too many requests. Retried, waiting as long as the server asks.</summary>
-    public const string RateLimited = "rate_limited";
-
-    /// <summary>408, or no answer within the per-attempt or overall timeout. Retried (per attempt).</summary>
-    public const string Timeout = "timeout";
-
-    /// <summary>5xx. Retried.</summary>
-    public const string ServerError = "server_error";
-
-    /// <summary>Connection refused or reset, DNS, TLS… Retried.</summary>
-    public const string Network = "network";
-
-    /// <summary>A 2xx answer that could not be read (malformed JSON). Retried.</summary>
-    public const string BadResponse = "bad_response";
-
-    /// <summary>The endpoint's circuit breaker is open after repeated failures. Retried once it may close.</summary>
-    public const string CircuitOpen = "circuit_open";
-
-    /// <summary>Anything else the provider's client threw. Not retried.</summary>
-    public const string Unexpected = "unexpected";
-}
 
 /// <summary>
 /// A model call failed: <see cref="AgentFailureException.Kind"/> classifies it (see <see cref="ErrorKinds"/>),
