@@ -6,7 +6,7 @@ using CausalEval.Core.Inference;
 using CausalEval.Core.Randomness;
 using CausalEval.Core.Tasks;
 
-namespace CausalEval.Cli.Commands;
+namespace CausalEval.Cli.Bench;
 
 /// <summary>
 /// <c>causaleval bench observer</c>: the ideal observer's cost per decision. Without a hidden root: a decision after each
