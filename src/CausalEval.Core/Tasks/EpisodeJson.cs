@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Collections.Immutable;
-using System.Text;
 using System.Text.Json;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
@@ -8,72 +6,51 @@ using CausalEval.Core.Worlds;
 
 namespace CausalEval.Core.Tasks;
 
-/// <summary>One dataset line: an episode with its world, goal and options, as one JSON object.</summary>
+/// <summary>One dataset line: an episode with its world, goal and options, as one JSON object (<see cref="EpisodeLine"/>).</summary>
 public static class EpisodeJson
 {
-    private static readonly JsonWriterOptions LineOptions = new() { Indented = false, SkipValidation = false };
-
-    public static string ToLine(Episode episode, string split)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, LineOptions))
-        {
-            Write(writer, episode, split);
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public static string ToLine(Episode episode, string split) => JsonInput.ToLine(ToFile(episode, split), CoreJsonContext.Default.EpisodeLine);
 
     public static void Write(Utf8JsonWriter writer, Episode episode, string split)
+        => JsonSerializer.Serialize(writer, ToFile(episode, split), CoreJsonContext.Default.EpisodeLine);
+
+    private static EpisodeLine ToFile(Episode episode, string split)
     {
         var options = episode.Options;
-        writer.WriteStartObject();
-        writer.WriteString("id", episode.Id);
-        writer.WriteString("split", split);
-        writer.WriteNumber("seed", episode.Seed);
-        writer.WritePropertyName("world");
-        WorldJson.Write(writer, episode.World);
-        writer.WriteString("target", episode.Target);
-        if (options.Subset.IsDefault)
+        return new EpisodeLine
         {
-            writer.WriteNull("subset");
-        }
-        else
-        {
-            writer.WriteStrings("subset", options.Subset);
-        }
-        writer.WriteStringOrNull("heldout_link", options.HeldoutLink?.ToString());
-        writer.WriteNumberOrNull("explore_steps", options.ExploreSteps);
-        writer.WriteBoolean("goal_first", options.GoalFirst);
-        writer.WriteBoolean("ask_structure", options.AskStructure);
-        writer.WriteStartArray("allowed_values");
-        foreach (var v in options.AllowedValues)
-        {
-            writer.WriteNumberValue(v);
-        }
-        writer.WriteEndArray();
-        if (options.Evidence is { } evidence)
-        {
-            writer.WriteStartObject("evidence");
-            writer.WriteString("condition", evidence.Condition);
-            writer.WriteStartArray("samples");
-            foreach (var sample in evidence.Samples)
-            {
-                writer.WriteStartObject();
-                writer.WriteIntervention("do", sample.Intervention);
-                WriteValues(writer, "values", episode.World.Observable, sample.Values);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteNull("evidence");
-        }
-        writer.WriteEndObject();
+            Id = episode.Id,
+            Split = split,
+            Seed = episode.Seed,
+            World = WorldJson.ToFile(episode.World),
+            Target = episode.Target,
+            Subset = options.Subset.IsDefault ? null : options.Subset,
+            HeldoutLink = options.HeldoutLink?.ToString(),
+            ExploreSteps = options.ExploreSteps,
+            GoalFirst = options.GoalFirst,
+            AskStructure = options.AskStructure,
+            AllowedValues = options.AllowedValues,
+            Evidence = options.Evidence is { } evidence
+                ? new EpisodeLine.EvidenceFile(evidence.Condition, [.. evidence.Samples.Select(s => new EpisodeLine.SampleFile
+                {
+                    Do = s.Intervention is { } act ? new EpisodeLine.InterventionFile(act.Variable, act.Value) : null,
+                    Values = Values(episode.World.Observable, s.Values),
+                })])
+                : null,
+        };
     }
 
-    /// <summary>Observed values as an object keyed by variable name, in observation order.</summary>
+    private static Dictionary<string, double> Values(ImmutableArray<string> names, ImmutableArray<double> values)
+    {
+        var result = new Dictionary<string, double>(names.Length, StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++)
+        {
+            result.Add(names[i], values[i]);
+        }
+        return result;
+    }
+
+    /// <summary>Observed values as an object keyed by variable name, in observation order (the trial writer's hot path).</summary>
     public static void WriteValues(Utf8JsonWriter writer, string property, ImmutableArray<string> names, ImmutableArray<double> values)
     {
         writer.WriteStartObject(property);
@@ -84,30 +61,24 @@ public static class EpisodeJson
         writer.WriteEndObject();
     }
 
-
     /// <summary>Parses one line; <paramref name="source"/> names file and line for error messages.</summary>
     public static (Episode Episode, string Split) Parse(string line, string source)
     {
-        var root = JsonRead.Parse(source, line).Object();
-        root.OnlyFields("id", "split", "seed", "world", "target", "subset", "heldout_link", "explore_steps",
-            "goal_first", "ask_structure", "allowed_values", "evidence");
-        var id = root.Required("id").String();
-        var split = root.Optional("split")?.String() ?? "test";
-        var world = WorldJson.Read(root.Required("world"));
-        var targetField = root.Required("target");
-        var target = targetField.String();
+        var file = JsonInput.Deserialize(source, line, CoreJsonContext.Default.EpisodeLine);
+        var world = WorldJson.ToWorld(file.World, source, "world");
+        var target = file.Target;
         if (world.IndexOf(target) < 0)
         {
-            throw targetField.Error($"target '{target}' is not a variable of the world");
+            throw new InputException(source, "target", $"target '{target}' is not a variable of the world");
         }
         if (!world.IsObservable(target))
         {
-            throw targetField.Error($"target '{target}' is hidden");
+            throw new InputException(source, "target", $"target '{target}' is hidden");
         }
         var subset = default(ImmutableArray<string>);
-        if (root.Optional("subset") is { } subsetField)
+        if (file.Subset is { } members)
         {
-            subset = [.. subsetField.Array().Select(m => m.String())];
+            subset = [.. JsonInput.NoNullItems(members, source, "subset")];
             foreach (var (member, i) in subset.Select((m, i) => (m, i)))
             {
                 if (!world.IsObservable(member))
@@ -117,73 +88,98 @@ public static class EpisodeJson
             }
             if (subset.Distinct().Count() != subset.Length || subset.Length == 0)
             {
-                throw subsetField.Error("subset must list different variables, at least one");
+                throw new InputException(source, "subset", "subset must list different variables, at least one");
             }
         }
         DirectedLink? heldout = null;
-        if (root.Optional("heldout_link") is { } linkField)
+        if (file.HeldoutLink is { } text)
         {
-            var link = TaskJson.ReadLink(linkField);
+            var link = TaskJson.ToLink(text, source, "heldout_link");
             if (world.IndexOf(link.From) < 0 || world.IndexOf(link.To) < 0)
             {
-                throw linkField.Error($"link {link} names a variable the world does not have");
+                throw new InputException(source, "heldout_link", $"link {link} names a variable the world does not have");
             }
             heldout = link;
         }
-        var values = root.Optional("allowed_values") is { } v ? TaskJson.ReadAllowedValues(v) : EpisodeOptions.DefaultAllowedValues;
         var options = new EpisodeOptions
         {
             Subset = subset,
             HeldoutLink = heldout,
-            ExploreSteps = root.Optional("explore_steps")?.Int(0, 100),
-            GoalFirst = root.Optional("goal_first")?.Bool() ?? false,
-            AskStructure = root.Optional("ask_structure")?.Bool() ?? false,
-            AllowedValues = values,
-            Evidence = root.Optional("evidence") is { } evidence ? ReadEvidence(evidence, world) : null,
+            ExploreSteps = file.ExploreSteps is { } steps ? JsonInput.InRange(steps, 0, 100, source, "explore_steps") : null,
+            GoalFirst = file.GoalFirst ?? false,
+            AskStructure = file.AskStructure ?? false,
+            AllowedValues = file.AllowedValues is { } v ? TaskJson.ToAllowedValues(v, source, "allowed_values") : EpisodeOptions.DefaultAllowedValues,
+            Evidence = file.Evidence is { } evidence ? ToEvidence(evidence, world, source) : null,
         };
-        var episode = new Episode(id, world, target, root.Required("seed").UInt64(), options);
+        var episode = new Episode(file.Id, world, target, file.Seed, options);
         if (episode.Solution.Actions.Length == 0)
         {
-            throw targetField.Error("the goal leaves no variable to set (every allowed variable is the target)");
+            throw new InputException(source, "target", "the goal leaves no variable to set (every allowed variable is the target)");
         }
         if (!(episode.Solution.OptimalValue > 0))
         {
-            throw targetField.Error($"no allowed action raises '{target}' (best expected value {episode.Solution.OptimalValue}), so the score has no scale");
+            throw new InputException(source, "target",
+                $"no allowed action raises '{target}' (best expected value {episode.Solution.OptimalValue}), so the score has no scale");
         }
-        return (episode, split);
+        return (episode, file.Split ?? "test");
     }
 
-    private static PassiveEvidence ReadEvidence(JsonRead field, World world)
+    private static PassiveEvidence ToEvidence(EpisodeLine.EvidenceFile file, World world, string source)
     {
-        field.OnlyFields("condition", "samples");
-        var condition = field.Required("condition").String();
-        if (!PassiveEvidence.Conditions.Contains(condition))
+        if (!PassiveEvidence.Conditions.Contains(file.Condition))
         {
-            throw field.Required("condition").Error($"unknown condition '{condition}'");
+            throw new InputException(source, "evidence.condition", $"unknown condition '{file.Condition}'");
         }
-        var samples = ImmutableArray.CreateBuilder<EvidenceSample>();
-        foreach (var sample in field.Required("samples").Array())
+        var samples = ImmutableArray.CreateBuilder<EvidenceSample>(file.Samples.Count);
+        foreach (var (sample, i) in JsonInput.NoNullItems(file.Samples, source, "evidence.samples").Select((s, i) => (s, i)))
         {
-            sample.OnlyFields("do", "values");
+            var path = $"evidence.samples[{i}]";
             Intervention? intervention = null;
-            if (sample.Optional("do") is { } act)
+            if (sample.Do is { } act)
             {
-                act.OnlyFields("variable", "value");
-                var variable = act.Required("variable").String();
-                if (!world.IsObservable(variable))
+                if (!world.IsObservable(act.Variable))
                 {
-                    throw act.Required("variable").Error($"'{variable}' is not an observable variable");
+                    throw new InputException(source, $"{path}.do.variable", $"'{act.Variable}' is not an observable variable");
                 }
-                intervention = new Intervention(variable, act.Required("value").Number());
+                intervention = new Intervention(act.Variable, act.Value);
             }
-            var valuesField = sample.Required("values").Object();
             var values = new double[world.Observable.Length];
-            for (var i = 0; i < values.Length; i++)
+            for (var j = 0; j < values.Length; j++)
             {
-                values[i] = valuesField.Required(world.Observable[i]).Number();
+                values[j] = sample.Values.TryGetValue(world.Observable[j], out var value)
+                    ? value
+                    : throw new InputException(source, $"{path}.values.{world.Observable[j]}", "required field is missing");
             }
             samples.Add(new EvidenceSample(intervention, [.. values]));
         }
-        return new PassiveEvidence(condition, samples.ToImmutable());
+        return new PassiveEvidence(file.Condition, samples.MoveToImmutable());
     }
+}
+
+/// <summary>A causal-DAG dataset line as written (field order is the file's; <c>split</c> and the options optional on read).</summary>
+internal sealed record EpisodeLine
+{
+    public required string Id { get; init; }
+    public string? Split { get; init; }
+    public required ulong Seed { get; init; }
+    public required WorldFile World { get; init; }
+    public required string Target { get; init; }
+    public IReadOnlyList<string?>? Subset { get; init; }
+    public string? HeldoutLink { get; init; }
+    public int? ExploreSteps { get; init; }
+    public bool? GoalFirst { get; init; }
+    public bool? AskStructure { get; init; }
+    public IReadOnlyList<double>? AllowedValues { get; init; }
+    public EvidenceFile? Evidence { get; init; }
+
+    internal sealed record EvidenceFile(string Condition, IReadOnlyList<SampleFile?> Samples);
+
+    /// <summary>One passive sample: the intervention (null: observed) and the observed values by variable name.</summary>
+    internal sealed record SampleFile
+    {
+        public InterventionFile? Do { get; init; }
+        public required Dictionary<string, double> Values { get; init; }
+    }
+
+    internal sealed record InterventionFile(string Variable, double Value);
 }

@@ -5,198 +5,221 @@ using CausalEval.Core.Worlds;
 
 namespace CausalEval.Core.Tasks;
 
-/// <summary>Reads <c>task.json</c> with a clear message for every problem.</summary>
+/// <summary>Reads <c>task.json</c> (<see cref="TaskFile"/>) with a clear message for every problem.</summary>
 public static class TaskJson
 {
     public static TaskDefinition Load(string path) => Parse(JsonRead.ReadFile(path), path);
 
     public static TaskDefinition Parse(string json, string source)
     {
-        var root = JsonRead.Parse(source, json).Object();
-        root.OnlyFields("id", "version", "family", "description", "generator", "episode", "evidence", "heldout_link", "subsets", "odd_one_out", "splits");
-        var id = root.Required("id").String();
+        var file = JsonInput.Deserialize(source, json, CoreJsonContext.Default.TaskFile);
+        var id = file.Id;
         if (id.Length == 0 || id.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
         {
-            throw root.Required("id").Error($"task id '{id}' must be lower-case letters, digits and '-'");
+            throw new InputException(source, "id", $"task id '{id}' must be lower-case letters, digits and '-'");
         }
-        var family = root.Required("family").String();
+        var family = file.Family;
         if (family == TaskDefinition.OddOneOutFamily)
         {
-            return ReadOddOneOut(root, id);
+            return ToOddOneOut(file, source);
         }
         if (family is not (TaskDefinition.ExploreExploitFamily or TaskDefinition.PassiveExploitFamily))
         {
-            throw root.Required("family").Error($"unknown family '{family}' (expected explore-exploit, passive-exploit or odd-one-out)");
+            throw new InputException(source, "family", $"unknown family '{family}' (expected explore-exploit, passive-exploit or odd-one-out)");
         }
-        if (root.Optional("odd_one_out") is { } stray)
+        if (file.OddOneOut is not null)
         {
-            throw stray.Error("only an odd-one-out task has odd_one_out rules");
+            throw new InputException(source, "odd_one_out", "only an odd-one-out task has odd_one_out rules");
         }
-        var generator = ReadGenerator(root.Required("generator"));
-        var heldout = root.Optional("heldout_link") is { } linkField ? ReadLink(linkField) : (DirectedLink?)null;
-        var subsets = root.Optional("subsets") is { } subsetField ? ReadSubsets(subsetField, generator) : null;
-        var evidence = root.Optional("evidence") is { } evidenceField ? ReadEvidence(evidenceField) : null;
+        var generator = file.Generator is { } g ? ToGenerator(g, source) : throw new InputException(source, "generator", "required field is missing");
+        var heldout = file.HeldoutLink is { } linkText ? ToLink(linkText, source, "heldout_link") : (DirectedLink?)null;
+        var subsets = file.Subsets is { } subsetRule ? ToSubsets(subsetRule, generator, source) : null;
+        var evidence = file.Evidence is { } evidenceRule ? ToEvidence(evidenceRule, source) : null;
         if (family == TaskDefinition.PassiveExploitFamily && evidence is null)
         {
-            throw root.Error("evidence: a passive-exploit task needs an evidence rule");
+            throw new InputException(source, "$", "evidence: a passive-exploit task needs an evidence rule");
         }
         if (family == TaskDefinition.ExploreExploitFamily && evidence is not null)
         {
-            throw root.Required("evidence").Error("an explore-exploit task has no passive evidence");
+            throw new InputException(source, "evidence", "an explore-exploit task has no passive evidence");
         }
-        var splits = root.Required("splits");
-        splits.OnlyFields("train", "validation", "test");
         var definition = new TaskDefinition
         {
             Id = id,
-            Version = root.Required("version").Int(1),
+            Version = JsonInput.InRange(file.Version, 1, int.MaxValue, source, "version"),
             Family = family,
-            Description = root.Optional("description")?.String() ?? "",
+            Description = file.Description ?? "",
             Generator = generator,
-            Episode = root.Optional("episode") is { } episode ? ReadEpisodeOptions(episode) : new EpisodeOptions(),
+            Episode = file.Episode is { } episode ? ToEpisodeOptions(episode, source, "episode") : new EpisodeOptions(),
             Evidence = evidence,
             HeldoutLink = heldout,
             Subsets = subsets,
-            Train = ReadSplit(splits.Required("train")),
-            Test = ReadSplit(splits.Required("test")),
-            Validation = splits.Optional("validation") is { } validation ? ReadSplit(validation) : null,
+            Train = ToSplit(file.Splits.Train, source, "splits.train"),
+            Test = ToSplit(file.Splits.Test, source, "splits.test"),
+            Validation = file.Splits.Validation is { } validation ? ToSplit(validation, source, "splits.validation") : null,
         };
         if (heldout is { } link)
         {
             var names = Enumerable.Range(0, generator.Variables).Select(SignedDagOptions.NameOf).ToHashSet();
             if (!names.Contains(link.From) || !names.Contains(link.To) || link.From == link.To)
             {
-                throw root.Required("heldout_link").Error($"link {link} does not join two generated variables");
+                throw new InputException(source, "heldout_link", $"link {link} does not join two generated variables");
             }
         }
         return definition;
     }
 
     /// <summary>An odd-one-out task: its rules and splits (no world generator, evidence, link or subsets).</summary>
-    private static TaskDefinition ReadOddOneOut(JsonRead root, string id)
+    private static TaskDefinition ToOddOneOut(TaskFile file, string source)
     {
-        foreach (var dagOnly in new[] { "generator", "episode", "evidence", "heldout_link", "subsets" })
+        foreach (var (dagOnly, present) in new[]
         {
-            if (root.Optional(dagOnly) is { } field)
+            ("generator", file.Generator is not null), ("episode", file.Episode is not null), ("evidence", file.Evidence is not null),
+            ("heldout_link", file.HeldoutLink is not null), ("subsets", file.Subsets is not null),
+        })
+        {
+            if (present)
             {
-                throw field.Error($"an odd-one-out task has no {dagOnly} (that is a causal-DAG field)");
+                throw new InputException(source, dagOnly, $"an odd-one-out task has no {dagOnly} (that is a causal-DAG field)");
             }
         }
-        var rules = root.Required("odd_one_out");
-        rules.OnlyFields("experiments", "confounded_train", "heldout_dimension");
+        var rules = file.OddOneOut ?? throw new InputException(source, "odd_one_out", "required field is missing");
         OddOneOut.Dimension? heldout = null;
-        if (rules.Optional("heldout_dimension") is { } dimension)
+        if (rules.HeldoutDimension is { } dimension)
         {
-            heldout = OddOneOut.Dimensions.TryParse(dimension.String(), out var d)
+            heldout = OddOneOut.Dimensions.TryParse(dimension, out var d)
                 ? d
-                : throw dimension.Error($"unknown dimension '{dimension.String()}' (expected colour, texture or shape)");
+                : throw new InputException(source, "odd_one_out.heldout_dimension", $"unknown dimension '{dimension}' (expected colour, texture or shape)");
         }
-        var splits = root.Required("splits");
-        splits.OnlyFields("train", "validation", "test");
         return new TaskDefinition
         {
-            Id = id,
-            Version = root.Required("version").Int(1),
+            Id = file.Id,
+            Version = JsonInput.InRange(file.Version, 1, int.MaxValue, source, "version"),
             Family = TaskDefinition.OddOneOutFamily,
-            Description = root.Optional("description")?.String() ?? "",
+            Description = file.Description ?? "",
             OddOneOut = new OddOneOut.OddOneOutRule(
-                rules.Optional("experiments")?.Int(1, 10) ?? 3,
-                rules.Optional("confounded_train")?.Bool() ?? false,
+                rules.Experiments is { } experiments ? JsonInput.InRange(experiments, 1, 10, source, "odd_one_out.experiments") : 3,
+                rules.ConfoundedTrain ?? false,
                 heldout),
-            Train = ReadSplit(splits.Required("train")),
-            Test = ReadSplit(splits.Required("test")),
-            Validation = splits.Optional("validation") is { } validation ? ReadSplit(validation) : null,
+            Train = ToSplit(file.Splits.Train, source, "splits.train"),
+            Test = ToSplit(file.Splits.Test, source, "splits.test"),
+            Validation = file.Splits.Validation is { } validation ? ToSplit(validation, source, "splits.validation") : null,
         };
     }
 
-    private static SignedDagOptions ReadGenerator(JsonRead field)
+    private static SignedDagOptions ToGenerator(TaskFile.GeneratorFile file, string source)
     {
-        field.OnlyFields("family", "variables", "edge_probability", "noise_sd", "hidden_confounder");
-        var family = field.Optional("family")?.String() ?? "signed-dag";
+        var family = file.Family ?? "signed-dag";
         if (family != "signed-dag")
         {
-            throw field.Required("family").Error($"unknown generator family '{family}' (expected signed-dag)");
+            throw new InputException(source, "generator.family", $"unknown generator family '{family}' (expected signed-dag)");
         }
         var options = new SignedDagOptions
         {
-            Variables = field.Optional("variables")?.Int(SignedDagOptions.MinVariables, SignedDagOptions.MaxVariables) ?? 5,
-            EdgeProbability = field.Optional("edge_probability")?.Number() ?? 2.0 / 3.0,
-            NoiseSd = field.Optional("noise_sd")?.Number() ?? 0.1,
-            HiddenConfounder = field.Optional("hidden_confounder")?.Bool() ?? false,
+            Variables = file.Variables is { } n
+                ? JsonInput.InRange(n, SignedDagOptions.MinVariables, SignedDagOptions.MaxVariables, source, "generator.variables")
+                : 5,
+            EdgeProbability = file.EdgeProbability ?? 2.0 / 3.0,
+            NoiseSd = file.NoiseSd ?? 0.1,
+            HiddenConfounder = file.HiddenConfounder ?? false,
         };
-        return options.Validate() is { } problem ? throw field.Error(problem) : options;
+        return options.Validate() is { } problem ? throw new InputException(source, "generator", problem) : options;
     }
 
-    internal static DirectedLink ReadLink(JsonRead field)
-        => DirectedLink.TryParse(field.String(), out var link) ? link : throw field.Error($"expected a link like \"D->B\", got \"{field.String()}\"");
+    /// <summary>A directed link as files write it (<c>"D->B"</c>).</summary>
+    internal static DirectedLink ToLink(string text, string source, string path)
+        => DirectedLink.TryParse(text, out var link) ? link : throw new InputException(source, path, $"expected a link like \"D->B\", got \"{text}\"");
 
-    private static SubsetRule ReadSubsets(JsonRead field, SignedDagOptions generator)
+    private static SubsetRule ToSubsets(TaskFile.SubsetsFile file, SignedDagOptions generator, string source)
     {
-        field.OnlyFields("size", "test");
-        var size = field.Required("size").Int(1, generator.Variables);
+        var size = JsonInput.InRange(file.Size, 1, generator.Variables, source, "subsets.size");
         var names = Enumerable.Range(0, generator.Variables).Select(SignedDagOptions.NameOf).ToHashSet();
         var test = new List<ImmutableArray<string>>();
-        foreach (var subset in field.Required("test").Array())
+        foreach (var (subset, i) in JsonInput.NoNullItems(file.Test, source, "subsets.test").Select((s, i) => (s, i)))
         {
-            var members = subset.Array().Select(m => m.String()).ToImmutableArray();
+            var members = JsonInput.NoNullItems(subset, source, $"subsets.test[{i}]").ToImmutableArray();
             if (members.Length != size || members.Distinct().Count() != size || !members.All(names.Contains))
             {
-                throw subset.Error($"expected {size} different variables of {string.Join(",", names.Order())}");
+                throw new InputException(source, $"subsets.test[{i}]", $"expected {size} different variables of {string.Join(",", names.Order())}");
             }
             test.Add([.. members.Order(StringComparer.Ordinal)]);
         }
         if (test.Count == 0)
         {
-            throw field.Required("test").Error("list at least one test subset");
+            throw new InputException(source, "subsets.test", "list at least one test subset");
         }
         return new SubsetRule(size, [.. test]);
     }
 
-    private static EvidenceRule ReadEvidence(JsonRead field)
+    private static EvidenceRule ToEvidence(TaskFile.EvidenceRuleFile file, string source)
     {
-        field.OnlyFields("condition", "samples");
-        var condition = field.Required("condition").String();
-        if (!PassiveEvidence.Conditions.Contains(condition))
+        if (!PassiveEvidence.Conditions.Contains(file.Condition))
         {
-            throw field.Required("condition").Error($"unknown condition '{condition}' (expected {string.Join(", ", PassiveEvidence.Conditions)})");
+            throw new InputException(source, "evidence.condition",
+                $"unknown condition '{file.Condition}' (expected {string.Join(", ", PassiveEvidence.Conditions)})");
         }
-        return new EvidenceRule(condition, field.Optional("samples")?.Int(1, 1000));
+        return new EvidenceRule(file.Condition, file.Samples is { } samples ? JsonInput.InRange(samples, 1, 1000, source, "evidence.samples") : null);
     }
 
-    internal static EpisodeOptions ReadEpisodeOptions(JsonRead field)
+    private static EpisodeOptions ToEpisodeOptions(TaskFile.EpisodeOptionsFile file, string source, string path) => new()
     {
-        field.OnlyFields("explore_steps", "goal_first", "ask_structure", "allowed_values");
-        var values = field.Optional("allowed_values") is { } v ? ReadAllowedValues(v) : EpisodeOptions.DefaultAllowedValues;
-        return new EpisodeOptions
-        {
-            ExploreSteps = field.Optional("explore_steps")?.Int(0, 100),
-            GoalFirst = field.Optional("goal_first")?.Bool() ?? false,
-            AskStructure = field.Optional("ask_structure")?.Bool() ?? false,
-            AllowedValues = values,
-        };
-    }
+        ExploreSteps = file.ExploreSteps is { } steps ? JsonInput.InRange(steps, 0, 100, source, $"{path}.explore_steps") : null,
+        GoalFirst = file.GoalFirst ?? false,
+        AskStructure = file.AskStructure ?? false,
+        AllowedValues = file.AllowedValues is { } values ? ToAllowedValues(values, source, $"{path}.allowed_values") : EpisodeOptions.DefaultAllowedValues,
+    };
 
-    internal static ImmutableArray<double> ReadAllowedValues(JsonRead field)
+    /// <summary>The allowed intervention values of a file: at least one, all different, none 0.</summary>
+    internal static ImmutableArray<double> ToAllowedValues(IReadOnlyList<double> list, string source, string path)
     {
-        var values = field.Array().Select(x => x.Number()).ToImmutableArray();
+        var values = list.ToImmutableArray();
         if (values.Length == 0)
         {
-            throw field.Error("list at least one allowed value");
+            throw new InputException(source, path, "list at least one allowed value");
         }
         if (values.Distinct().Count() != values.Length)
         {
-            throw field.Error("allowed values must be different");
+            throw new InputException(source, path, "allowed values must be different");
         }
         if (values.Contains(0))
         {
-            throw field.Error("0 is not an informative intervention value");
+            throw new InputException(source, path, "0 is not an informative intervention value");
         }
         return values;
     }
 
-    private static SplitRule ReadSplit(JsonRead field)
-    {
-        field.OnlyFields("seed", "episodes");
-        return new SplitRule(field.Required("seed").UInt64(), field.Required("episodes").Int(1, 1_000_000));
-    }
+    private static SplitRule ToSplit(TaskFile.SplitFile file, string source, string path)
+        => new(file.Seed, JsonInput.InRange(file.Episodes, 1, 1_000_000, source, $"{path}.episodes"));
+}
+
+/// <summary><c>task.json</c> as read (hand-written files; the product never writes one).</summary>
+internal sealed record TaskFile
+{
+    public required string Id { get; init; }
+    public required int Version { get; init; }
+    public required string Family { get; init; }
+    public string? Description { get; init; }
+    public GeneratorFile? Generator { get; init; }
+    public EpisodeOptionsFile? Episode { get; init; }
+    public EvidenceRuleFile? Evidence { get; init; }
+    public string? HeldoutLink { get; init; }
+    public SubsetsFile? Subsets { get; init; }
+    public OddOneOutFile? OddOneOut { get; init; }
+    public required SplitsFile Splits { get; init; }
+
+    internal sealed record GeneratorFile(
+        string? Family = null, int? Variables = null, double? EdgeProbability = null, double? NoiseSd = null, bool? HiddenConfounder = null);
+
+    internal sealed record EpisodeOptionsFile(
+        int? ExploreSteps = null, bool? GoalFirst = null, bool? AskStructure = null, IReadOnlyList<double>? AllowedValues = null);
+
+    internal sealed record EvidenceRuleFile(string Condition, int? Samples = null);
+
+    internal sealed record SubsetsFile(int Size, IReadOnlyList<IReadOnlyList<string?>?> Test);
+
+    internal sealed record OddOneOutFile(int? Experiments = null, bool? ConfoundedTrain = null, string? HeldoutDimension = null);
+
+    internal sealed record SplitsFile(SplitFile Train, SplitFile Test, SplitFile? Validation = null);
+
+    internal sealed record SplitFile(ulong Seed, int Episodes);
 }

@@ -3,53 +3,39 @@ using CausalEval.Core.Json;
 
 namespace CausalEval.Core.Worlds;
 
-/// <summary>The world file format of DESIGN §1.1.</summary>
+/// <summary>The world file format of DESIGN §1.1 (System.Text.Json source generation: <see cref="WorldFile"/>).</summary>
 public static class WorldJson
 {
     public static World Load(string path) => Parse(JsonRead.ReadFile(path), path);
 
-    public static World Parse(string json, string source) => Read(JsonRead.Parse(source, json));
+    public static World Parse(string json, string source) => ToWorld(JsonInput.Deserialize(source, json, CoreJsonContext.Default.WorldFile), source, "$");
 
-    internal static World Read(JsonRead root)
+    /// <summary>The world of a file read from <paramref name="source"/> at <paramref name="path"/> (<c>$</c>, or <c>world</c> inside a dataset line).</summary>
+    internal static World ToWorld(WorldFile file, string source, string path)
     {
-        root.OnlyFields("variables", "edges", "noise_sd", "hidden");
-        var variables = root.Required("variables").Array().Select(v => v.String()).ToList();
-        var edges = new List<Edge>();
-        if (root.Optional("edges") is { } edgeArray)
-        {
-            foreach (var e in edgeArray.Array())
-            {
-                e.OnlyFields("from", "to", "weight");
-                edges.Add(new Edge(e.Required("from").String(), e.Required("to").String(), e.Required("weight").Number()));
-            }
-        }
-        var noise = root.Optional("noise_sd")?.Number() ?? 0.1;
-        var hidden = root.Optional("hidden")?.Array().Select(h => h.String()).ToList() ?? [];
-        var (world, field, problem) = World.TryCreate(variables, edges, noise, hidden);
-        if (world is null)
-        {
-            var path = root.Path == "$" ? field! : $"{root.Path}.{field}";
-            throw new InputException(root.Source, path, problem!);
-        }
-        return world;
+        var variables = JsonInput.NoNullItems(file.Variables, source, Child(path, "variables"));
+        var edges = JsonInput.NoNullItems(file.Edges ?? [], source, Child(path, "edges"))
+            .Select(e => new Edge(e.From, e.To, e.Weight)).ToList();
+        var hidden = JsonInput.NoNullItems(file.Hidden ?? [], source, Child(path, "hidden"));
+        var (world, field, problem) = World.TryCreate(variables, edges, file.NoiseSd ?? 0.1, hidden);
+        return world ?? throw new InputException(source, Child(path, field!), problem!);
     }
 
-    public static void Write(Utf8JsonWriter writer, World world)
-    {
-        writer.WriteStartObject();
-        writer.WriteStrings("variables", world.Variables);
-        writer.WriteStartArray("edges");
-        foreach (var e in world.Edges)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("from", e.From);
-            writer.WriteString("to", e.To);
-            writer.WriteNumber("weight", e.Weight);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteNumber("noise_sd", world.NoiseSd);
-        writer.WriteStrings("hidden", world.Hidden);
-        writer.WriteEndObject();
-    }
+    internal static WorldFile ToFile(World world) =>
+        new(world.Variables, [.. world.Edges.Select(e => new WorldFile.EdgeFile(e.From, e.To, e.Weight))], world.NoiseSd, world.Hidden);
+
+    /// <summary>Writes <paramref name="world"/> as a JSON object where <paramref name="writer"/> stands.</summary>
+    public static void Write(Utf8JsonWriter writer, World world) => JsonSerializer.Serialize(writer, ToFile(world), CoreJsonContext.Default.WorldFile);
+
+    private static string Child(string path, string name) => path == "$" ? name : $"{path}.{name}";
+}
+
+/// <summary>A world file as written: <c>variables</c>, <c>edges</c> (from, to, weight), <c>noise_sd</c>, <c>hidden</c> (that order).</summary>
+internal sealed record WorldFile(
+    IReadOnlyList<string?> Variables,
+    IReadOnlyList<WorldFile.EdgeFile?>? Edges = null,
+    double? NoiseSd = null,
+    IReadOnlyList<string?>? Hidden = null)
+{
+    internal sealed record EdgeFile(string From, string To, double Weight);
 }
