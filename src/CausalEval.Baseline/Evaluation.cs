@@ -19,13 +19,13 @@ internal static class Evaluation
 {
     /// <param name="directory">The run folder (new or empty); null: a temporary folder, removed afterwards.</param>
     /// <param name="modelId">The model id the trials record.</param>
-    public static async Task<PolicyEvaluation> RunAsync(TorchPolicy policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
+    public static async Task<PolicyEvaluation> RunAsync(ITorchCheckpoint policy, TaskCatalog catalog, IReadOnlyList<string> taskIds,
         int? episodes = null, ulong seed = 0, CancellationToken cancellationToken = default, string? directory = null,
         string modelId = TorchModelProvider.DefaultModelId, RunIdentity? identity = null, string split = TaskDefinition.TestSplit)
     {
-        var tasks = taskIds.Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadSplit(id, split, episodes)])).ToList();
+        var tasks = taskIds.Select(id => new TaskEpisodes(catalog.Load(id), [.. catalog.LoadEpisodes(catalog.Load(id), split, episodes)])).ToList();
         var timing = new Timing();
-        var models = new ModelCatalog([new SingleModel(_ => new TimedAgent(new TorchAgent(policy), timing))]);
+        var models = new ModelCatalog([new SingleModel(_ => new TimedAgent(policy.NewAgent(), timing))]);
         var plan = new RunPlan
         {
             Tasks = [.. tasks.Select(t => t.Task)],

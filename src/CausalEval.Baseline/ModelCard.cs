@@ -15,6 +15,10 @@ internal sealed record ModelCard
     public const string CurrentFormat = "causaleval-torch-baseline/1";
 
     public string Format { get; init; } = CurrentFormat;
+
+    /// <summary>The task family the checkpoint plays: <c>odd-one-out</c>, or null for the causal-DAG families (cards before it existed).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Family { get; init; }
     public required CardArchitecture Architecture { get; init; }
     public required CardData Data { get; init; }
     public required CardTraining Training { get; init; }
@@ -101,6 +105,11 @@ internal sealed record CardTraining
     public string Optimizer { get; init; } = "AdamW (weight decay 0.01), linear warm-up then cosine decay, gradient norm clipped at 1";
     public string Loss { get; init; } = "mean cross-entropy on explore tokens + on exploit tokens + binary cross-entropy on structure edges";
     public required int Threads { get; init; }
+
+    /// <summary>Odd-one-out recipes: whether the auxiliary explanation loss was trained (null for causal-DAG recipes).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Explanations { get; init; }
+
     public required double Seconds { get; init; }
     public required double FinalLoss { get; init; }
     /// <summary>On the last minibatch; null when the data has no such labels.</summary>
@@ -110,6 +119,10 @@ internal sealed record CardTraining
     /// <summary>Over the whole training set after training: how well the network fits its own data.</summary>
     public double? TrainingSetExploreAccuracy { get; init; }
     public double? TrainingSetExploitAccuracy { get; init; }
+
+    /// <summary>Odd-one-out: share of the explanation tokens of the training set whose concept the explanation head names right.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TrainingSetConceptAccuracy { get; init; }
     public required string Command { get; init; }
     public string Library { get; init; } = "TorchSharp " + typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3);
 }

@@ -31,8 +31,8 @@ internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edg
     private readonly Linear edges;
 
     // Initial weights come from libtorch's process-wide generator: seeding it and drawing from it must not interleave
-    // with another thread building a network, or the same seed would give different weights.
-    private static readonly Lock InitialWeights = new();
+    // with another thread building a network (of either family), or the same seed would give different weights.
+    internal static readonly Lock InitialWeights = new();
 
     /// <summary>A network with initial weights drawn after <c>torch.manual_seed(seed)</c>.</summary>
     public static PolicyNetwork Create(EncoderShape encoder, NetworkShape network, ulong seed)
@@ -97,7 +97,8 @@ internal sealed class PolicyNetwork : Module<Tensor, (Tensor Actions, Tensor Edg
         return descriptors.matmul(perSlot.transpose(-1, -2)).reshape(batch, length, Encoder.Classes);
     }
 
-    private sealed class Block : Module<Tensor, Tensor>
+    /// <summary>One pre-norm block: causal multi-head self-attention, then an MLP (shared by the odd-one-out network).</summary>
+    internal sealed class Block : Module<Tensor, Tensor>
     {
         private readonly LayerNorm norm1;
         private readonly Linear qkv;

@@ -15,12 +15,21 @@ internal static class SeedSelection
         ? [HeldoutLinkTask, HeldoutSubsetTask]
         : [ObservationalTask];
 
-    public static double Score(IReadOnlyList<TaskScores> validation, DataCondition condition)
+    /// <summary>
+    /// The tasks a recipe is judged on; an odd-one-out recipe on its own task's validation split (deconfounded for
+    /// odd-one-out-confounded: where the shortcut stops working).
+    /// </summary>
+    public static IReadOnlyList<string> Tasks(TrainingOptions options, bool oddOneOut) => oddOneOut ? options.Tasks : Tasks(options.Data);
+
+    public static double Score(IReadOnlyList<TaskScores> validation, DataCondition condition) => Score(validation, Tasks(condition));
+
+    public static double Score(IReadOnlyList<TaskScores> validation, IReadOnlyList<string> tasks)
     {
-        var scored = Tasks(condition).Select(t => validation.FirstOrDefault(s => s.Task == t)).OfType<TaskScores>().ToList();
+        var scored = tasks.Select(t => validation.FirstOrDefault(s => s.Task == t)).OfType<TaskScores>().ToList();
         return scored.Count > 0 ? Math.Round(scored.Average(s => s.Normalized), 4) : double.NaN;
     }
 
-    public static string Description(DataCondition condition) =>
-        $"mean validation normalized score of {string.Join(" and ", Tasks(condition))}";
+    public static string Description(DataCondition condition) => Description(Tasks(condition));
+
+    public static string Description(IReadOnlyList<string> tasks) => $"mean validation normalized score of {string.Join(" and ", tasks)}";
 }

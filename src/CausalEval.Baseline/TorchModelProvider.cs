@@ -17,12 +17,41 @@ internal sealed class TorchModelProvider : IModelProvider
     public const string DefaultModelId = ModelPrefix + "/" + DefaultName;
     public const string EnvironmentVariable = "CAUSALEVAL_MODELS";
 
-    private static readonly ConcurrentDictionary<string, Lazy<TorchPolicy>> Loaded = new(StringComparer.Ordinal);
+    /// <summary>The committed odd-one-out checkpoints: the explanation baseline and its control (issue 13).</summary>
+    public static readonly IReadOnlyList<string> OddOneOutNames = ["ooo-explanations", "ooo-no-explanations"];
+
+    private static readonly ConcurrentDictionary<string, Lazy<ITorchCheckpoint>> Loaded = new(StringComparer.Ordinal);
 
     public string Prefix => ModelPrefix;
 
-    /// <summary>The shipped checkpoints imitate causal-DAG episodes only.</summary>
-    public bool Plays(string name, string family) => Core.Tasks.TaskDefinition.IsDagFamily(family);
+    /// <summary>
+    /// The family a checkpoint plays is on its card (<c>torch/default</c>: the causal-DAG ones; <c>torch/ooo-*</c>: odd-one-out).
+    /// A name that finds no checkpoint plays everything, so that the error naming the problem comes from <see cref="Resolve"/>.
+    /// </summary>
+    public bool Plays(string name, string family)
+    {
+        if (TryLocate(name) is not { } folder)
+        {
+            return true;
+        }
+        var card = Cards.GetOrAdd(folder, f => TorchPolicy.ReadCard(f, f).Card);
+        return TorchCheckpoint.Plays(card, family);
+    }
+
+    private static readonly ConcurrentDictionary<string, ModelCard> Cards = new(StringComparer.Ordinal);
+
+    /// <summary>The checkpoint folder <paramref name="name"/> stands for, or null when there is none.</summary>
+    public static string? TryLocate(string name)
+    {
+        try
+        {
+            return Locate(name, ModelPrefix + "/" + name);
+        }
+        catch (InputException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Folders searched for a named checkpoint, in order.</summary>
     public static IReadOnlyList<string> SearchRoots()
@@ -40,7 +69,7 @@ internal sealed class TorchModelProvider : IModelProvider
     public AgentFactory Resolve(string name, string modelId)
     {
         var policy = Load(Locate(name, modelId), modelId);
-        return _ => new TorchAgent(policy);
+        return _ => policy.NewAgent();
     }
 
     /// <summary>The checkpoint folder or file a name stands for.</summary>
@@ -66,12 +95,12 @@ internal sealed class TorchModelProvider : IModelProvider
     }
 
     /// <summary>Loads a checkpoint once per process (keyed by its folder and its weights' size and time).</summary>
-    public static TorchPolicy Load(string path, string modelId)
+    public static ITorchCheckpoint Load(string path, string modelId)
     {
         var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(path)!;
         var weights = new FileInfo(Path.Combine(folder, ModelCard.WeightsFileName));
         var key = $"{folder}|{(weights.Exists ? weights.Length : -1)}|{(weights.Exists ? weights.LastWriteTimeUtc.Ticks : 0)}";
-        var lazy = Loaded.GetOrAdd(key, _ => new Lazy<TorchPolicy>(() => TorchPolicy.Load(path, modelId)));
+        var lazy = Loaded.GetOrAdd(key, _ => new Lazy<ITorchCheckpoint>(() => TorchCheckpoint.Load(path, modelId)));
         try
         {
             return lazy.Value;

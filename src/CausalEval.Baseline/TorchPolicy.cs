@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CausalEval.Core;
+using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ namespace CausalEval.Baseline;
 /// <c>model.json</c> (the card). Inference is serialised by a lock, so one instance serves concurrent trials
 /// and gives the same answers at any concurrency.
 /// </summary>
-internal sealed class TorchPolicy : IDisposable
+internal sealed class TorchPolicy : ITorchCheckpoint
 {
     private readonly object _gate = new();
 
@@ -29,8 +30,18 @@ internal sealed class TorchPolicy : IDisposable
 
     public EncoderShape Shape => Network.Encoder;
 
-    /// <summary>Loads a checkpoint folder, or the folder of a given <c>model.bin</c> or <c>model.json</c>.</summary>
+    /// <summary>Loads a causal-DAG checkpoint folder, or the folder of a given <c>model.bin</c> or <c>model.json</c>.</summary>
     public static TorchPolicy Load(string path, string source)
+    {
+        var (card, weightsPath) = ReadCard(path, source);
+        return Load(card, weightsPath);
+    }
+
+    /// <summary>
+    /// The card of a checkpoint folder (or of the folder of a given <c>model.bin</c> or <c>model.json</c>) and its weights'
+    /// path; bad input names the file and field.
+    /// </summary>
+    public static (ModelCard Card, string WeightsPath) ReadCard(string path, string source)
     {
         var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(path) && !File.Exists(path))
@@ -56,8 +67,12 @@ internal sealed class TorchPolicy : IDisposable
         {
             throw new InputException(cardPath, "format", $"'{card.Format}' is not {ModelCard.CurrentFormat}");
         }
-        TorchRuntime.EnsureCpu();
-        var network = PolicyNetwork.Create(card.Architecture.Encoder(), card.Architecture.Network(), 0); // weights loaded next
+        return (card, weightsPath);
+    }
+
+    /// <summary>Loads saved weights into <paramref name="network"/>; weights that do not fit the card are bad input naming the file.</summary>
+    internal static void LoadWeights(TorchSharp.torch.nn.Module network, string weightsPath)
+    {
         try
         {
             network.load(weightsPath);
@@ -67,19 +82,29 @@ internal sealed class TorchPolicy : IDisposable
             network.Dispose();
             throw new InputException(weightsPath, "$", $"the weights do not fit the card's architecture ({ex.Message})");
         }
-        return new TorchPolicy(network, card);
     }
 
-    /// <summary>Writes <c>model.bin</c> and <c>model.json</c> (with the weights' sha256) into <paramref name="folder"/>.</summary>
-    public ModelCard Save(string folder, ModelCard card)
+    /// <summary>Writes <paramref name="network"/>'s weights as <c>model.bin</c> and the card (with their sha256) as <c>model.json</c>.</summary>
+    internal static ModelCard Save(TorchSharp.torch.nn.Module network, string folder, ModelCard card)
     {
         Directory.CreateDirectory(folder);
         var weightsPath = Path.Combine(folder, ModelCard.WeightsFileName);
-        Network.save(weightsPath);
+        network.save(weightsPath);
         card = card with { WeightsSha256 = Sha256(weightsPath) };
         File.WriteAllText(Path.Combine(folder, ModelCard.FileName), card.ToJson(), new UTF8Encoding(false));
         return card;
     }
+
+    internal static TorchPolicy Load(ModelCard card, string weightsPath)
+    {
+        TorchRuntime.EnsureCpu();
+        var network = PolicyNetwork.Create(card.Architecture.Encoder(), card.Architecture.Network(), 0); // weights loaded next
+        LoadWeights(network, weightsPath);
+        return new TorchPolicy(network, card);
+    }
+
+    /// <summary>Writes <c>model.bin</c> and <c>model.json</c> (with the weights' sha256) into <paramref name="folder"/>.</summary>
+    public ModelCard Save(string folder, ModelCard card) => Save(Network, folder, card);
 
     public static string Sha256(string path)
     {
@@ -113,6 +138,8 @@ internal sealed class TorchPolicy : IDisposable
         StepEncoder.Encode(Shape, view.Brief, view.Target, past, view.Phase, features);
         return Predict(features, tokens);
     }
+
+    public IAgent NewAgent() => new TorchAgent(this);
 
     public void Dispose() => Network.Dispose();
 }

@@ -10,6 +10,17 @@ internal sealed record TrainingOptions
 {
     public static readonly IReadOnlyList<string> DefaultTasks = ["explore-exploit", "explore-exploit-heldout-link", "explore-exploit-heldout-subset"];
 
+    /// <summary>The odd-one-out recipe's defaults (<c>baseline train --family odd-one-out</c>): the committed <c>torch/ooo-*</c> checkpoints.</summary>
+    public static readonly TrainingOptions OddOneOut = new()
+    {
+        Tasks = ["odd-one-out-confounded"],
+        EpisodesPerTask = 1000,
+        Steps = 400,
+        BatchSize = 64,
+        LearningRate = 3e-3,
+        Network = new NetworkShape(2, 4, 32, 64),
+    };
+
     public IReadOnlyList<string> Tasks { get; init; } = DefaultTasks;
     public int EpisodesPerTask { get; init; } = 6000;
     public int Steps { get; init; } = 2000;
@@ -17,6 +28,9 @@ internal sealed record TrainingOptions
     public double LearningRate { get; init; } = 3e-3;
     public ulong Seed { get; init; }
     public DataCondition Data { get; init; } = DataCondition.Interventional;
+
+    /// <summary>Odd-one-out recipes: train the explanation head too (the auxiliary loss); ignored for causal-DAG ones.</summary>
+    public bool Explanations { get; init; }
 
     /// <summary>
     /// libtorch intra-op threads while training (results are reproducible for a given count). One is the default: the
@@ -44,13 +58,19 @@ internal static class Trainer
 {
     private const int WarmupSteps = 100;
 
+    /// <summary>libtorch on the CPU with a fixed intra-op thread count: what makes a training reproducible.</summary>
+    internal static void StartTorch(int threads)
+    {
+        TorchRuntime.EnsureCpu();
+        torch.set_num_threads(threads);
+    }
+
     public static TrainingResult Train(DemonstrationSet data, TrainingOptions options, string command, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
-        TorchRuntime.EnsureCpu();
-        torch.set_num_threads(options.Threads);
+        StartTorch(options.Threads);
         var watch = Stopwatch.StartNew();
 
         var network = PolicyNetwork.Create(data.Shape, options.Network, options.Seed);
@@ -184,13 +204,13 @@ internal static class Trainer
         return options.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
     }
 
-    private static double? Accuracy(Tensor correct, Tensor mask)
+    internal static double? Accuracy(Tensor correct, Tensor mask)
         => mask.sum().item<float>() > 0 ? MaskedMean(correct, mask).item<float>() : null;
 
-    private static Tensor MaskedMean(Tensor values, Tensor mask) => (values * mask).sum() / mask.sum().clamp_min(1);
+    internal static Tensor MaskedMean(Tensor values, Tensor mask) => (values * mask).sum() / mask.sum().clamp_min(1);
 
     /// <summary>Minibatches of a seeded reshuffle of the episodes each epoch (xoshiro256**, not libtorch's generator).</summary>
-    private sealed class Batches(int episodes, int batchSize, ulong seed)
+    internal sealed class Batches(int episodes, int batchSize, ulong seed)
     {
         private readonly SeededRandom _random = new(SplitMix64.Derive(seed, 0xBA7C4));
         private readonly long[] _order = [.. Enumerable.Range(0, episodes).Select(i => (long)i)];

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using CausalEval.Baseline;
 using CausalEval.Core;
+using CausalEval.Core.OddOneOut;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
 
@@ -19,13 +20,29 @@ internal static class BaselineCommand
         return command;
     }
 
+    private const string DagFamily = "dag";
+
     /// <summary>The options that define a recipe (what to train on and how), shared by train and data.</summary>
     private sealed class RecipeOptions
     {
         public Option<string[]> Tasks { get; } = new("--task")
         {
-            Description = $"Explore-exploit task whose train split to imitate (repeatable; default: {string.Join(", ", TrainingOptions.DefaultTasks)})",
+            Description = $"Task whose train split to imitate (repeatable; default: {string.Join(", ", TrainingOptions.DefaultTasks)}; "
+                + $"with --family odd-one-out: {string.Join(", ", TrainingOptions.OddOneOut.Tasks)})",
         };
+
+        public Option<string> Family { get; } = FamilyOption();
+
+        private static Option<string> FamilyOption()
+        {
+            var option = new Option<string>("--family")
+            {
+                Description = "dag (the causal-DAG imitation baseline) or odd-one-out (the explanation baseline: its own network, tasks and defaults)",
+                DefaultValueFactory = _ => DagFamily,
+            };
+            option.AcceptOnlyFromAmong(DagFamily, TaskDefinition.OddOneOutFamily);
+            return option;
+        }
 
         public Option<int> Episodes { get; } = new("--episodes") { Description = "Expert episodes per task", DefaultValueFactory = _ => new TrainingOptions().EpisodesPerTask };
 
@@ -33,18 +50,41 @@ internal static class BaselineCommand
 
         public void AddTo(Command command)
         {
+            command.Add(Family);
             command.Add(Tasks);
             command.Add(Episodes);
             command.Add(Datasets);
         }
 
+        public bool OddOneOut(ParseResult parse) => parse.GetValue(Family) == TaskDefinition.OddOneOutFamily;
+
         public (TaskCatalog Catalog, List<TaskDefinition> Tasks, int Episodes, HeldOutRules Rules) Read(ParseResult parse)
         {
             var catalog = TaskCatalog.Locate(parse.GetValue(Datasets));
-            var ids = parse.GetValue(Tasks) is { Length: > 0 } chosen ? [.. chosen.Distinct()] : TrainingOptions.DefaultTasks;
+            var odd = OddOneOut(parse);
+            var ids = parse.GetValue(Tasks) is { Length: > 0 } chosen ? [.. chosen.Distinct()] : odd ? TrainingOptions.OddOneOut.Tasks : TrainingOptions.DefaultTasks;
+            if (odd)
+            {
+                if (ids.Count != 1)
+                {
+                    throw new InputException("--task", string.Join(" ", ids), "an odd-one-out recipe trains on one task's train split");
+                }
+                var task = catalog.Load(ids[0]);
+                if (task.Family != TaskDefinition.OddOneOutFamily)
+                {
+                    throw new InputException("--task", task.Id, $"belongs to the {task.Family} family; --family odd-one-out trains on odd-one-out tasks");
+                }
+                var episodes = parse.GetResult(Episodes) is { Implicit: false } ? parse.GetValue(Episodes) : task.Train.Episodes;
+                return (catalog, [task], AtLeast("--episodes", episodes, 1), HeldOutRules.None);
+            }
             // Every task of the catalog is an evaluation of the checkpoint (run's default suite): none of their held-out
             // links, held-out subsets or evaluation episodes may reach any source of the training data.
-            return (catalog, [.. ids.Select(catalog.Load)], AtLeast("--episodes", parse.GetValue(Episodes), 1), HeldOutRules.From(catalog));
+            var tasks = ids.Select(catalog.Load).ToList();
+            if (tasks.FirstOrDefault(t => !TaskDefinition.IsDagFamily(t.Family)) is { } other)
+            {
+                throw new InputException("--task", other.Id, $"belongs to the {other.Family} family: train it with --family {other.Family}");
+            }
+            return (catalog, tasks, AtLeast("--episodes", parse.GetValue(Episodes), 1), HeldOutRules.From(catalog));
         }
     }
 
@@ -53,15 +93,24 @@ internal static class BaselineCommand
     {
         var recipe = new RecipeOptions();
         var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output" };
-        var command = new Command("data", "List the exact training episodes of a recipe (task, split, episode, world, target, subset), one JSON line each");
+        var command = new Command("data", "List the exact training episodes of a recipe (task, split, episode, world, target, subset; odd-one-out: the dataset line), one JSON line each");
         recipe.AddTo(command);
         command.Add(output);
         command.SetAction(parse =>
         {
             var (_, tasks, episodes, rules) = recipe.Read(parse);
-            var (selected, sources) = Demonstrations.Select(tasks, episodes, rules);
+            var odd = recipe.OddOneOut(parse);
+            // An odd-one-out recipe trains on the first N train episodes of its one task, written as dataset lines are.
+            var (selected, sources) = odd
+                ? ([], [new DemonstrationSource(tasks[0].Id, tasks[0].Version, TaskDefinition.TrainSplit, episodes, []) { Drawn = episodes }])
+                : Demonstrations.Select(tasks, episodes, rules);
             void Write(TextWriter writer)
             {
+                foreach (var episode in odd ? OddOneOutGenerator.Generate(tasks[0], TaskDefinition.TrainSplit, episodes) : [])
+                {
+                    writer.Write(OddOneOutJson.ToLine(episode, TaskDefinition.TrainSplit));
+                    writer.Write('\n');
+                }
                 foreach (var (task, episode) in selected)
                 {
                     writer.Write(DemonstrationJson.Line(task, episode));
@@ -124,6 +173,12 @@ internal static class BaselineCommand
             DefaultValueFactory = _ => "interventional",
         };
         data.AcceptOnlyFromAmong("interventional", "observational");
+        var explanations = new Option<string>("--explanations")
+        {
+            Description = "odd-one-out: on trains the auxiliary explanation loss (the concept's dimension and correct / incorrect after each experiment pick), off the same recipe without it",
+            DefaultValueFactory = _ => "off",
+        };
+        explanations.AcceptOnlyFromAmong("on", "off");
         var evalEpisodes = new Option<int?>("--eval-episodes") { Description = "Score only the first N validation (and test) episodes of each task for the model card" };
         var validationOnly = new Option<bool>("--validation-only") { Description = "Score the validation splits only (choose recipes on these; test is scored once, for the final recipe)" };
         var seeds = new Option<int>("--seeds")
@@ -135,25 +190,41 @@ internal static class BaselineCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var command = new Command("train", "Imitate the expert on train splits; write model.bin and model.json (with validation and test scores)")
         {
-            steps, seed, batch, rate, threads, layers, width, data, evalEpisodes, validationOnly, seeds, output, quiet,
+            steps, seed, batch, rate, threads, layers, width, data, explanations, evalEpisodes, validationOnly, seeds, output, quiet,
         };
         recipe.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (catalog, definitions, episodesPerTask, rules) = recipe.Read(parse);
-            var options = defaults with
+            var odd = recipe.OddOneOut(parse);
+            // An option not given takes the family's default (the odd-one-out recipe is smaller: 4 objects, 7 decisions).
+            var family = odd ? TrainingOptions.OddOneOut : defaults;
+            int Value(Option<int> option, int fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : fallback;
+            double Rate() => parse.GetResult(rate) is { Implicit: false } ? parse.GetValue(rate) : family.LearningRate;
+            if (!odd && parse.GetResult(explanations) is { Implicit: false })
+            {
+                throw new InputException("--explanations", parse.GetValue(explanations)!, "applies to --family odd-one-out only");
+            }
+            if (odd && parse.GetResult(data) is { Implicit: false } && parse.GetValue(data) != "interventional")
+            {
+                throw new InputException("--data", parse.GetValue(data)!, "the odd-one-out recipe imitates the expert's own experiments (interventional) only");
+            }
+            var options = family with
             {
                 Tasks = [.. definitions.Select(d => d.Id)],
                 EpisodesPerTask = episodesPerTask,
-                Steps = AtLeast("--steps", parse.GetValue(steps), 1),
+                Steps = AtLeast("--steps", Value(steps, family.Steps), 1),
                 Seed = parse.GetValue(seed),
-                BatchSize = AtLeast("--batch-size", parse.GetValue(batch), 1),
-                LearningRate = parse.GetValue(rate) is > 0 and var lr ? lr
-                    : throw new InputException("--learning-rate", parse.GetValue(rate).ToString(CultureInfo.InvariantCulture), "must be positive"),
+                BatchSize = AtLeast("--batch-size", Value(batch, family.BatchSize), 1),
+                LearningRate = Rate() is > 0 and var lr ? lr
+                    : throw new InputException("--learning-rate", Rate().ToString(CultureInfo.InvariantCulture), "must be positive"),
                 Threads = AtLeast("--threads", parse.GetValue(threads), 1),
                 Data = parse.GetValue(data) == "observational" ? DataCondition.Observational : DataCondition.Interventional,
-                Network = Shape(defaults.Network, parse.GetValue(layers), parse.GetValue(width)),
+                Explanations = odd && parse.GetValue(explanations) == "on",
+                Network = Shape(family.Network, Value(layers, family.Network.Layers), Value(width, family.Network.Width)),
             };
+            var evaluated = odd ? catalog.TaskIds().Where(id => catalog.Load(id).Family == TaskDefinition.OddOneOutFamily).ToList() : catalog.DagTaskIds();
+            var selectionTasks = SeedSelection.Tasks(options, odd);
             if (parse.GetValue(evalEpisodes) is { } n)
             {
                 AtLeast("--eval-episodes", n, 1);
@@ -176,29 +247,42 @@ internal static class BaselineCommand
 
             var started = DateTime.UtcNow;
             var trainCommand = string.Join(' ', ["causaleval", .. commandLine]);
-            var study = new List<(TorchPolicy Policy, ModelCard Card, SeedResult Result)>();
+            var study = new List<(ITorchCheckpoint Policy, ModelCard Card, SeedResult Result)>();
             for (var k = 0; k < seedCount; k++)
             {
                 var seedOptions = options with { Seed = options.Seed + (ulong)k };
-                var set = Demonstrations.Build(definitions, seedOptions.EpisodesPerTask, seedOptions.Data, seedOptions.Seed, seedOptions.Encoder, rules,
-                    k == 0 ? Log : null);
-                Log(string.Create(CultureInfo.InvariantCulture,
-                    $"seed {seedOptions.Seed}: {set.Episodes} sequences of up to {set.Tokens} tokens ({seedOptions.Data.ToString().ToLowerInvariant()})"));
                 var progress = new SyncProgress<TrainingProgress>(p => Log(string.Create(CultureInfo.InvariantCulture,
-                    $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} explore acc {F(p.ExploreAccuracy)} exploit acc {F(p.ExploitAccuracy)} ({p.Elapsed.TotalSeconds:0.0} s)")));
-                var result = Trainer.Train(set, seedOptions, trainCommand, progress, cancellationToken);
-                var policy = new TorchPolicy(result.Network, result.Card);
+                    $"progress: step {p.Step}/{p.Steps} loss {p.Loss:0.000} {(odd ? "experiment" : "explore")} acc {F(p.ExploreAccuracy)} exploit acc {F(p.ExploitAccuracy)} ({p.Elapsed.TotalSeconds:0.0} s)")));
+                ITorchCheckpoint policy;
+                ModelCard trained;
+                if (odd)
+                {
+                    var set = OddDemonstrations.Build(definitions[0], seedOptions.EpisodesPerTask, OddEncoderShape.Default, k == 0 ? Log : null);
+                    Log(string.Create(CultureInfo.InvariantCulture,
+                        $"seed {seedOptions.Seed}: {set.Episodes} sequences of {set.Tokens} tokens (explanations {(seedOptions.Explanations ? "on" : "off")})"));
+                    var oddResult = OddTrainer.Train(set, seedOptions, trainCommand, progress, cancellationToken);
+                    (policy, trained) = (new OddPolicy(oddResult.Network, oddResult.Card), oddResult.Card);
+                }
+                else
+                {
+                    var set = Demonstrations.Build(definitions, seedOptions.EpisodesPerTask, seedOptions.Data, seedOptions.Seed, seedOptions.Encoder, rules,
+                        k == 0 ? Log : null);
+                    Log(string.Create(CultureInfo.InvariantCulture,
+                        $"seed {seedOptions.Seed}: {set.Episodes} sequences of up to {set.Tokens} tokens ({seedOptions.Data.ToString().ToLowerInvariant()})"));
+                    var dagResult = Trainer.Train(set, seedOptions, trainCommand, progress, cancellationToken);
+                    (policy, trained) = (new TorchPolicy(dagResult.Network, dagResult.Card), dagResult.Card);
+                }
                 Log(string.Create(CultureInfo.InvariantCulture,
-                    $"seed {seedOptions.Seed}: fits its training data to explore acc {F(result.Card.Training.TrainingSetExploreAccuracy)}, exploit acc {F(result.Card.Training.TrainingSetExploitAccuracy)}; scoring validation{(parse.GetValue(validationOnly) ? "" : " and test")}…"));
-                var validation = await Evaluation.RunAsync(policy, catalog, catalog.DagTaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken, split: TaskDefinition.ValidationSplit)
+                    $"seed {seedOptions.Seed}: fits its training data to {(odd ? "experiment" : "explore")} acc {F(trained.Training.TrainingSetExploreAccuracy)}, exploit acc {F(trained.Training.TrainingSetExploitAccuracy)}{(odd ? ", explanation concept acc " + F(trained.Training.TrainingSetConceptAccuracy) : "")}; scoring validation{(parse.GetValue(validationOnly) ? "" : " and test")}…"));
+                var validation = await Evaluation.RunAsync(policy, catalog, evaluated, parse.GetValue(evalEpisodes), 0, cancellationToken, split: TaskDefinition.ValidationSplit)
                     .ConfigureAwait(false);
                 var test = parse.GetValue(validationOnly) ? null
-                    : await Evaluation.RunAsync(policy, catalog, catalog.DagTaskIds(), parse.GetValue(evalEpisodes), 0, cancellationToken).ConfigureAwait(false);
-                var card = result.Card with { ValidationScores = validation.Scores, TestScores = test?.Scores ?? [] };
+                    : await Evaluation.RunAsync(policy, catalog, evaluated, parse.GetValue(evalEpisodes), 0, cancellationToken).ConfigureAwait(false);
+                var card = trained with { ValidationScores = validation.Scores, TestScores = test?.Scores ?? [] };
                 var seedResult = new SeedResult
                 {
                     Seed = seedOptions.Seed,
-                    SelectionScore = SeedSelection.Score(validation.Scores, seedOptions.Data),
+                    SelectionScore = SeedSelection.Score(validation.Scores, selectionTasks),
                     FinalLoss = card.Training.FinalLoss,
                     FinalExploitAccuracy = card.Training.TrainingSetExploitAccuracy,
                     ValidationScores = validation.Scores,
@@ -216,7 +300,7 @@ internal static class BaselineCommand
             var chosen = best.Card with
             {
                 SeedStudy = seedCount > 1 ? [.. study.Select(s => s.Result)] : [],
-                Selection = seedCount > 1 ? $"seed {best.Result.Seed}: the best of {seedCount} seeds on validation ({SeedSelection.Description(options.Data)})" : null,
+                Selection = seedCount > 1 ? $"seed {best.Result.Seed}: the best of {seedCount} seeds on validation ({SeedSelection.Description(selectionTasks)})" : null,
             };
             var saved = best.Policy.Save(folder, chosen);
             foreach (var (policy, _, _) in study)

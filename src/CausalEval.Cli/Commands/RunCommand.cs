@@ -160,9 +160,16 @@ internal static class RunCommand
             id => models.Resolve(id));
     }
 
-    /// <summary>The default suite's models: every built-in agent, then the shipped baseline checkpoint.</summary>
+    /// <summary>
+    /// The default suite's models: every built-in agent, then the shipped baseline checkpoints (a run keeps those that play its
+    /// tasks' families: torch/default the causal-DAG ones, the odd-one-out explanation baselines odd-one-out).
+    /// </summary>
     internal static List<string> DefaultModels() =>
-        [.. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}"), TorchModelProvider.DefaultModelId];
+    [
+        .. BuiltinAgents.All.Keys.Select(k => $"{BuiltinAgents.Prefix}/{k}"),
+        TorchModelProvider.DefaultModelId,
+        .. TorchModelProvider.OddOneOutNames.Where(n => TorchModelProvider.TryLocate(n) is not null).Select(n => $"{TorchModelProvider.ModelPrefix}/{n}"),
+    ];
 
     /// <summary>Runs <paramref name="request"/> through the library's run session and prints the leaderboard and how it ended.</summary>
     internal static async Task<int> ExecuteAsync(RunRequest request, bool quiet, CliConsole console, TimeProvider time, CancellationToken cancellationToken)

@@ -60,6 +60,57 @@ public class BaselineCommandTests
     }
 
     [Fact]
+    public async Task Train_family_odd_one_out_writes_an_odd_one_out_checkpoint_that_run_plays_on_that_family_only()
+    {
+        using var dir = new TempDir();
+        var checkpoint = Path.Combine(dir.Path, "ooo");
+
+        var (code, stdout, stderr) = await Cli.RunAsync("baseline", "train", "--datasets", Cli.Datasets, "--family", "odd-one-out", "--explanations", "on",
+            "--episodes", "20", "--steps", "6", "--seeds", "2", "--layers", "1", "--width", "16", "--eval-episodes", "2", "--validation-only", "--out", checkpoint);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("demonstrations: 20 expert episodes from odd-one-out-confounded (v1, train split; 20 with a confounded exploit trial)", stderr);
+        Assert.Contains($"checkpoint: {checkpoint}", stdout);
+        using var card = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(checkpoint, "model.json")));
+        var root = card.RootElement;
+        Assert.Equal("odd-one-out", root.GetProperty("family").GetString());
+        Assert.Equal("odd-one-out-transformer", root.GetProperty("architecture").GetProperty("kind").GetString());
+        Assert.True(root.GetProperty("training").GetProperty("explanations").GetBoolean());
+        Assert.Equal(6, root.GetProperty("training").GetProperty("steps").GetInt32());
+        Assert.Equal("odd-one-out-confounded", root.GetProperty("data").GetProperty("sources")[0].GetProperty("task").GetString());
+        Assert.Equal(2, root.GetProperty("seed_study").GetArrayLength());
+        // Scored on every odd-one-out task's validation split, and chosen on the trained task's (deconfounded) one.
+        Assert.Equal(["odd-one-out", "odd-one-out-confounded", "odd-one-out-heldout-dimension"],
+            root.GetProperty("validation_scores").EnumerateArray().Select(s => s.GetProperty("task").GetString()!));
+        Assert.Contains("mean validation normalized score of odd-one-out-confounded", root.GetProperty("selection").GetString());
+
+        var run = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--task", "odd-one-out-confounded", "--model", $"torch/{checkpoint}",
+            "--episodes", "2", "--out", Path.Combine(dir.Path, "run"), "--quiet");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var dag = await Cli.RunAsync("run", "--datasets", Cli.Datasets, "--task", "explore-exploit", "--model", $"torch/{checkpoint}",
+            "--episodes", "2", "--out", Path.Combine(dir.Path, "dag"), "--quiet");
+        Assert.Equal(2, dag.ExitCode);
+        Assert.Contains("does not play explore-exploit tasks", dag.Error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--explanations", "on" }, "applies to --family odd-one-out only")]
+    [InlineData(new[] { "--family", "odd-one-out", "--task", "explore-exploit" }, "belongs to the explore-exploit family")]
+    [InlineData(new[] { "--family", "odd-one-out", "--data", "observational" }, "interventional")]
+    [InlineData(new[] { "--task", "odd-one-out" }, "train it with --family odd-one-out")]
+    public async Task Mixing_the_families_recipes_is_bad_input(string[] options, string problem)
+    {
+        using var dir = new TempDir();
+        var checkpoint = Path.Combine(dir.Path, "ck");
+
+        var (code, _, stderr) = await Cli.RunAsync(["baseline", "train", "--datasets", Cli.Datasets, .. options, "--episodes", "5", "--steps", "2", "--out", checkpoint, "--quiet"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(problem, stderr);
+        Assert.False(Directory.Exists(checkpoint));
+    }
+
+    [Fact]
     public async Task Train_with_seeds_scores_each_on_validation_and_keeps_the_best_with_its_seed_study()
     {
         using var dir = new TempDir();
