@@ -141,22 +141,30 @@ internal static class BranchAndBound
         {
             var top = best ?? Found;
             var floor = top - margin;
-            var dags = new List<int>(_dags.Count);
-            var weights = new List<double>(_dags.Count);
-            var left = _left;
-            for (var i = 0; i < _dags.Count; i++)
+            // Exact arrays, counted first: on a broad posterior these are millions long (no list growth, no copies).
+            var weightsFound = CollectionsMarshal.AsSpan(_weights);
+            var dagsFound = CollectionsMarshal.AsSpan(_dags);
+            var kept = 0;
+            foreach (var w in weightsFound)
             {
-                if (_weights[i] >= floor)
+                if (w >= floor)
                 {
-                    dags.Add(_dags[i]);
-                    weights.Add(_weights[i]);
-                }
-                else
-                {
-                    left++;
+                    kept++;
                 }
             }
-            return new Result([.. dags], [.. weights], left, top);
+            var dags = new int[kept];
+            var weights = new double[kept];
+            var left = _left + (weightsFound.Length - kept);
+            var at = 0;
+            for (var i = 0; i < weightsFound.Length; i++)
+            {
+                if (weightsFound[i] >= floor)
+                {
+                    dags[at] = dagsFound[i];
+                    weights[at++] = weightsFound[i];
+                }
+            }
+            return new Result(dags, weights, left, top);
         }
 
         private void Visit(int level, int from, int to, double partial)

@@ -24,6 +24,7 @@ public sealed class Posterior
     private readonly double _relativeNeglect;
     private PosteriorSummary? _summary;
     private InformationTable? _information;
+    private ImmutableArray<WeightedHypothesis>? _top;
 
     private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
         double[] probabilities, double logEvidence, double logNeglect, double relativeNeglect)
@@ -56,6 +57,11 @@ public sealed class Posterior
     /// <summary>Total number of hypotheses of the family (DAGs × root weight vectors).</summary>
     public long Hypotheses => Model.Hypotheses;
 
+    /// <remarks>
+    /// Takes ownership of <paramref name="logWeights"/> (its storage becomes the probabilities) and never writes to
+    /// <paramref name="dags"/>, which an update shares with the posterior it updates: on a broad posterior these arrays
+    /// are millions long, and copies of them were most of the memory a report's truth view held.
+    /// </remarks>
     internal static Posterior Create(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations,
         int[] dags, double[] logWeights, double logNeglect, double relativeNeglect)
     {
@@ -69,10 +75,18 @@ public sealed class Posterior
             throw new InvalidOperationException("the evidence has zero density under every hypothesis");
         }
         var floor = max - IdealObserver.KeepMargin;
-        var keptDags = new List<int>(dags.Length);
-        var keptWeights = new List<double>(dags.Length);
+        var kept = 0;
+        foreach (var lw in logWeights)
+        {
+            if (lw >= floor)
+            {
+                kept++;
+            }
+        }
+        var keptDags = kept == dags.Length ? dags : new int[kept];
         var sum = 0.0;
-        for (var i = 0; i < dags.Length; i++)
+        var at = 0;
+        for (var i = 0; i < logWeights.Length; i++)
         {
             if (logWeights[i] < floor)
             {
@@ -80,17 +94,17 @@ public sealed class Posterior
                 continue;
             }
             var w = Math.Exp(logWeights[i] - max);
-            keptDags.Add(dags[i]);
-            keptWeights.Add(w);
+            keptDags[at] = dags[i];
+            logWeights[at++] = w; // at ≤ i: compacting in place reads nothing not yet read
             sum += w;
         }
-        var probabilities = keptWeights.ToArray();
+        var probabilities = kept == logWeights.Length ? logWeights : logWeights[..kept];
         for (var i = 0; i < probabilities.Length; i++)
         {
             probabilities[i] /= sum;
         }
         var logEvidence = max + Math.Log(sum);
-        var posterior = new Posterior(model, family, observations, [.. keptDags], probabilities, logEvidence, logNeglect, relativeNeglect);
+        var posterior = new Posterior(model, family, observations, keptDags, probabilities, logEvidence, logNeglect, relativeNeglect);
         if (posterior.NeglectedMass >= IdealObserver.NeglectTolerance)
         {
             throw new InvalidOperationException($"pruning neglected up to {posterior.NeglectedMass:g3} of the posterior mass");
@@ -113,6 +127,7 @@ public sealed class Posterior
         {
             copy._summary = Summary();
             copy._information = InformationTable();
+            copy._top = _top;
         }
         return copy;
     }
@@ -291,6 +306,18 @@ public sealed class Posterior
 
     /// <summary>The <paramref name="count"/> most probable DAGs (ties by enumeration order).</summary>
     public ImmutableArray<WeightedHypothesis> Top(int count)
+    {
+        // The summary's top list is kept: the episode browser asks every trial of an episode for the same (cached)
+        // posterior's top hypotheses, and the scan is over every kept DAG (all of them for the prior).
+        if (count <= PosteriorSummary.TopCount)
+        {
+            var top = _top ??= SelectTop(PosteriorSummary.TopCount);
+            return top.Length <= count ? top : [.. top.Take(count)];
+        }
+        return SelectTop(count);
+    }
+
+    private ImmutableArray<WeightedHypothesis> SelectTop(int count)
     {
         // A bounded selection (most probable first, ties by enumeration order) instead of sorting every kept DAG.
         var top = new List<int>(count + 1);
