@@ -28,51 +28,9 @@ internal static class SolveCommand
             {
                 throw new InputException("--target", goal, "the target is hidden");
             }
-            console.Out.WriteLine(ToJson(loaded, ExploitOracle.Solve(loaded, goal, null, EpisodeOptions.DefaultAllowedValues)));
+            console.Out.WriteLine(SolutionJson.ToJson(loaded, ExploitOracle.Solve(loaded, goal, null, EpisodeOptions.DefaultAllowedValues)));
             return CliApp.Ok;
         });
         return command;
-    }
-
-    internal static string ToJson(World world, Solution solution)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("target", solution.Target);
-            writer.WriteStartObject("total_effects");
-            foreach (var from in world.Observable)
-            {
-                writer.WriteStartObject(from);
-                foreach (var to in world.Observable)
-                {
-                    if (to != from)
-                    {
-                        writer.WriteNumber(to, world.TotalEffect(from, to) + 0.0);
-                    }
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-            WriteActions(writer, "actions", solution.Actions);
-            WriteActions(writer, "optimal", solution.Optimal);
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static void WriteActions(Utf8JsonWriter writer, string name, IEnumerable<ScoredAction> actions)
-    {
-        writer.WriteStartArray(name);
-        foreach (var action in actions)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("variable", action.Action.Variable);
-            writer.WriteNumber("value", action.Action.Value);
-            writer.WriteNumber("expected", action.Expected + 0.0);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
     }
 }

@@ -1,14 +1,16 @@
 using System.Collections.Immutable;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
+using CausalEval.Core.Oracle;
 using CausalEval.Core.Worlds;
 
 namespace CausalEval.Core.Inference;
 
 /// <summary>
 /// The evidence file of <c>causaleval infer</c>: the family (variables, hidden confounder, edge probability, σ), the
-/// allowed values, an optional target and the samples, each <c>{"do": {"A": 5} | null, "values": {...}}</c>.
+/// allowed values, an optional target and the samples, each <c>{"do": {"A": 5} | null, "values": {...}}</c>
+/// (read as <see cref="EvidenceInput"/>; the answer written as <see cref="InferOutput"/>).
 /// </summary>
 public sealed record EvidenceFile(ObserverModel Model, ImmutableArray<double> AllowedValues, string? Target, ImmutableArray<EvidenceSample> Samples)
 {
@@ -17,13 +19,11 @@ public sealed record EvidenceFile(ObserverModel Model, ImmutableArray<double> Al
 
     public static EvidenceFile Parse(string source, string json)
     {
-        var root = JsonRead.Parse(source, json).Object();
-        root.OnlyFields("variables", "hidden_confounder", "edge_probability", "noise_sd", "allowed_values", "target", "samples");
-        var variablesField = root.Required("variables");
-        var variables = variablesField.Array().Select(v => v.String()).ToImmutableArray();
+        var file = JsonInput.Deserialize(source, json, CoreJsonContext.Default.EvidenceInput);
+        var variables = JsonInput.NoNullItems(file.Variables, source, "variables").ToImmutableArray();
         if (variables.Length > SignedDagOptions.MaxVariables)
         {
-            throw variablesField.Error($"at most {SignedDagOptions.MaxVariables} variables, got {variables.Length}");
+            throw new InputException(source, "variables", $"at most {SignedDagOptions.MaxVariables} variables, got {variables.Length}");
         }
         var (_, field, problem) = World.TryCreate(variables, [], 0.1, []);
         if (problem is not null)
@@ -32,74 +32,69 @@ public sealed record EvidenceFile(ObserverModel Model, ImmutableArray<double> Al
         }
         var model = new ObserverModel(
             variables,
-            root.Optional("hidden_confounder")?.Bool() ?? false,
-            root.Optional("edge_probability")?.Number() ?? ObserverModel.DefaultEdgeProbability,
-            root.Optional("noise_sd")?.Number() ?? ObserverModel.DefaultNoiseSd);
+            file.HiddenConfounder ?? false,
+            file.EdgeProbability ?? ObserverModel.DefaultEdgeProbability,
+            file.NoiseSd ?? ObserverModel.DefaultNoiseSd);
         if (model.Validate() is { } invalid)
         {
             throw new InputException(source, invalid.Field, invalid.Problem);
         }
         var allowed = EpisodeOptions.DefaultAllowedValues;
-        if (root.Optional("allowed_values") is { } values)
+        if (file.AllowedValues is { } values)
         {
-            allowed = [.. values.Array().Select(v => v.Number())];
+            allowed = [.. values];
             if (allowed.Length == 0)
             {
-                throw values.Error("at least one value is needed");
+                throw new InputException(source, "allowed_values", "at least one value is needed");
             }
         }
-        string? target = null;
-        if (root.Optional("target") is { } targetField)
+        if (file.Target is { } target && !variables.Contains(target))
         {
-            target = targetField.String();
-            if (!variables.Contains(target))
-            {
-                throw targetField.Error($"unknown variable '{target}' (variables: {string.Join(", ", variables)})");
-            }
+            throw new InputException(source, "target", $"unknown variable '{target}' (variables: {string.Join(", ", variables)})");
         }
-        var samples = root.Required("samples").Array().Select(s => ReadSample(s, variables)).ToImmutableArray();
-        return new EvidenceFile(model, allowed, target, samples);
+        var samples = JsonInput.NoNullItems(file.Samples, source, "samples")
+            .Select((s, i) => ToSample(s, variables, source, $"samples[{i}]")).ToImmutableArray();
+        return new EvidenceFile(model, allowed, file.Target, samples);
     }
 
-    private static EvidenceSample ReadSample(JsonRead sample, ImmutableArray<string> variables)
+    private static EvidenceSample ToSample(EvidenceInput.Sample sample, ImmutableArray<string> variables, string source, string path)
     {
-        sample.Object().OnlyFields("do", "values");
         Intervention? action = null;
-        if (sample.Optional("do") is { } doField)
+        if (sample.Do is { } act)
         {
-            var entries = doField.Object().Element.EnumerateObject().ToArray();
-            if (entries.Length != 1)
+            if (act.Count != 1)
             {
-                throw doField.Error($"expected one variable and its value, found {entries.Length}");
+                throw new InputException(source, $"{path}.do", $"expected one variable and its value, found {act.Count}");
             }
-            if (!variables.Contains(entries[0].Name))
+            var (name, value) = act.First();
+            if (!variables.Contains(name))
             {
-                throw new InputException(doField.Source, $"{doField.Path}.{entries[0].Name}", "unknown variable");
+                throw new InputException(source, $"{path}.do.{name}", "unknown variable");
             }
-            action = new Intervention(entries[0].Name, doField.Required(entries[0].Name).Number());
+            action = new Intervention(name, value);
         }
-        var valuesField = sample.Required("values").Object();
-        foreach (var property in valuesField.Element.EnumerateObject())
+        foreach (var name in sample.Values.Keys)
         {
-            if (!variables.Contains(property.Name))
+            if (!variables.Contains(name))
             {
-                throw new InputException(valuesField.Source, $"{valuesField.Path}.{property.Name}", "unknown variable");
+                throw new InputException(source, $"{path}.values.{name}", "unknown variable");
             }
         }
         var values = new double[variables.Length];
         for (var i = 0; i < variables.Length; i++)
         {
             var name = variables[i];
+            var shown = sample.Values.TryGetValue(name, out var v) ? v : (double?)null;
             if (action is { } a && a.Variable == name)
             {
-                if (valuesField.Optional(name) is { } shown && shown.Number() != a.Value)
+                if (shown is { } s && s != a.Value)
                 {
-                    throw shown.Error($"the intervened variable shows {shown.Number()}, not its value {a.Value}");
+                    throw new InputException(source, $"{path}.values.{name}", $"the intervened variable shows {s}, not its value {a.Value}");
                 }
                 values[i] = a.Value;
                 continue;
             }
-            values[i] = valuesField.Required(name).Number();
+            values[i] = shown ?? throw new InputException(source, $"{path}.values.{name}", "required field is missing");
         }
         return new EvidenceSample(action, [.. values]);
     }
@@ -107,52 +102,62 @@ public sealed record EvidenceFile(ObserverModel Model, ImmutableArray<double> Al
     /// <summary>The ideal observer's answer as the JSON <c>infer</c> prints.</summary>
     public static string ToJson(EvidenceFile evidence, Posterior posterior, int topHypotheses = 5)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        List<ExpectedAction>? exploit = null, bayesExploit = null;
+        if (evidence.Target is { } target)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("hypotheses", posterior.Hypotheses);
-            writer.WriteNumber("log_evidence", posterior.LogEvidence);
-            if (evidence.Target is { } target)
-            {
-                var solution = posterior.Exploit(target, evidence.Model.Variables, evidence.AllowedValues);
-                WriteActions(writer, "exploit", solution.Actions.Select(a => (a.Action, a.Expected)), "expected");
-                WriteActions(writer, "bayes_exploit", solution.Optimal.Select(a => (a.Action, a.Expected)), "expected");
-            }
-            var (all, best) = posterior.Experiments(evidence.Model.Variables, evidence.AllowedValues);
-            WriteActions(writer, "information", all.Select(e => (e.Experiment, e.Bits)), "bits");
-            WriteActions(writer, "bayes_explore", best.Select(e => (e.Experiment, e.Bits)), "bits");
-            writer.WriteNumber("neglected_mass_bound", posterior.NeglectedMass);
-            writer.WriteStartArray("top_hypotheses");
-            foreach (var hypothesis in posterior.Top(topHypotheses))
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("probability", hypothesis.Probability);
-                writer.WriteStartArray("edges");
-                foreach (var edge in hypothesis.Edges)
-                {
-                    writer.WriteStringValue($"{edge.From}->{edge.To} ({(edge.Weight > 0 ? "+" : "-")})");
-                }
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            var solution = posterior.Exploit(target, evidence.Model.Variables, evidence.AllowedValues);
+            exploit = SolutionJson.Actions(solution.Actions);
+            bayesExploit = SolutionJson.Actions(solution.Optimal);
         }
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        var (all, best) = posterior.Experiments(evidence.Model.Variables, evidence.AllowedValues);
+        var output = new InferOutput(
+            posterior.Hypotheses,
+            posterior.LogEvidence,
+            exploit,
+            bayesExploit,
+            Bits(all),
+            Bits(best),
+            posterior.NeglectedMass,
+            [.. posterior.Top(topHypotheses).Select(h => new InferOutput.RankedHypothesis(
+                h.Probability, [.. h.Edges.Select(e => $"{e.From}->{e.To} ({(e.Weight > 0 ? "+" : "-")})")]))]);
+        return JsonInput.ToIndented(output, CoreJsonContext.Default.InferOutput);
     }
 
-    private static void WriteActions(Utf8JsonWriter writer, string name, IEnumerable<(Intervention Action, double Number)> items, string field)
+    private static List<InferOutput.BitsAction> Bits(IEnumerable<ScoredExperiment> experiments)
+        => [.. experiments.Select(e => new InferOutput.BitsAction(e.Experiment.Variable, e.Experiment.Value, e.Bits + 0.0))];
+}
+
+/// <summary>An evidence file as read (field order as DESIGN writes it; all but <c>variables</c> and <c>samples</c> optional).</summary>
+internal sealed record EvidenceInput
+{
+    public required IReadOnlyList<string?> Variables { get; init; }
+    public bool? HiddenConfounder { get; init; }
+    public double? EdgeProbability { get; init; }
+    public double? NoiseSd { get; init; }
+    public IReadOnlyList<double>? AllowedValues { get; init; }
+    public string? Target { get; init; }
+    public required IReadOnlyList<Sample?> Samples { get; init; }
+
+    /// <summary><c>do</c>: one variable and its value, or null for an observation.</summary>
+    internal sealed record Sample
     {
-        writer.WriteStartArray(name);
-        foreach (var (action, number) in items)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("variable", action.Variable);
-            writer.WriteNumber("value", action.Value);
-            writer.WriteNumber(field, number + 0.0);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
+        public Dictionary<string, double>? Do { get; init; }
+        public required Dictionary<string, double> Values { get; init; }
     }
+}
+
+/// <summary><c>infer</c>'s output as written (<c>exploit</c> and <c>bayes_exploit</c> only with a target).</summary>
+internal sealed record InferOutput(
+    long Hypotheses,
+    double LogEvidence,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ExpectedAction>? Exploit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ExpectedAction>? BayesExploit,
+    IReadOnlyList<InferOutput.BitsAction> Information,
+    IReadOnlyList<InferOutput.BitsAction> BayesExplore,
+    double NeglectedMassBound,
+    IReadOnlyList<InferOutput.RankedHypothesis> TopHypotheses)
+{
+    internal sealed record BitsAction(string Variable, double Value, double Bits);
+
+    internal sealed record RankedHypothesis(double Probability, IReadOnlyList<string> Edges);
 }

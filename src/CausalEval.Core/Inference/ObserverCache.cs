@@ -170,73 +170,19 @@ public static class ObserverCache
             {
                 continue;
             }
-            var line = JsonRead.Parse($"{path}:{number}", text).Object();
-            var variables = line.Required("variables").Array().Select(v => v.String()).ToImmutableArray();
-            var top = line.Required("top").Array().Select(h => new WeightedHypothesis(
-                [.. h.Required("edges").Array().Select(e =>
-                {
-                    var parts = e.Array();
-                    return new Edge(parts[0].String(), parts[1].String(), parts[2].Number());
-                })],
-                h.Required("probability").Number())).ToImmutableArray();
+            var source = $"{path}:{number}";
+            var line = JsonInput.Deserialize(source, text, CoreJsonContext.Default.ObserverLine);
+            var top = JsonInput.NoNullItems(line.Top, source, "top")
+                .Select(h => new WeightedHypothesis([.. h.Edges.Select(e => new Edge(e.From, e.To, e.Weight))], h.Probability)).ToImmutableArray();
             var summary = new PosteriorSummary(
-                variables,
-                [.. line.Required("expected_effects").Array().Select(v => v.Number())],
-                [.. line.Required("information").Array().Select(v => v.Number())],
-                line.Required("log_evidence").Number(),
-                top);
-            yield return (line.Required("episode").String(), line.Required("evidence").String(), summary);
+                [.. JsonInput.NoNullItems(line.Variables, source, "variables")], [.. line.ExpectedEffects], [.. line.Information], line.LogEvidence, top);
+            yield return (line.Episode, line.Evidence, summary);
         }
     }
 
-    /// <summary>One line of a precomputed file.</summary>
-    public static string ToLine(string episodeId, string hash, PosteriorSummary summary)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("episode", episodeId);
-            writer.WriteString("evidence", hash);
-            writer.WriteStartArray("variables");
-            foreach (var v in summary.Variables)
-            {
-                writer.WriteStringValue(v);
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("expected_effects");
-            foreach (var e in summary.ExpectedEffects)
-            {
-                writer.WriteNumberValue(e);
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("information");
-            foreach (var b in summary.InformationBits)
-            {
-                writer.WriteNumberValue(b);
-            }
-            writer.WriteEndArray();
-            writer.WriteNumber("log_evidence", summary.LogEvidence);
-            writer.WriteStartArray("top");
-            foreach (var h in summary.Top)
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("probability", h.Probability);
-                writer.WriteStartArray("edges");
-                foreach (var e in h.Edges)
-                {
-                    writer.WriteStartArray();
-                    writer.WriteStringValue(e.From);
-                    writer.WriteStringValue(e.To);
-                    writer.WriteNumberValue(e.Weight);
-                    writer.WriteEndArray();
-                }
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+    /// <summary>One line of a precomputed file (<see cref="ObserverLine"/>).</summary>
+    public static string ToLine(string episodeId, string hash, PosteriorSummary summary) => JsonInput.ToLine(
+        new ObserverLine(episodeId, hash, summary.Variables, summary.ExpectedEffects, summary.InformationBits, summary.LogEvidence,
+            [.. summary.Top.Select(h => new ObserverLine.TopHypothesis(h.Probability, [.. h.Edges.Select(e => new ObserverLine.EdgeTriple(e.From, e.To, e.Weight))]))]),
+        CoreJsonContext.Default.ObserverLine);
 }

@@ -18,4 +18,9 @@ namespace CausalEval.Core.Json;
 [JsonSerializable(typeof(WorldFile))]
 [JsonSerializable(typeof(Tasks.EpisodeLine))]
 [JsonSerializable(typeof(Tasks.TaskFile))]
+[JsonSerializable(typeof(Results.RunManifestFile))]
+[JsonSerializable(typeof(Inference.EvidenceInput))]
+[JsonSerializable(typeof(Inference.InferOutput))]
+[JsonSerializable(typeof(Inference.ObserverLine))]
+[JsonSerializable(typeof(Oracle.SolutionOutput))]
 internal sealed partial class CoreJsonContext : JsonSerializerContext;

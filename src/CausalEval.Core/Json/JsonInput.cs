@@ -41,6 +41,10 @@ public static class JsonInput
     public static int InRange(int value, int min, int max, string source, string path)
         => value >= min && value <= max ? value : throw new InputException(source, path, $"{value} is out of range [{min}, {max}]");
 
+    /// <summary><paramref name="value"/> when at least <paramref name="min"/>; else bad input at <paramref name="path"/>.</summary>
+    public static long AtLeast(long value, long min, string source, string path)
+        => value >= min ? value : throw new InputException(source, path, $"{value} is below {min}");
+
     /// <summary>
     /// Items of a list read from a file, which may not be null (the serializer lets a null item through a list of
     /// strings or objects; the formats never allow one).

@@ -73,39 +73,37 @@ public sealed record RunManifest
         {
             throw new InputException(path, "$", "no run manifest here: is this a run folder?");
         }
-        var root = JsonRead.Parse(path, JsonRead.ReadFile(path)).Object();
+        var file = JsonInput.Load(path, CoreJsonContext.Default.RunManifestFile);
         return new RunManifest
         {
-            RunId = root.Required("run_id").String(),
-            Status = RunStatusNames.Parse(root.Required("status").String())
+            RunId = file.RunId,
+            Status = RunStatusNames.Parse(file.Status)
                 ?? throw new InputException(path, "status", "expected running, finished, failed, interrupted or stopped-by-budget"),
-            CommandLine = [.. root.Required("command_line").Array().Select(a => a.String())],
-            ToolVersion = root.Required("tool_version").String(),
-            GitRevision = root.Required("git_revision").String(),
-            Tasks = [.. root.Required("tasks").Array().Select(t => new ManifestTask(
-                t.Required("id").String(), t.Required("version").Int(1), t.Required("split").String(),
-                t.Required("episodes").Int(1), t.Required("dataset_sha256").String()))],
-            Models = [.. root.Required("models").Array().Select(m => m.String())],
-            PromptVariants = [.. root.Required("prompt_variants").Array().Select(v => v.Element.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.String())],
-            Naming = root.Optional("naming")?.String(),
-            ModelNames = root.Optional("model_names") is { } names
-                ? names.Object().Element.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String
-                    ? p.Value.GetString()!
-                    : throw new InputException(path, $"model_names.{p.Name}", "expected the model's display name (a string)"), StringComparer.Ordinal)
-                : new Dictionary<string, string>(),
-            Seed = root.Required("seed").UInt64(),
-            Epochs = root.Required("epochs").Int(1),
-            Concurrency = root.Required("concurrency").Int(1),
-            TrialsPlanned = root.Required("trials_planned").Long(0),
-            Observer = root.Optional("observer")?.Bool() ?? false,
-            Shard = root.Optional("shard") is { } shard ? RunShard.Parse(shard.String(), path, "shard") : null,
-            TrialsWritten = root.Optional("trials_written")?.Long(0) ?? 0,
-            TrialErrors = root.Optional("trial_errors")?.Long(0) ?? 0,
-            StartedAt = DateTimeOffset.Parse(root.Required("started_at").String(), System.Globalization.CultureInfo.InvariantCulture),
-            CostUsd = root.Optional("cost_usd")?.Number() ?? 0,
-            MaxCostUsd = root.Optional("max_cost_usd")?.Number(),
-            CallPolicyJson = root.Optional("call_policy") is { } policy ? policy.Object().Element.GetRawText() : null,
-            FailureReason = root.Optional("failure_reason")?.String(),
+            CommandLine = JsonInput.NoNullItems(file.CommandLine, path, "command_line"),
+            ToolVersion = file.ToolVersion,
+            GitRevision = file.GitRevision,
+            Tasks = [.. JsonInput.NoNullItems(file.Tasks, path, "tasks").Select((t, i) => new ManifestTask(
+                t.Id, JsonInput.InRange(t.Version, 1, int.MaxValue, path, $"tasks[{i}].version"), t.Split,
+                JsonInput.InRange(t.Episodes, 1, int.MaxValue, path, $"tasks[{i}].episodes"), t.DatasetSha256))],
+            Models = JsonInput.NoNullItems(file.Models, path, "models"),
+            PromptVariants = file.PromptVariants,
+            Naming = file.Naming,
+            ModelNames = file.ModelNames ?? new Dictionary<string, string>(),
+            Seed = file.Seed,
+            Epochs = JsonInput.InRange(file.Epochs, 1, int.MaxValue, path, "epochs"),
+            Concurrency = JsonInput.InRange(file.Concurrency, 1, int.MaxValue, path, "concurrency"),
+            TrialsPlanned = JsonInput.AtLeast(file.TrialsPlanned, 0, path, "trials_planned"),
+            Observer = file.Observer ?? false,
+            Shard = file.Shard is { } shard ? RunShard.Parse(shard, path, "shard") : null,
+            TrialsWritten = file.TrialsWritten is { } written ? JsonInput.AtLeast(written, 0, path, "trials_written") : 0,
+            TrialErrors = file.TrialErrors is { } errors ? JsonInput.AtLeast(errors, 0, path, "trial_errors") : 0,
+            StartedAt = file.StartedAt,
+            CostUsd = file.CostUsd ?? 0,
+            MaxCostUsd = file.MaxCostUsd,
+            CallPolicyJson = file.CallPolicy is { } policy
+                ? policy.ValueKind == JsonValueKind.Object ? policy.GetRawText() : throw new InputException(path, "call_policy", "expected an object")
+                : null,
+            FailureReason = file.FailureReason,
         };
     }
 
@@ -114,76 +112,45 @@ public sealed record RunManifest
     {
         var path = Path.Combine(runDirectory, FileName);
         var temp = path + ".tmp";
-        using (var stream = File.Create(temp))
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonElement? policy = null;
+        if (CallPolicyJson is not null)
         {
-            writer.WriteStartObject();
-            writer.WriteString("run_id", RunId);
-            writer.WriteString("status", Status.Name());
-            writer.WriteStrings("command_line", CommandLine);
-            writer.WriteString("tool_version", ToolVersion);
-            writer.WriteString("git_revision", GitRevision);
-            writer.WriteStartArray("tasks");
-            foreach (var task in Tasks)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("id", task.Id);
-                writer.WriteNumber("version", task.Version);
-                writer.WriteString("split", task.Split);
-                writer.WriteNumber("episodes", task.Episodes);
-                writer.WriteString("dataset_sha256", task.DatasetSha256);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteStrings("models", Models);
-            if (ModelNames.Count > 0)
-            {
-                writer.WriteStartObject("model_names");
-                foreach (var model in Models.Where(ModelNames.ContainsKey))
-                {
-                    writer.WriteString(model, ModelNames[model]);
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteStrings("prompt_variants", PromptVariants);
-            writer.WriteStringOrNull("naming", Naming);
-            writer.WriteNumber("seed", Seed);
-            writer.WriteNumber("epochs", Epochs);
-            writer.WriteNumber("concurrency", Concurrency);
-            writer.WriteNumber("trials_planned", TrialsPlanned);
-            writer.WriteBoolean("observer", Observer);
-            if (Shard is { } shard)
-            {
-                writer.WriteString("shard", shard.ToString());
-            }
-            writer.WriteNumber("trials_written", TrialsWritten);
-            writer.WriteNumber("trial_errors", TrialErrors);
-            writer.WriteNumber("cost_usd", Math.Round(CostUsd, 6));
-            writer.WriteNumberOrNull("max_cost_usd", MaxCostUsd);
-            writer.WriteUsage("usage", Usage, withCached: true);
-            if (CallPolicyJson is not null)
-            {
-                writer.WritePropertyName("call_policy");
-                using var policy = JsonDocument.Parse(CallPolicyJson);
-                policy.RootElement.WriteTo(writer);
-            }
-            if (FailureReason is not null)
-            {
-                writer.WriteString("failure_reason", FailureReason);
-            }
-            if (StoppedModels.Count > 0)
-            {
-                writer.WriteStartObject("stopped_models");
-                foreach (var (model, why) in StoppedModels)
-                {
-                    writer.WriteString(model, why);
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteString("started_at", StartedAt);
-            writer.WriteStringOrNull("finished_at", FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
+            using var document = JsonDocument.Parse(CallPolicyJson);
+            policy = document.RootElement.Clone();
         }
+        var file = new RunManifestFile
+        {
+            RunId = RunId,
+            Status = Status.Name(),
+            CommandLine = CommandLine,
+            ToolVersion = ToolVersion,
+            GitRevision = GitRevision,
+            Tasks = [.. Tasks.Select(t => new RunManifestFile.TaskEntry(t.Id, t.Version, t.Split, t.Episodes, t.DatasetSha256))],
+            Models = Models,
+            ModelNames = ModelNames.Count > 0
+                ? Models.Where(ModelNames.ContainsKey).Distinct(StringComparer.Ordinal).ToDictionary(m => m, m => ModelNames[m], StringComparer.Ordinal)
+                : null,
+            PromptVariants = PromptVariants,
+            Naming = Naming,
+            Seed = Seed,
+            Epochs = Epochs,
+            Concurrency = Concurrency,
+            TrialsPlanned = TrialsPlanned,
+            Observer = Observer,
+            Shard = Shard?.ToString(),
+            TrialsWritten = TrialsWritten,
+            TrialErrors = TrialErrors,
+            CostUsd = Math.Round(CostUsd, 6),
+            MaxCostUsd = MaxCostUsd,
+            Usage = new RunManifestFile.UsageEntry(Usage.InputTokens, Usage.OutputTokens, Usage.CachedInputTokens, Usage.CachedOutputTokens,
+                Usage.PromptCacheTokens, Usage.PromptCacheWriteTokens, Usage.UnmeteredAttempts),
+            CallPolicy = policy,
+            FailureReason = FailureReason,
+            StoppedModels = StoppedModels.Count > 0 ? new Dictionary<string, string>(StoppedModels, StringComparer.Ordinal) : null,
+            StartedAt = StartedAt,
+            FinishedAt = FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        File.WriteAllText(temp, JsonInput.ToIndented(file, CoreJsonContext.Default.RunManifestFile));
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -51,6 +51,45 @@ public class ObserverCacheTests
         Assert.Contains(recomputed.Top, h => Key(h) == Key(shipped.Top[0]) && Math.Abs(h.Probability - shipped.Top[0].Probability) < 1e-12);
     }
 
+    [Theory]
+    [InlineData(TaskDefinition.TestSplit)]
+    [InlineData("validation")]
+    public void PrecomputedFile_WrittenAgainLineByLine_KeepsItsBytes(string split)
+    {
+        var path = ObserverCache.PrecomputedPath(Repo.Catalog.SplitPath(Observational, split));
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
+
+        var rewritten = ObserverCache.ReadFile(path).Select(e => ObserverCache.ToLine(e.Episode, e.Hash, e.Summary)).ToList();
+
+        Assert.Equal(lines, rewritten);
+    }
+
+    [Theory]
+    [InlineData("[\"A\",\"B\",1]", "[\"A\",\"B\"]", "top[0].edges[0]", "expected an edge as [from, to, weight]")]
+    [InlineData("\"log_evidence\":", "\"log_evidenc\":", "log_evidenc", "unknown field (expected one of: episode, evidence, variables, expected_effects, information, log_evidence, top)")]
+    [InlineData("\"probability\":0.5", "\"probability\":\"half\"", "top[0].probability", "expected a number, found string \"half\"")]
+    public void PrecomputedFile_ADamagedLine_NamesFileLineAndField(string from, string to, string field, string problem)
+    {
+        var summary = new PosteriorSummary(["A", "B"], [0.5, -0.5], [1, 0.25], -3.5,
+            [new WeightedHypothesis([new Core.Worlds.Edge("A", "B", 1)], 0.5)]);
+        var line = ObserverCache.ToLine("test-0001", "abc", summary);
+        Assert.Contains(from, line, StringComparison.Ordinal);
+        var path = Path.Combine(Path.GetTempPath(), $"causaleval-observer-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path, [line, line.Replace(from, to, StringComparison.Ordinal)]);
+        try
+        {
+            var ex = Assert.Throws<InputException>(() => ObserverCache.ReadFile(path).ToList());
+
+            Assert.Equal($"{path}:2", ex.Origin);
+            Assert.Equal(field, ex.Field);
+            Assert.Equal(problem, ex.Problem);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Posterior_AnUpdateOfACachedPrefix_EqualsInferringAtOnce()
     {
