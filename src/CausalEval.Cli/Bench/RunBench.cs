@@ -26,10 +26,14 @@ internal static class RunBench
         var epochs = new Option<int>("--epochs") { Description = "Times each episode is played in the measured run (a longer run, nearer the steady state)", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup-episodes") { Description = "Episodes of each task played first and not measured (JIT warm-up; 0: none)", DefaultValueFactory = _ => 40 };
         var noCache = new Option<bool>("--no-cache") { Description = "Leave the response cache out (default: a fresh cache in a temporary folder: every call a miss and an insert)" };
+        var noObserver = new Option<bool>("--no-observer")
+        {
+            Description = "Do not score with the ideal observer (as run --no-observer; its exact posteriors cost more CPU per trial than the rest of the run path)",
+        };
         var datasets = CommonOptions.Datasets();
         var command = new Command("run", "Model calls per second and CPU time per call of a whole run of a chat model against a local fixed-latency server")
         {
-            latency, concurrency, episodes, epochs, warmup, tasks, prompt, noCache, datasets,
+            latency, concurrency, episodes, epochs, warmup, tasks, prompt, noCache, noObserver, datasets,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -50,6 +54,7 @@ internal static class RunBench
                     Prompts = parse.GetValue(prompt) is { } variant ? [variant] : [],
                     CacheDirectory = Path.Combine(scratch, name + "-cache"),
                     NoCache = parse.GetValue(noCache),
+                    Observer = !parse.GetValue(noObserver),
                     CommandLine = ["causaleval", "bench", "run"],
                     ToolVersion = BuildInfo.Version,
                     GitRevision = BuildInfo.GitRevision,
@@ -82,7 +87,8 @@ internal static class RunBench
                     $"({100 * rate / ideal:0.0}% of the ideal {ideal:N0}); trial errors {result.Manifest.TrialErrors}"));
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"run CPU: {cpu.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * cpu / wall / Environment.ProcessorCount:0.0}% of {Environment.ProcessorCount} cores); " +
-                    $"local server CPU: {serverCpu.TotalMilliseconds * 1000 / calls:N0} µs per call; response cache: {(request.NoCache ? "off" : "on (every call a miss and an insert)")}"));
+                    $"local server CPU: {serverCpu.TotalMilliseconds * 1000 / calls:N0} µs per call; response cache: {(request.NoCache ? "off" : "on (every call a miss and an insert)")}; " +
+                    $"ideal observer: {(request.Observer ? "on" : "off")}"));
             }
             finally
             {

@@ -53,11 +53,15 @@ public sealed class LlmAgent : IAgent
     private readonly ModelSettings _settings;
     private readonly TrialContext _context;
     private readonly List<PromptMessage> _conversation = [];
+    // The same conversation as chat messages, kept across steps (the response cache recognises a message it has seen).
+    private readonly List<ChatMessage> _messages = [];
+    // Split rendering: where each turn's messages start in the conversation; the target the last step showed.
+    private readonly List<int> _turnStarts = [];
+    private string? _lastTarget;
     private readonly List<string> _answers = [];
     private PromptTemplateEntry? _template;
     private NameMap? _names;
     private IReadOnlyList<Dictionary<string, object?>> _examples = [];
-    private ImmutableArray<ShownPuzzle> _puzzles = [];
 
     // Odd-one-out: the trial view each question showed, so earlier turns re-render as they were sent.
     private readonly List<Core.OddOneOut.OddOneOutView> _shown = [];
@@ -104,13 +108,12 @@ public sealed class LlmAgent : IAgent
             AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count, _context.Meter) },
         };
         var start = _setup.Time.GetTimestamp();
-        var response = await _client.GetResponseAsync(
-            [.. _conversation.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content))], options, cancellationToken).ConfigureAwait(false);
+        var response = await _client.GetResponseAsync([.. _messages], options, cancellationToken).ConfigureAwait(false);
         var latency = _setup.Time.GetElapsedTime(start);
         var raw = response.Text ?? "";
         _answers.Add(raw);
         // The conversation carries the answer as the template re-renders it (whitespace tidied), so every turn extends the last.
-        _conversation.Add(new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw))));
+        Append([new PromptMessage("assistant", ChatMarkup.Clean(System.Net.WebUtility.HtmlEncode(raw)))]);
         var usage = response.Usage is { } details
             ? ChatUsage.From(details.InputTokenCount, details.OutputTokenCount, details.CachedInputTokenCount, details.AdditionalCounts)
             : default;
@@ -149,7 +152,8 @@ public sealed class LlmAgent : IAgent
         {
             var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
             var examples = await _setup.OddOneOutExamples.ForAsync(task, puzzle).ConfigureAwait(false);
-            _puzzles = [.. examples.Select(e => new ShownPuzzle(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))];
+            _examples = OddOneOutArguments.Examples(
+                [.. examples.Select(e => new ShownPuzzle(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))]);
         }
         else if (_template.Config.InputVariables.Any(v => v.Name == "examples"))
         {
@@ -161,20 +165,71 @@ public sealed class LlmAgent : IAgent
         }
     }
 
-    /// <summary>Renders the whole conversation so far and returns the messages it adds; a template may only append.</summary>
+    /// <summary>
+    /// The messages this step adds to the conversation. A template that splits by turn (<see cref="TurnTemplate"/>) has
+    /// its head rendered once and, at each step, only the turn just answered and the new one; else (and for a template's
+    /// first steps in a process, and when the target has just been revealed, the one
+    /// argument that can change an earlier turn) the whole conversation is rendered and checked to extend the last.
+    /// </summary>
     private async Task<ImmutableArray<PromptMessage>> NewMessagesAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         var template = _template!;
-        KernelArguments arguments;
+        var turn = view.History.Count;
         if (view.OddOneOut is { } trial)
         {
             _shown.Add(trial);
-            arguments = OddOneOutArguments.Build(view, _shown, _names!, _puzzles, _answers);
+            turn = _shown.Count - 1;
+        }
+        var split = (template.Template as ITurnTemplated)?.Turns is { Enabled: true } s && _turnStarts.Count == turn ? s : null;
+        var targetRevealed = turn > 0 && view.Target != _lastTarget;
+        _lastTarget = view.Target;
+        var whole = split is null || split.NeedsCheck || targetRevealed;
+        var arguments = Arguments(view, whole ? 0 : Math.Max(0, turn - 1));
+        var pieces = split is null ? null : RenderSplit(split, arguments, turn, template.Path);
+        ImmutableArray<PromptMessage> fresh;
+        if (whole)
+        {
+            fresh = await RenderWholeAsync(template, arguments, view.Phase, cancellationToken).ConfigureAwait(false);
+            if (split is not null)
+            {
+                if (pieces is { } p && p.Fresh.SequenceEqual(fresh))
+                {
+                    split.Checked();
+                }
+                else
+                {
+                    split.Disable();
+                    pieces = null;
+                }
+            }
+        }
+        else if (pieces is { } p)
+        {
+            fresh = p.Fresh;
+            Require(fresh, template, view.Phase);
         }
         else
         {
-            arguments = PromptArguments.Build(template.Family, view, _names!, _examples, _answers);
+            // A piece did not parse or an answered turn re-rendered differently: the whole rendering decides (and reports).
+            split!.Disable();
+            fresh = await RenderWholeAsync(template, Arguments(view, 0), view.Phase, cancellationToken).ConfigureAwait(false);
         }
+        if (pieces is { } kept)
+        {
+            _turnStarts.Add(kept.TurnStart);
+        }
+        Append(fresh);
+        return fresh;
+    }
+
+    private KernelArguments Arguments(EpisodeView view, int fromTurn) => view.OddOneOut is not null
+        ? OddOneOutArguments.Build(view, _shown, _names!, _examples, _answers, fromTurn)
+        : PromptArguments.Build(_template!.Family, view, _names!, _examples, _answers, fromTurn);
+
+    /// <summary>The whole conversation rendered; returns the messages it adds, which must extend what was sent before.</summary>
+    private async Task<ImmutableArray<PromptMessage>> RenderWholeAsync(PromptTemplateEntry template, KernelArguments arguments, Phase phase,
+        CancellationToken cancellationToken)
+    {
         var rendered = ChatMarkup.Parse(await template.Template.RenderAsync(Kernel, arguments, cancellationToken).ConfigureAwait(false), template.Path);
         for (var i = 0; i < _conversation.Count; i++)
         {
@@ -185,12 +240,67 @@ public sealed class LlmAgent : IAgent
             }
         }
         var fresh = rendered[_conversation.Count..];
+        Require(fresh, template, phase);
+        return fresh;
+    }
+
+    private static void Require(ImmutableArray<PromptMessage> fresh, PromptTemplateEntry template, Phase phase)
+    {
         if (fresh.IsEmpty || fresh[^1].Role != "user")
         {
-            throw new InvalidOperationException($"{template.Path}: the rendered conversation must end with a user message asking for the {PhaseName(view.Phase)} answer");
+            throw new InvalidOperationException($"{template.Path}: the rendered conversation must end with a user message asking for the {PhaseName(phase)} answer");
         }
-        _conversation.AddRange(fresh);
-        return fresh;
+    }
+
+    /// <summary>
+    /// This step's new messages from the split template: the head (first step), what the turn just answered adds after
+    /// what was sent of it, and the new turn; null when a piece is not whole messages or an answered turn changed.
+    /// </summary>
+    private (ImmutableArray<PromptMessage> Fresh, int TurnStart)? RenderSplit(TurnTemplate split, KernelArguments arguments, int turn, string path)
+    {
+        var turns = (IReadOnlyList<Dictionary<string, object?>?>)arguments["turns"]!;
+        try
+        {
+            var fresh = ImmutableArray.CreateBuilder<PromptMessage>();
+            if (turn == 0)
+            {
+                fresh.AddRange(ChatMarkup.ParsePiece(split.RenderHead(arguments), path));
+            }
+            else
+            {
+                var answered = ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, turn - 1), path);
+                var start = _turnStarts[turn - 1];
+                var sent = _conversation.Count - start;
+                if (answered.Length < sent)
+                {
+                    return null;
+                }
+                for (var i = 0; i < sent; i++)
+                {
+                    if (answered[i] != _conversation[start + i])
+                    {
+                        return null;
+                    }
+                }
+                fresh.AddRange(answered[sent..]);
+            }
+            var turnStart = _conversation.Count + fresh.Count;
+            fresh.AddRange(ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, turn), path));
+            return (fresh.ToImmutable(), turnStart);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private void Append(IEnumerable<PromptMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            _conversation.Add(message);
+            _messages.Add(new ChatMessage(new ChatRole(message.Role), message.Content));
+        }
     }
 
     private static string PhaseName(Phase phase) => phase.ToString().ToLowerInvariant();

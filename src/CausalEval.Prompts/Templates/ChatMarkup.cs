@@ -62,6 +62,16 @@ internal static partial class ChatMarkup
         return messages.ToImmutable();
     }
 
+    /// <summary>A piece of a split rendering (<see cref="TurnTemplate"/>): nothing, or whole messages with only whitespace between.</summary>
+    public static ImmutableArray<PromptMessage> ParsePiece(string rendered, string source)
+    {
+        if (string.IsNullOrWhiteSpace(rendered))
+        {
+            return [];
+        }
+        return Message().IsMatch(rendered) ? Parse(rendered, source) : throw new FormatException($"{source}: a turn renders text outside any <message> block");
+    }
+
     private static void RequireBlank(string between, string source)
     {
         if (!string.IsNullOrWhiteSpace(between))

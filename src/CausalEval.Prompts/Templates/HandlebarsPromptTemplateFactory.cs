@@ -10,7 +10,9 @@ namespace CausalEval.Prompts.Templates;
 /// (SK's own Handlebars package is not served here). Helpers: <c>join list "sep" ["last sep"]</c>, <c>eq a b</c>,
 /// <c>add a b</c>; inline partials (<c>{{#*inline "name"}}</c>) work as in Handlebars.js.
 /// </summary>
-internal sealed class HandlebarsPromptTemplateFactory : IPromptTemplateFactory
+/// <param name="splitByTurn">Split conversation templates by turn where that renders the same (<see cref="TurnTemplate"/>); false: whole at every step.</param>
+/// <param name="stepsChecked">A split template's first steps in a process that are also rendered whole and compared.</param>
+internal sealed class HandlebarsPromptTemplateFactory(bool splitByTurn = true, int stepsChecked = TurnTemplate.DefaultStepsChecked) : IPromptTemplateFactory
 {
     public const string Format = "handlebars";
 
@@ -18,23 +20,32 @@ internal sealed class HandlebarsPromptTemplateFactory : IPromptTemplateFactory
     {
         if (string.Equals(templateConfig.TemplateFormat, Format, StringComparison.OrdinalIgnoreCase))
         {
-            result = new HandlebarsPromptTemplate(templateConfig);
+            result = new HandlebarsPromptTemplate(templateConfig, splitByTurn, stepsChecked);
             return true;
         }
         result = null;
         return false;
     }
 
-    private sealed class HandlebarsPromptTemplate : IPromptTemplate
+    private sealed class HandlebarsPromptTemplate : IPromptTemplate, ITurnTemplated
     {
         private readonly HandlebarsTemplate<object, object> _template;
 
-        public HandlebarsPromptTemplate(PromptTemplateConfig config)
+        public HandlebarsPromptTemplate(PromptTemplateConfig config, bool splitByTurn, int stepsChecked)
         {
             var handlebars = Handlebars.Create(new HandlebarsConfiguration { ThrowOnUnresolvedBindingExpression = false, FormatProvider = CultureInfo.InvariantCulture });
             RegisterHelpers(handlebars);
             _template = handlebars.Compile(config.Template);
+            Turns = splitByTurn
+                ? TurnTemplate.TrySplit(config.Template, text =>
+                {
+                    var part = handlebars.Compile(text);
+                    return context => part(context);
+                }, stepsChecked)
+                : null;
         }
+
+        public TurnTemplate? Turns { get; }
 
         public Task<string> RenderAsync(Kernel kernel, KernelArguments? arguments = null, CancellationToken cancellationToken = default)
         {

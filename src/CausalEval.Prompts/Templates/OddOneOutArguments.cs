@@ -20,10 +20,11 @@ internal static class OddOneOutArguments
     /// <param name="view">What the agent may see now.</param>
     /// <param name="shown">The trial view of every step so far and of this one (what each question showed).</param>
     /// <param name="names">How object names are shown.</param>
-    /// <param name="examples">The few-shot examples, each with its own names.</param>
+    /// <param name="examples">The few-shot examples' arguments (<see cref="Examples"/>, built once per episode: they never change).</param>
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
-    public static KernelArguments Build(EpisodeView view, IReadOnlyList<OddOneOutView> shown, NameMap names, IReadOnlyList<ShownPuzzle> examples,
-        IReadOnlyList<string> answers)
+    /// <param name="fromTurn">Turns before this one are left null (a split template renders only the newest turns).</param>
+    public static KernelArguments Build(EpisodeView view, IReadOnlyList<OddOneOutView> shown, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples,
+        IReadOnlyList<string> answers, int fromTurn = 0)
     {
         var experiments = (view.Brief.ExploreSteps + 1) / 2;
         var arguments = new KernelArguments
@@ -33,11 +34,16 @@ internal static class OddOneOutArguments
             ["experiment_count"] = experiments,
             ["object_count"] = view.Brief.Variables.Length,
             ["has_examples"] = examples.Count > 0,
-            ["examples"] = examples.Select((e, i) => Example(e, i + 1)).ToList(),
+            ["examples"] = examples,
         };
-        var turns = new List<Dictionary<string, object?>>();
+        var turns = new List<Dictionary<string, object?>?>(shown.Count);
         for (var i = 0; i < shown.Count; i++)
         {
+            if (i < fromTurn)
+            {
+                turns.Add(null);
+                continue;
+            }
             var trial = shown[i];
             turns.Add(new Dictionary<string, object?>
             {
@@ -56,6 +62,10 @@ internal static class OddOneOutArguments
         arguments["turns"] = turns;
         return arguments;
     }
+
+    /// <summary>The few-shot examples' arguments, numbered from 1; each with its own names.</summary>
+    public static IReadOnlyList<Dictionary<string, object?>> Examples(IReadOnlyList<ShownPuzzle> examples) =>
+        [.. examples.Select((e, i) => Example(e, i + 1))];
 
     private static Dictionary<string, object?> Feedback(StepRecord step, NameMap names)
     {

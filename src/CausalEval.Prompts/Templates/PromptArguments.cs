@@ -27,7 +27,9 @@ internal static class PromptArguments
     /// <param name="names">How the episode's variables are shown.</param>
     /// <param name="examples">The few-shot examples' arguments (<see cref="Examples"/>, built once per episode: they never change).</param>
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
-    public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples, IReadOnlyList<string> answers)
+    /// <param name="fromTurn">Turns before this one are left null (a split template renders only the newest turns).</param>
+    public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples, IReadOnlyList<string> answers,
+        int fromTurn = 0)
     {
         var brief = view.Brief;
         var arguments = new KernelArguments();
@@ -38,9 +40,14 @@ internal static class PromptArguments
         arguments["family"] = family;
         arguments["has_examples"] = examples.Count > 0;
         arguments["examples"] = examples;
-        var turns = new List<Dictionary<string, object?>>();
+        var turns = new List<Dictionary<string, object?>?>(view.History.Count + 1);
         for (var i = 0; i <= view.History.Count; i++)
         {
+            if (i < fromTurn)
+            {
+                turns.Add(null);
+                continue;
+            }
             var (phase, target) = i < view.History.Count ? (view.History[i].Phase, view.Target) : (view.Phase, view.Target);
             var explored = view.History.Take(i).Count(s => s.Phase == Phase.Explore);
             turns.Add(new Dictionary<string, object?>
