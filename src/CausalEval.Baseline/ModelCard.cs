@@ -106,9 +106,9 @@ internal sealed record CardTraining
     public string Loss { get; init; } = "mean cross-entropy on explore tokens + on exploit tokens + binary cross-entropy on structure edges";
     public required int Threads { get; init; }
 
-    /// <summary>Odd-one-out recipes: whether the auxiliary explanation loss was trained (null for causal-DAG recipes).</summary>
+    /// <summary>Odd-one-out recipes: which auxiliary explanation loss was trained (off, context, on; null for causal-DAG recipes).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public bool? Explanations { get; init; }
+    public ExplanationTargets? Explanations { get; init; }
 
     public required double Seconds { get; init; }
     public required double FinalLoss { get; init; }

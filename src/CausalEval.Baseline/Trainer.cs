@@ -29,8 +29,8 @@ internal sealed record TrainingOptions
     public ulong Seed { get; init; }
     public DataCondition Data { get; init; } = DataCondition.Interventional;
 
-    /// <summary>Odd-one-out recipes: train the explanation head too (the auxiliary loss); ignored for causal-DAG ones.</summary>
-    public bool Explanations { get; init; }
+    /// <summary>Odd-one-out recipes: which auxiliary explanation targets to train (off: none); ignored for causal-DAG ones.</summary>
+    public ExplanationTargets Explanations { get; init; }
 
     /// <summary>
     /// libtorch intra-op threads while training (results are reproducible for a given count). One is the default: the
@@ -40,6 +40,22 @@ internal sealed record TrainingOptions
 
     public NetworkShape Network { get; init; } = NetworkShape.Default;
     public EncoderShape Encoder { get; init; } = EncoderShape.Default;
+}
+
+/// <summary>The auxiliary explanation loss of an odd-one-out recipe (<c>baseline train --explanations</c>).</summary>
+internal enum ExplanationTargets
+{
+    /// <summary>None: behavioural cloning alone.</summary>
+    Off,
+
+    /// <summary>At the token after each experiment pick, predicted from the context: the concept's dimension and whether that pick was correct.</summary>
+    Context,
+
+    /// <summary>
+    /// <see cref="Context"/>, and at each experiment pick, predicted from the picked object's own hidden layer (shared with
+    /// its action logits): whether the environment explains that pick as correct or incorrect.
+    /// </summary>
+    On,
 }
 
 /// <summary>One progress report of a training run.</summary>

@@ -10,7 +10,7 @@ public sealed class OddOneOutBaselineTests
 {
     private static readonly TaskDefinition Confounded = new TaskCatalog(BaselineFixtures.Datasets).Load("odd-one-out-confounded");
 
-    private static TrainingOptions Tiny(int steps, ulong seed = 0, bool explanations = true) => TrainingOptions.OddOneOut with
+    private static TrainingOptions Tiny(int steps, ulong seed = 0, ExplanationTargets explanations = ExplanationTargets.On) => TrainingOptions.OddOneOut with
     {
         EpisodesPerTask = 40,
         Steps = steps,
@@ -107,6 +107,18 @@ public sealed class OddOneOutBaselineTests
             for (var j = 0; j < set.Tokens; j++)
             {
                 var concept = set.Concepts[i * set.Tokens + j];
+                if (steps[j] is { Phase: Phase.Explore, Decision.Move: { Kind: MoveKind.Pick } pick } own)
+                {
+                    var shown = own.Outcome!.Objects;
+                    var index = OddObject.IndexOf(shown, pick.Object);
+                    Assert.Equal(index, set.PickedObjects[i * set.Tokens + j]);
+                    Assert.Equal(OddOneOutExplanations.AfterPick(shown, index, episode.Concept).StartsWith("Correct:", StringComparison.Ordinal) ? 1 : 0,
+                        set.PickCorrect[i * set.Tokens + j]);
+                }
+                else
+                {
+                    Assert.Equal(DemonstrationSet.NoLabel, set.PickedObjects[i * set.Tokens + j]);
+                }
                 var previous = j > 0 ? steps[j - 1] : null;
                 if (previous is not { Phase: Phase.Explore, Decision.Move.Kind: MoveKind.Pick })
                 {
@@ -129,17 +141,18 @@ public sealed class OddOneOutBaselineTests
     {
         using var temp = new TempDirectory();
 
-        string Weights(ulong seed, bool explanations, string name)
+        string Weights(ulong seed, ExplanationTargets explanations, string name)
         {
             var result = Train(Tiny(steps: 8, seed, explanations));
             using var policy = new OddPolicy(result.Network, result.Card);
             return policy.Save(Path.Combine(temp.Path, name), result.Card).WeightsSha256!;
         }
 
-        var first = Weights(5, true, "a");
-        Assert.Equal(first, Weights(5, true, "b"));
-        Assert.NotEqual(first, Weights(6, true, "c"));
-        Assert.NotEqual(first, Weights(5, false, "d"));
+        var first = Weights(5, ExplanationTargets.On, "a");
+        Assert.Equal(first, Weights(5, ExplanationTargets.On, "b"));
+        Assert.NotEqual(first, Weights(6, ExplanationTargets.On, "c"));
+        Assert.NotEqual(first, Weights(5, ExplanationTargets.Context, "d"));
+        Assert.NotEqual(first, Weights(5, ExplanationTargets.Off, "e"));
     }
 
     [Fact]
@@ -153,7 +166,7 @@ public sealed class OddOneOutBaselineTests
 
         Assert.IsType<OddPolicy>(loaded);
         Assert.Equal(TaskDefinition.OddOneOutFamily, loaded.Card.Family);
-        Assert.True(loaded.Card.Training.Explanations);
+        Assert.Equal(ExplanationTargets.On, loaded.Card.Training.Explanations);
         var provider = new TorchModelProvider();
         Assert.True(provider.Plays(temp.Path, TaskDefinition.OddOneOutFamily));
         Assert.False(provider.Plays(temp.Path, TaskDefinition.ExploreExploitFamily));

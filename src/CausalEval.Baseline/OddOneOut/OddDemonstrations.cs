@@ -7,8 +7,9 @@ namespace CausalEval.Baseline;
 
 /// <summary>
 /// Odd-one-out demonstrations as dense arrays: <c>Features</c> [episodes, tokens, features]; per token the expert's
-/// action class, and the explanation labels — the concept's dimension and whether the last pick was correct — at each
-/// token that follows an experiment pick (−100: none). All episodes have the same length (the task's experiments).
+/// action class, and the explanation labels: the concept's dimension and whether the last pick was correct at each
+/// token that follows an experiment pick, and at each experiment pick the picked object and whether the environment
+/// explains that pick as correct (1) or incorrect (0) (−100: none). All episodes have the same length (the task's experiments).
 /// </summary>
 internal sealed class OddDemonstrationSet
 {
@@ -19,6 +20,8 @@ internal sealed class OddDemonstrationSet
     public required long[] Actions { get; init; }
     public required long[] Concepts { get; init; }
     public required long[] Outcomes { get; init; }
+    public required long[] PickedObjects { get; init; }
+    public required float[] PickCorrect { get; init; }
     public required IReadOnlyList<DemonstrationSource> Sources { get; init; }
 }
 
@@ -63,6 +66,8 @@ internal static class OddDemonstrations
             Actions = Enumerable.Repeat(DemonstrationSet.NoLabel, episodes * tokens).ToArray(),
             Concepts = Enumerable.Repeat(DemonstrationSet.NoLabel, episodes * tokens).ToArray(),
             Outcomes = Enumerable.Repeat(DemonstrationSet.NoLabel, episodes * tokens).ToArray(),
+            PickedObjects = Enumerable.Repeat(DemonstrationSet.NoLabel, episodes * tokens).ToArray(),
+            PickCorrect = new float[episodes * tokens],
             Sources = [new DemonstrationSource(task.Id, task.Version, TaskDefinition.TrainSplit, episodes, []) { Drawn = episodes }],
         };
         var confounded = 0;
@@ -84,6 +89,11 @@ internal static class OddDemonstrations
                 var objects = step.Outcome!.Objects;
                 set.Actions[i * tokens + j] = OddEncoderShape.ClassOf(OddObject.IndexOf(objects, move.Object),
                     move.Kind == MoveKind.Transform ? (int)move.Dimension!.Value : OddEncoderShape.PickSlot);
+                if (Explanation(step, episode.Concept) is { } own)
+                {
+                    set.PickedObjects[i * tokens + j] = OddObject.IndexOf(objects, move.Object);
+                    set.PickCorrect[i * tokens + j] = own.Outcome == 0 ? 1 : 0;
+                }
                 if (j > 0 && Explanation(steps[j - 1], episode.Concept) is { } explained)
                 {
                     set.Concepts[i * tokens + j] = explained.Concept;

@@ -10,8 +10,7 @@ internal sealed record OddTrainingResult(OddPolicyNetwork Network, ModelCard Car
 /// <summary>
 /// Behavioural cloning on odd-one-out: maximise the likelihood of the expert's transforms and picks given what it had
 /// seen at each decision; with <see cref="TrainingOptions.Explanations"/>, also the likelihood of each experiment pick's
-/// explanation (the concept's dimension, and correct or incorrect) at the token after it — the auxiliary loss of the
-/// explanations recipe. Seeded and deterministic on CPU like <see cref="Trainer"/> (its schedule, minibatch order and
+/// explanation (<see cref="ExplanationTargets"/>) — the auxiliary loss of the explanations recipe. Seeded and deterministic on CPU like <see cref="Trainer"/> (its schedule, minibatch order and
 /// thread setting).
 /// </summary>
 internal static class OddTrainer
@@ -32,6 +31,8 @@ internal static class OddTrainer
         using var actions = tensor(data.Actions, [data.Episodes, data.Tokens]);
         using var concepts = tensor(data.Concepts, [data.Episodes, data.Tokens]);
         using var outcomes = tensor(data.Outcomes, [data.Episodes, data.Tokens]);
+        using var picked = tensor(data.PickedObjects, [data.Episodes, data.Tokens]);
+        using var pickCorrect = tensor(data.PickCorrect, [data.Episodes, data.Tokens]);
         using var exploitMask = ExploitMask(data);
         using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: 0.01);
 
@@ -57,9 +58,13 @@ internal static class OddTrainer
                 .reshape(y.shape);
             // As the DAG trainer: the experiment decisions and the exploit decision weigh the same, whatever their counts.
             var total = Trainer.MaskedMean(perToken, experiment) + Trainer.MaskedMean(perToken, exploit);
-            if (options.Explanations)
+            if (options.Explanations != ExplanationTargets.Off)
             {
                 total += ExplanationLoss(explanationLogits, concepts.index_select(0, index), outcomes.index_select(0, index));
+            }
+            if (options.Explanations == ExplanationTargets.On)
+            {
+                total += PickExplanationLoss(explanationLogits, picked.index_select(0, index), pickCorrect.index_select(0, index));
             }
 
             optimizer.zero_grad();
@@ -108,7 +113,8 @@ internal static class OddTrainer
                 Episodes = data.Episodes,
                 Tokens = data.Tokens,
                 Labels = "the expert's next move (object x slot class) at every token"
-                    + (options.Explanations ? "; at each token after an experiment pick, that pick's explanation: the concept's dimension and correct / incorrect" : ""),
+                    + (options.Explanations != ExplanationTargets.Off ? "; at each token after an experiment pick, that pick's explanation: the concept's dimension and correct / incorrect" : "")
+                    + (options.Explanations == ExplanationTargets.On ? "; at each experiment pick, for the picked object, correct / incorrect as the environment will explain it" : ""),
             },
             Training = new CardTraining
             {
@@ -119,7 +125,8 @@ internal static class OddTrainer
                 Threads = options.Threads,
                 Explanations = options.Explanations,
                 Loss = "mean cross-entropy on experiment tokens + on exploit tokens"
-                    + (options.Explanations ? " + cross-entropy of the concept's dimension + of correct / incorrect on explanation tokens (the auxiliary explanation loss)" : ""),
+                    + (options.Explanations != ExplanationTargets.Off ? " + cross-entropy of the concept's dimension + of correct / incorrect at the tokens after experiment picks (from the context)" : "")
+                    + (options.Explanations == ExplanationTargets.On ? " + binary cross-entropy of the picked object's correct / incorrect at experiment picks (from its hidden layer)" : ""),
                 Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
                 FinalLoss = Math.Round(loss, 4),
                 FinalExploreAccuracy = experimentAccuracy is { } e ? Math.Round(e, 4) : null,
@@ -150,6 +157,16 @@ internal static class OddTrainer
         var concept = nn.functional.cross_entropy(logits.narrow(-1, 0, dimensions).reshape(-1, dimensions), concepts.reshape(-1));
         var outcome = nn.functional.cross_entropy(logits.narrow(-1, dimensions, 2).reshape(-1, 2), outcomes.reshape(-1));
         return concept + outcome;
+    }
+
+    /// <summary>The picked object's "picking it is correct" logit against the environment's explanation of the pick, at experiment picks.</summary>
+    private static Tensor PickExplanationLoss(Tensor logits, Tensor picked, Tensor correct)
+    {
+        var mask = picked.ne(DemonstrationSet.NoLabel).to_type(ScalarType.Float32);
+        var perObject = logits.narrow(-1, OddPolicyNetwork.ContextExplanations, OddEncoderShape.Objects);
+        var chosen = perObject.gather(-1, picked.clamp_min(0).unsqueeze(-1)).squeeze(-1);
+        var loss = nn.functional.binary_cross_entropy_with_logits(chosen, correct, reduction: nn.Reduction.None);
+        return Trainer.MaskedMean(loss, mask);
     }
 
     /// <summary>How well the trained network fits its own data: experiment moves, exploit picks, and the explanation head's concept.</summary>

@@ -175,10 +175,11 @@ internal static class BaselineCommand
         data.AcceptOnlyFromAmong("interventional", "observational");
         var explanations = new Option<string>("--explanations")
         {
-            Description = "odd-one-out: on trains the auxiliary explanation loss (the concept's dimension and correct / incorrect after each experiment pick), off the same recipe without it",
+            Description = "odd-one-out: the auxiliary explanation loss. off: none; context: after each experiment pick, its explanation (the concept's dimension, "
+                + "correct / incorrect) from the context; on: that, and at each experiment pick whether the environment explains it as correct, from the picked object's representation",
             DefaultValueFactory = _ => "off",
         };
-        explanations.AcceptOnlyFromAmong("on", "off");
+        explanations.AcceptOnlyFromAmong("off", "context", "on");
         var evalEpisodes = new Option<int?>("--eval-episodes") { Description = "Score only the first N validation (and test) episodes of each task for the model card" };
         var validationOnly = new Option<bool>("--validation-only") { Description = "Score the validation splits only (choose recipes on these; test is scored once, for the final recipe)" };
         var seeds = new Option<int>("--seeds")
@@ -220,7 +221,12 @@ internal static class BaselineCommand
                     : throw new InputException("--learning-rate", Rate().ToString(CultureInfo.InvariantCulture), "must be positive"),
                 Threads = AtLeast("--threads", parse.GetValue(threads), 1),
                 Data = parse.GetValue(data) == "observational" ? DataCondition.Observational : DataCondition.Interventional,
-                Explanations = odd && parse.GetValue(explanations) == "on",
+                Explanations = !odd ? ExplanationTargets.Off : parse.GetValue(explanations) switch
+                {
+                    "on" => ExplanationTargets.On,
+                    "context" => ExplanationTargets.Context,
+                    _ => ExplanationTargets.Off,
+                },
                 Network = Shape(family.Network, Value(layers, family.Network.Layers), Value(width, family.Network.Width)),
             };
             var evaluated = odd ? catalog.TaskIds().Where(id => catalog.Load(id).Family == TaskDefinition.OddOneOutFamily).ToList() : catalog.DagTaskIds();
@@ -259,7 +265,7 @@ internal static class BaselineCommand
                 {
                     var set = OddDemonstrations.Build(definitions[0], seedOptions.EpisodesPerTask, OddEncoderShape.Default, k == 0 ? Log : null);
                     Log(string.Create(CultureInfo.InvariantCulture,
-                        $"seed {seedOptions.Seed}: {set.Episodes} sequences of {set.Tokens} tokens (explanations {(seedOptions.Explanations ? "on" : "off")})"));
+                        $"seed {seedOptions.Seed}: {set.Episodes} sequences of {set.Tokens} tokens (explanations {seedOptions.Explanations.ToString().ToLowerInvariant()})"));
                     var oddResult = OddTrainer.Train(set, seedOptions, trainCommand, progress, cancellationToken);
                     (policy, trained) = (new OddPolicy(oddResult.Network, oddResult.Card), oddResult.Card);
                 }

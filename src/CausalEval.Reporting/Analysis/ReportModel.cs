@@ -33,6 +33,11 @@ internal sealed record ReportModel(
 
     public bool HasStructure => Overall.Any(r => r.StructureF1 is not null);
 
+    /// <summary>Some task is an odd-one-out one: the legend then says what the scores mean for that family.</summary>
+    public bool HasOddOneOut => Data.OddOneOutTasks.Count > 0;
+
+    public bool IsOddOneOut(string task) => Data.TryGetTask(task, out var index) && Data.OddOneOutTasks.Contains(index);
+
     /// <summary>Some trials carry the ideal observer's regret decomposition.</summary>
     public bool HasObserver => Overall.Any(r => r.EvidenceValue is not null);
 }

@@ -84,9 +84,16 @@ internal sealed class ReportData
         return index;
     }
 
+    /// <summary>Tasks some trial of which has odd-one-out scores (<c>informative_experiments</c> is that family's only).</summary>
+    public HashSet<int> OddOneOutTasks { get; } = [];
+
     public void Add(TrialSummary trial, int run, int task, int episode, int entry)
     {
         Trials++;
+        if (trial.Scores is { InformativeExperiments: not null })
+        {
+            OddOneOutTasks.Add(task);
+        }
         var byTask = ByEntry[entry];
         if (!byTask.TryGetValue(task, out var entryTask))
         {

@@ -37,7 +37,7 @@ internal static class HtmlReport
         Comparisons(html, model);
         Ablation(html, model);
         Episodes(html, model, truth is not null, truthNotes ?? []);
-        Method(html);
+        Method(html, model);
 
         html.Append("</main>\n<script type=\"application/json\" id=\"report-data\">");
         TranscriptJson(html, model, truth);
@@ -159,9 +159,9 @@ internal static class HtmlReport
             .Append("<p>The episode browser needs JavaScript.</p></article></div>\n</section>\n");
     }
 
-    private static void Method(StringBuilder html)
+    private static void Method(StringBuilder html, ReportModel model)
     {
-        html.Append("<section id=\"method\">\n<h2>Method</h2>\n<p class=\"method\">").Append(E(LeaderboardFiles.Method)).Append("</p>\n<p class=\"method\">")
+        html.Append("<section id=\"method\">\n<h2>Method</h2>\n<p class=\"method\">").Append(E(LeaderboardFiles.MethodFor(model))).Append("</p>\n<p class=\"method\">")
             .Append(E(LeaderboardFiles.TieRuleText)).Append("</p>\n<p class=\"method\">").Append(E(ComparisonFiles.Method)).Append("</p>\n</section>\n");
     }
 

@@ -23,6 +23,17 @@ internal static class LeaderboardFiles
         + "A trial without a valid exploit action counts as normalized 0 (regret = optimal value); trials that ended in an error have no scores and are "
         + "counted in trials but not in the means. Latency is per trial, p50 / p95.";
 
+    /// <summary>What the same columns mean on odd-one-out tasks (added to <see cref="Method"/> when the report has some).</summary>
+    public const string OddOneOutMethod =
+        "Odd-one-out tasks: exploit value = 1 when the exploit pick is unique along the hidden concept, else 0 (a failed pick too), and the optimal "
+        + "value is 1, so optimal = exploit correct and regret = 1 − correct; normalized = (correct − 1/4) ÷ (3/4) (1 = always right, 0 = random play, "
+        + "one object in four); coverage = share of the three dimensions (colour, texture, shape) transformed; the ideal observer is the exact posterior "
+        + "over the concept given the experiments' outcomes, so evidence value = chance that its pick is right and explore eff. = bits of the outcomes "
+        + "÷ bits of the most informative experiments; there is no structure question.";
+
+    /// <summary>The legend for this report: <see cref="Method"/>, and what the scores mean on odd-one-out tasks when it has some.</summary>
+    public static string MethodFor(ReportModel model) => model.HasOddOneOut ? Method + " " + OddOneOutMethod : Method;
+
     public static readonly string TieRuleText =
         $"Ranked by normalized score. {TieMark} after a rank: statistically tied with the entry just above — on the episodes both played (at least "
         + $"{LeaderboardAnalysis.MinCommonEpisodesForPairing}), the 95% paired-bootstrap interval of the mean per-episode difference contains 0; "
@@ -33,13 +44,17 @@ internal static class LeaderboardFiles
         var text = new StringBuilder();
         text.Append("# ").Append(title).Append("\n\n");
         text.Append(RunsLine(model)).Append("\n\n");
-        text.Append(TieRuleText).Append("\n\n").Append(Method).Append("\n\n");
+        text.Append(TieRuleText).Append("\n\n").Append(MethodFor(model)).Append("\n\n");
         text.Append("## Overall\n\n");
         Table(text, model, model.Overall);
         text.Append("\n## By task\n");
         foreach (var (task, rows) in model.ByTask)
         {
             text.Append("\n### ").Append(task).Append("\n\n");
+            if (model.IsOddOneOut(task))
+            {
+                text.Append("Odd-one-out: optimal = exploit correct (the pick is unique along the concept); normalized = (correct − 1/4) ÷ (3/4).\n\n");
+            }
             Table(text, model, rows);
         }
         return text.ToString();

@@ -75,7 +75,7 @@ public class BaselineCommandTests
         var root = card.RootElement;
         Assert.Equal("odd-one-out", root.GetProperty("family").GetString());
         Assert.Equal("odd-one-out-transformer", root.GetProperty("architecture").GetProperty("kind").GetString());
-        Assert.True(root.GetProperty("training").GetProperty("explanations").GetBoolean());
+        Assert.Equal("on", root.GetProperty("training").GetProperty("explanations").GetString());
         Assert.Equal(6, root.GetProperty("training").GetProperty("steps").GetInt32());
         Assert.Equal("odd-one-out-confounded", root.GetProperty("data").GetProperty("sources")[0].GetProperty("task").GetString());
         Assert.Equal(2, root.GetProperty("seed_study").GetArrayLength());

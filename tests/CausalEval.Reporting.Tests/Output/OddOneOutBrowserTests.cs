@@ -4,6 +4,7 @@ using CausalEval.Core.Agents;
 using CausalEval.Core.Results;
 using CausalEval.Core.Running;
 using CausalEval.Core.Tasks;
+using CausalEval.Reporting.Output;
 using CausalEval.Reporting.Tests.Support;
 
 namespace CausalEval.Reporting.Tests.Output;
@@ -27,8 +28,8 @@ public sealed class OddOneOutBrowserTests : IDisposable
         throw new InvalidOperationException("repository root not found");
     }
 
-    [Fact]
-    public async Task The_episode_browser_shows_the_objects_moves_and_outcomes_of_an_odd_one_out_trial()
+    /// <summary>Two test episodes of odd-one-out played by builtin/expert and builtin/random, as a run folder.</summary>
+    private async Task<(string Run, List<TrialRecord> Records, List<Core.Episodes.TaskEpisode> Episodes)> WriteRun()
     {
         var catalog = new TaskCatalog(Datasets());
         var task = catalog.Load("odd-one-out");
@@ -41,8 +42,29 @@ public sealed class OddOneOutBrowserTests : IDisposable
         var specs = store.Records.Select(r => new Support.TrialSpec { Task = r.Spec.TaskId, Episode = r.Spec.Episode.Id, Model = r.Spec.Model }).ToList();
         var run = SyntheticRun.Write(_temp.Sub("run"), specs, runId: "ooo-run");
         File.WriteAllText(Path.Combine(run, JsonlResultStore.FileName), string.Concat(store.Records.Select(r => Json(r) + "\n")), new UTF8Encoding(false));
+        return (run, store.Records, episodes);
+    }
+
+    [Fact]
+    public async Task The_report_legend_says_what_the_scores_mean_on_odd_one_out_tasks()
+    {
+        var (run, _, _) = await WriteRun();
+
+        var report = ReportGenerator.Generate(new ReportOptions([run], _temp.Sub("report"))).OutputDirectory;
+
+        var markdown = File.ReadAllText(Path.Combine(report, "leaderboard.md"));
+        Assert.Contains(LeaderboardFiles.Method + " " + LeaderboardFiles.OddOneOutMethod, markdown, StringComparison.Ordinal);
+        Assert.Contains("### odd-one-out\n\nOdd-one-out: optimal = exploit correct (the pick is unique along the concept); normalized = (correct − 1/4) ÷ (3/4).",
+            markdown, StringComparison.Ordinal);
+        Assert.Contains("so optimal = exploit correct and regret = 1 − correct", File.ReadAllText(Path.Combine(report, "report.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_episode_browser_shows_the_objects_moves_and_outcomes_of_an_odd_one_out_trial()
+    {
+        var (run, records, episodes) = await WriteRun();
         var html = Path.Combine(ReportGenerator.Generate(new ReportOptions([run], _temp.Sub("report"))).OutputDirectory, "report.html");
-        var expert = store.Records.First(r => r.Spec.Model == "builtin/expert");
+        var expert = records.First(r => r.Spec.Model == "builtin/expert");
 
         var dom = HeadlessChromium.DumpDom(new Uri(html).AbsoluteUri + "#trial=" + expert.Spec.TrialId);
 
