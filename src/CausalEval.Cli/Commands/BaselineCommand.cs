@@ -131,11 +131,16 @@ internal static class BaselineCommand
                 Write(console.Out);
                 console.Out.Flush();
             }
-            foreach (var source in sources)
+            foreach (var source in odd ? [] : sources)
             {
                 var skipped = source.Skipped.Count == 0 ? "none" : string.Join(", ", source.Skipped.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Value} for {p.Key}")));
                 console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{source.Task}: {source.Episodes} episodes (train indices drawn {source.Drawn}; excluded links {string.Join(" ", source.ExcludedLinks)}, subsets {string.Join(" ", source.ExcludedSubsets)}; skipped {skipped})"));
+            }
+            if (odd)
+            {
+                console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{tasks[0].Id}: {episodes} episodes (train indices 0–{episodes - 1}; the generator redraws any validation or test episode)"));
             }
             return CliApp.Ok;
         });

@@ -26,6 +26,8 @@ internal static class ModelsCommand
             console.Out.WriteLine();
             console.Out.WriteLine("torch/<name-or-path> — the TorchSharp imitation baseline, offline, no settings needed:");
             console.Out.WriteLine($"  {TorchModelProvider.DefaultModelId,-26} the committed checkpoint (models/torch/default, copied next to the executable)");
+            console.Out.WriteLine($"  {"torch/ooo-explanations",-26} odd-one-out only: the explanation baseline (imitation + the auxiliary explanation loss)");
+            console.Out.WriteLine($"  {"torch/ooo-no-explanations",-26} odd-one-out only: the same recipe without the explanation loss");
             console.Out.WriteLine($"  {"torch/<name>",-26} a checkpoint folder named <name> under ${TorchModelProvider.EnvironmentVariable}, ./models/torch or next to the executable");
             console.Out.WriteLine($"  {"torch/<path>",-26} a checkpoint folder (model.bin + model.json) made by `causaleval baseline train`");
             WriteChatProviders(console.Out, ProviderEnvironment.Process);

@@ -5,7 +5,7 @@ namespace CausalEval.Cli.Tests.Commands;
 public class OddOneOutRunTests
 {
     [Fact]
-    public async Task Run_task_odd_one_out_confounded_plays_the_reference_agents_offline()
+    public async Task Run_task_odd_one_out_confounded_plays_the_reference_agents_and_both_explanation_checkpoints_offline()
     {
         using var dir = new TempDir();
         var runDir = Path.Combine(dir.Path, "run");
@@ -14,10 +14,17 @@ public class OddOneOutRunTests
 
         Assert.True(code == 0, stderr);
         var trials = (await File.ReadAllLinesAsync(Path.Combine(runDir, "trials.jsonl"))).Select(l => JsonNode.Parse(l)!).ToList();
-        // The default models for this family: the four built-in agents that play it.
-        Assert.Equal(["builtin/expert", "builtin/optimal", "builtin/random", "builtin/shortcut"],
+        // The default models for this family: the four built-in agents that play it and the two committed odd-one-out checkpoints.
+        Assert.Equal(["builtin/expert", "builtin/optimal", "builtin/random", "builtin/shortcut", "torch/ooo-explanations", "torch/ooo-no-explanations"],
             trials.Select(t => t["model"]!.GetValue<string>()).Distinct().Order());
-        Assert.Equal(4 * 30, trials.Count);
+        Assert.Equal(6 * 30, trials.Count);
+        // The checkpoints imitate the expert's experiments: every move valid, each dimension transformed once.
+        Assert.All(trials.Where(t => t["model"]!.GetValue<string>().StartsWith("torch/", StringComparison.Ordinal)), t =>
+        {
+            Assert.Null(t["error"]);
+            Assert.Equal(0, t["scores"]!["invalid_actions"]!.GetValue<int>());
+            Assert.Equal(1.0, t["scores"]!["explore_coverage"]!.GetValue<double>());
+        });
         var committed = File.ReadLines(Path.Combine(Cli.Datasets, "odd-one-out-confounded", "test.jsonl")).Take(30)
             .Select(l => JsonNode.Parse(l)!["concept"]!.GetValue<string>()).ToList();
         foreach (var trial in trials)
