@@ -130,10 +130,7 @@ internal static class Trainer
                 total += MaskedMean(edgeLoss, mask);
             }
 
-            optimizer.zero_grad();
-            total.backward();
-            nn.utils.clip_grad_norm_(network.parameters(), 1.0);
-            optimizer.step();
+            Step(optimizer, network, total);
 
             if (step % reportEvery == 0 || step == options.Steps)
             {
@@ -206,6 +203,15 @@ internal static class Trainer
             exploitAll += exploit.sum().item<float>();
         }
         return (exploreAll > 0 ? exploreRight / exploreAll : null, exploitAll > 0 ? exploitRight / exploitAll : null);
+    }
+
+    /// <summary>One optimiser step on <paramref name="loss"/>, the gradient norm clipped at 1 (both families' recipe).</summary>
+    internal static void Step(optim.Optimizer optimizer, nn.Module network, Tensor loss)
+    {
+        optimizer.zero_grad();
+        loss.backward();
+        nn.utils.clip_grad_norm_(network.parameters(), 1.0);
+        optimizer.step();
     }
 
     /// <summary>Linear warm-up, then cosine decay to a tenth.</summary>

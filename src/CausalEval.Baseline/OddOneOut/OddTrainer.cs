@@ -67,10 +67,7 @@ internal static class OddTrainer
                 total += PickExplanationLoss(explanationLogits, picked.index_select(0, index), pickCorrect.index_select(0, index));
             }
 
-            optimizer.zero_grad();
-            total.backward();
-            nn.utils.clip_grad_norm_(network.parameters(), 1.0);
-            optimizer.step();
+            Trainer.Step(optimizer, network, total);
 
             if (step % reportEvery == 0 || step == options.Steps)
             {
