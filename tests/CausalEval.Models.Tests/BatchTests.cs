@@ -152,6 +152,62 @@ public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_resume_after_a_crash_between_creating_the_batch_and_recording_it_finds_the_batch_by_its_file_and_creates_none()
+    {
+        // 150 newer batches of other files: the one of this run's file is on the list's second page.
+        using var api = new FakeBatchApi { Hold = true, Unrelated = 150 };
+        var folder = Folder();
+        using var stop = new CancellationTokenSource();
+        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
+        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+        await stop.CancelAsync();
+        Assert.Equal(RunStatus.Interrupted, (await interrupted).Result.Status);
+        // The crash: the provider created the batch, the process died before the state file said so.
+        var state = Path.Combine(folder, "batches", "state.jsonl");
+        File.WriteAllLines(state, File.ReadAllLines(state).Where(l => (string?)JsonNode.Parse(l)!["event"] != "created"));
+        Assert.Equal((1, 1, 0), (api.Uploads.Count, api.Creates, api.ListCalls));
+
+        api.Hold = false;
+        var (resumed, batches) = await RunAsync(api, new RunRequest { Resume = folder, Datasets = Repo.Datasets, NoCache = true, BatchSettings = Fast });
+
+        Assert.Equal(RunStatus.Finished, resumed.Status);
+        Assert.Equal((1, 1, 2), (api.Uploads.Count, api.Creates, api.ListCalls));
+        Assert.Equal((0, 1), (batches.BatchesCreated, batches.BatchesResumed));
+        Assert.Equal(3, Trials(folder).Count(t => t.ErrorKind is null));
+        // Found, it is recorded: a second resume would not need to look again.
+        Assert.Contains(File.ReadAllLines(state), l => (string?)JsonNode.Parse(l)!["event"] == "created" && (string?)JsonNode.Parse(l)!["batch_id"] == "batch_1");
+    }
+
+    [Fact]
+    public async Task A_file_uploaded_whose_batch_the_provider_never_created_gets_its_batch_on_resume_and_is_not_uploaded_again()
+    {
+        using var api = new FakeBatchApi { Hold = true };
+        var folder = Folder();
+        using var stop = new CancellationTokenSource();
+        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
+        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+        await stop.CancelAsync();
+        await interrupted;
+        var state = Path.Combine(folder, "batches", "state.jsonl");
+        File.WriteAllLines(state, File.ReadAllLines(state).Where(l => (string?)JsonNode.Parse(l)!["event"] != "created"));
+        api.Forget("batch_1"); // the create never reached the provider
+
+        api.Hold = false;
+        var (resumed, batches) = await RunAsync(api, new RunRequest { Resume = folder, Datasets = Repo.Datasets, NoCache = true, BatchSettings = Fast });
+
+        Assert.Equal(RunStatus.Finished, resumed.Status);
+        Assert.Equal((1, 2, 1), (api.Uploads.Count, api.Creates, api.ListCalls));
+        Assert.Equal((1, 0), (batches.BatchesCreated, batches.BatchesResumed));
+        Assert.Equal(3, Trials(folder).Count(t => t.ErrorKind is null));
+    }
+
+    [Fact]
     public async Task An_azure_batch_run_goes_through_the_resources_files_and_batches_apis_with_its_api_version()
     {
         using var api = new FakeBatchApi("/openai");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -31,6 +32,7 @@ internal sealed class FakeBatchApi : IDisposable
         Server.Given(Request.Create().WithPath(prefix + "/files").UsingPost()).RespondWith(Response.Create().WithCallback(Upload));
         Server.Given(Request.Create().WithPath(prefix + "/batches").UsingPost()).RespondWith(Response.Create().WithCallback(Create));
         Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/batches/[^/]+$")).UsingGet()).RespondWith(Response.Create().WithCallback(Poll));
+        Server.Given(Request.Create().WithPath(prefix + "/batches").UsingGet()).RespondWith(Response.Create().WithCallback(List));
         Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/batches/[^/]+/cancel$")).UsingPost()).RespondWith(Response.Create().WithCallback(Cancel));
         Server.Given(Request.Create().WithPath(new RegexMatcher("^" + prefix + "/files/[^/]+/content$")).UsingGet()).RespondWith(Response.Create().WithCallback(Content));
     }
@@ -134,6 +136,44 @@ internal sealed class FakeBatchApi : IDisposable
                 PollTimes.Add(now());
             }
             return Json(200, job.ToJson());
+        }
+    }
+
+    /// <summary><c>GET /v1/batches?limit=&amp;after=</c>: newest first, a page at a time (the <see cref="Unrelated"/> batches first).</summary>
+    private IResponseMessage List(IRequestMessage request)
+    {
+        var limit = request.Query?.TryGetValue("limit", out var l) == true ? int.Parse(l[0], CultureInfo.InvariantCulture) : 20;
+        var after = request.Query?.TryGetValue("after", out var a) == true ? a[0] : null;
+        lock (_gate)
+        {
+            ListCalls++;
+            var all = _batches.Values.Select(j => j.ToJson())
+                .Concat(Enumerable.Range(1, Unrelated).Select(i => new Job($"batch_other_{i}", $"file-other-{i}").ToJson()))
+                .Reverse().ToList();
+            var start = after is null ? 0 : all.FindIndex(j => (string?)j["id"] == after) + 1;
+            var page = all.Skip(start).Take(limit).ToList();
+            return Json(200, new JsonObject
+            {
+                ["object"] = "list",
+                ["data"] = new JsonArray([.. page]),
+                ["first_id"] = page.FirstOrDefault()?["id"]?.DeepClone(),
+                ["last_id"] = page.LastOrDefault()?["id"]?.DeepClone(),
+                ["has_more"] = start + page.Count < all.Count,
+            });
+        }
+    }
+
+    /// <summary>Batches of other files, newer than this run's (another program's): the list shows them first.</summary>
+    public int Unrelated { get; set; }
+
+    public int ListCalls { get; private set; }
+
+    /// <summary>Drops a batch, as if its create had never reached the provider.</summary>
+    public void Forget(string id)
+    {
+        lock (_gate)
+        {
+            _batches.Remove(id);
         }
     }
 

@@ -137,10 +137,11 @@ internal sealed class BatchQueue(string model, Func<BatchState> state, BatchSett
                 }
             }
             Interlocked.Add(ref _batchesResumed, batchOf.Values.Distinct(StringComparer.Ordinal).Count());
-            // A file uploaded by an earlier attempt whose batch was never created: created now, never uploaded again.
+            // A file uploaded by an earlier attempt with no batch recorded: its batch is looked up first (the process may
+            // have died between the provider creating it and the state line), else created now; never uploaded again.
             foreach (var (fileId, requests) in uploadedOnly)
             {
-                var job = await CreateAsync(service, store, fileId).ConfigureAwait(false);
+                var job = await FindAsync(service, store, fileId).ConfigureAwait(false) ?? await CreateAsync(service, store, fileId).ConfigureAwait(false);
                 requests.ForEach(r => batchOf[r.CustomId] = job.Id);
             }
             var part = 0;
@@ -195,6 +196,17 @@ internal sealed class BatchQueue(string model, Func<BatchState> state, BatchSett
         ClientResultException { Status: > 0 } => ex,
         _ => new HttpRequestException($"the Batch API failed: {ex.Message}", ex),
     };
+
+    private async Task<BatchJob?> FindAsync(IBatchService service, BatchState store, string fileId)
+    {
+        if (await service.FindByInputFileAsync(fileId, stopped).ConfigureAwait(false) is not { } job)
+        {
+            return null;
+        }
+        store.Created(model, fileId, job.Id);
+        Interlocked.Increment(ref _batchesResumed);
+        return job;
+    }
 
     private async Task<BatchJob> CreateAsync(IBatchService service, BatchState store, string fileId)
     {

@@ -18,23 +18,38 @@ internal sealed record BatchJob(string Id, string Status, string? OutputFileId, 
         try
         {
             using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            string? errors = null;
-            if (root.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Object && list.TryGetProperty("data", out var data)
-                && data.ValueKind == JsonValueKind.Array)
-            {
-                errors = string.Join("; ", data.EnumerateArray().Take(5).Select(e =>
-                    $"{(e.TryGetProperty("code", out var c) ? c.ToString() : "error")}: {(e.TryGetProperty("message", out var m) ? m.ToString() : "")}"));
-            }
-            return new BatchJob(Text("id") ?? throw new InvalidDataException("the batch object has no id"),
-                Text("status") ?? throw new InvalidDataException("the batch object has no status"), Text("output_file_id"), Text("error_file_id"), errors);
+            return Parse(document.RootElement);
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"the batch object is not JSON: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Reads one batch object (of a batch or of a page of the batch list).</summary>
+    public static BatchJob Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException("the batch object is not an object");
+        }
+        string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        string? errors = null;
+        if (root.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Object && list.TryGetProperty("data", out var data)
+            && data.ValueKind == JsonValueKind.Array)
+        {
+            errors = string.Join("; ", data.EnumerateArray().Take(5).Select(e =>
+                $"{(e.TryGetProperty("code", out var c) ? c.ToString() : "error")}: {(e.TryGetProperty("message", out var m) ? m.ToString() : "")}"));
+        }
+        return new BatchJob(Text("id") ?? throw new InvalidDataException("the batch object has no id"),
+            Text("status") ?? throw new InvalidDataException("the batch object has no status"), Text("output_file_id"), Text("error_file_id"), errors)
+        {
+            InputFileId = Text("input_file_id"),
+        };
+    }
+
+    /// <summary>The uploaded request file the batch runs (as the provider lists it; not kept in the state file).</summary>
+    public string? InputFileId { get; init; }
 }
 
 /// <summary>The provider's Files and Batches APIs, as a batch round uses them.</summary>
@@ -51,6 +66,13 @@ internal interface IBatchService
 
     /// <summary>The batch's current state.</summary>
     Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The newest batch the provider lists for this input file, among its <see cref="OpenAiBatchService.MaxListed"/>
+    /// newest batches; null when there is none. A resume asks before creating the batch of a file it uploaded, since the
+    /// process may have died after the provider created that batch but before the state file recorded it.
+    /// </summary>
+    Task<BatchJob?> FindByInputFileAsync(string fileId, CancellationToken cancellationToken);
 
     /// <summary>An output or error file's content.</summary>
     Task<BinaryData> DownloadAsync(string fileId, CancellationToken cancellationToken);
@@ -96,6 +118,50 @@ internal sealed class OpenAiBatchService(OpenAIFileClient files, BatchClient bat
     {
         var operation = await CreateBatchOperation.RehydrateAsync(batches, batchId, cancellationToken).ConfigureAwait(false);
         return BatchJob.Parse(operation.GetRawResponse().Content);
+    }
+
+    /// <summary>Batches listed at most when looking for a file's batch (pages of 100): the search never runs unbounded.</summary>
+    public const int MaxListed = 1_000;
+
+    public async Task<BatchJob?> FindByInputFileAsync(string fileId, CancellationToken cancellationToken)
+    {
+        var listed = 0;
+        var pages = batches.GetBatchesAsync(after: null, limit: 100, new RequestOptions { CancellationToken = cancellationToken });
+        await foreach (var page in pages.GetRawPagesAsync().WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(page.GetRawResponse().Content);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"the batch list is not JSON: {ex.Message}", ex);
+            }
+            using (document)
+            {
+                if (!document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+                {
+                    throw new InvalidDataException("the batch list has no data array");
+                }
+                var count = 0;
+                foreach (var item in data.EnumerateArray())
+                {
+                    var job = BatchJob.Parse(item);
+                    if (job.InputFileId == fileId)
+                    {
+                        return job; // newest first: a file's batch is created once, so the first match is it
+                    }
+                    count++;
+                }
+                listed += count;
+                if (count == 0 || listed >= MaxListed)
+                {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     public async Task<BinaryData> DownloadAsync(string fileId, CancellationToken cancellationToken) =>
