@@ -1,6 +1,6 @@
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using CausalEval.Core.Episodes;
+using CausalEval.Core.Json;
 using CausalEval.Core.Tasks;
 using CausalEval.Core.Worlds;
 
@@ -9,34 +9,18 @@ namespace CausalEval.Baseline;
 /// <summary>One line of <c>causaleval baseline data</c>: which train episode a recipe uses, with its world, target and subset.</summary>
 internal static class DemonstrationJson
 {
-    public static string Line(TaskDefinition task, Episode episode)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("task", task.Id);
-            writer.WriteNumber("task_version", task.Version);
-            writer.WriteString("split", Demonstrations.Split);
-            writer.WriteString("episode", episode.Id);
-            writer.WritePropertyName("world");
-            WorldJson.Write(writer, episode.World);
-            writer.WriteString("target", episode.Target);
-            if (episode.Options.Subset.IsDefault)
-            {
-                writer.WriteNull("subset");
-            }
-            else
-            {
-                writer.WriteStartArray("subset");
-                foreach (var name in episode.Options.Subset)
-                {
-                    writer.WriteStringValue(name);
-                }
-                writer.WriteEndArray();
-            }
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    public static string Line(TaskDefinition task, Episode episode) => JsonInput.ToLine(
+        new DemonstrationLine(task.Id, task.Version, Demonstrations.Split, episode.Id, episode.World, episode.Target,
+            episode.Options.Subset.IsDefault ? null : episode.Options.Subset),
+        BaselineJsonContext.Default.DemonstrationLine);
 }
+
+/// <summary>A demonstration line as written; the world in the world file format (<see cref="WorldJson"/>).</summary>
+internal sealed record DemonstrationLine(
+    string Task,
+    int TaskVersion,
+    string Split,
+    string Episode,
+    [property: JsonConverter(typeof(WorldJson.Converter))] World World,
+    string Target,
+    IReadOnlyList<string>? Subset);

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CausalEval.Core.Json;
 
 namespace CausalEval.Baseline;
 
@@ -35,20 +36,20 @@ internal sealed record ModelCard
 
     public string? WeightsSha256 { get; init; }
 
-    internal static readonly JsonSerializerOptions Json = new()
+    /// <summary>A card is read by people: keep "D->B" and apostrophes as they are; conditions in kebab case.</summary>
+    private static readonly BaselineJsonContext Json = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        // A card is read by people: keep "D->B" and apostrophes as they are.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new JsonInput.FiniteDoubleConverter() },
+    });
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, Json.ModelCard) + "\n";
 
-    public static ModelCard Parse(string json) => JsonSerializer.Deserialize<ModelCard>(json, Json)
-        ?? throw new JsonException("the model card is empty");
+    /// <summary>Reads a card; a damaged one is bad input naming <paramref name="source"/> and the field.</summary>
+    public static ModelCard Parse(string source, string json) => JsonInput.Deserialize(source, json, Json.ModelCard);
 }
 
 internal sealed record CardArchitecture
@@ -152,3 +153,12 @@ internal sealed record TaskScores
     public required double InvalidRate { get; init; }
     public required int Errors { get; init; }
 }
+
+/// <summary>
+/// The JSON files of CausalEval.Baseline, serialized by source-generated code: the model card (options set at run time,
+/// <see cref="ModelCard"/>) and the demonstration lines of <c>baseline data</c> (<see cref="DemonstrationLine"/>).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ModelCard))]
+[JsonSerializable(typeof(DemonstrationLine))]
+internal sealed partial class BaselineJsonContext : JsonSerializerContext;

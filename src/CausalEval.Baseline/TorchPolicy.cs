@@ -54,15 +54,7 @@ internal sealed class TorchPolicy : ITorchCheckpoint
         {
             throw new InputException(source, folder, $"a checkpoint folder holds {ModelCard.WeightsFileName} and {ModelCard.FileName}");
         }
-        ModelCard card;
-        try
-        {
-            card = ModelCard.Parse(File.ReadAllText(cardPath));
-        }
-        catch (JsonException ex)
-        {
-            throw new InputException(cardPath, ex.Path ?? "$", $"not a model card ({ex.Message})");
-        }
+        var card = ModelCard.Parse(cardPath, File.ReadAllText(cardPath));
         if (card.Format != ModelCard.CurrentFormat)
         {
             throw new InputException(cardPath, "format", $"'{card.Format}' is not {ModelCard.CurrentFormat}");

@@ -18,6 +18,7 @@ namespace CausalEval.Core.Json;
 [JsonSerializable(typeof(WorldFile))]
 [JsonSerializable(typeof(Tasks.EpisodeLine))]
 [JsonSerializable(typeof(Tasks.TaskFile))]
+[JsonSerializable(typeof(OddOneOut.OddOneOutLine))]
 [JsonSerializable(typeof(Results.RunManifestFile))]
 [JsonSerializable(typeof(Inference.EvidenceInput))]
 [JsonSerializable(typeof(Inference.InferOutput))]

@@ -115,6 +115,9 @@ public static class JsonInput
         }
         switch (info.Kind)
         {
+            case JsonTypeInfoKind.Object when info.PolymorphismOptions is { } polymorphism:
+                CheckDerived(value, info, polymorphism);
+                break;
             case JsonTypeInfoKind.Object:
                 CheckObject(value, info);
                 break;
@@ -138,13 +141,24 @@ public static class JsonInput
         }
     }
 
-    private static void CheckObject(JsonRead value, JsonTypeInfo info)
+    /// <summary>A line whose type a discriminator field names (<c>{"event": "created", ...}</c>): that type's fields.</summary>
+    private static void CheckDerived(JsonRead value, JsonTypeInfo info, JsonPolymorphismOptions polymorphism)
+    {
+        var name = polymorphism.TypeDiscriminatorPropertyName;
+        var kinds = polymorphism.DerivedTypes.Where(d => d.TypeDiscriminator is string).ToList();
+        var kind = value.Object().Required(name).String();
+        var derived = kinds.FirstOrDefault(d => (string)d.TypeDiscriminator! == kind).DerivedType
+            ?? throw value.Required(name).Error($"unknown {name} '{kind}' (expected {string.Join(", ", kinds.Select(d => d.TypeDiscriminator))})");
+        CheckObject(value, info.Options.GetTypeInfo(derived), name);
+    }
+
+    private static void CheckObject(JsonRead value, JsonTypeInfo info, string? discriminator = null)
     {
         value.Object();
         var properties = info.Properties;
         if ((info.UnmappedMemberHandling ?? info.Options.UnmappedMemberHandling) == JsonUnmappedMemberHandling.Disallow)
         {
-            value.OnlyFields([.. properties.Select(p => p.Name)]);
+            value.OnlyFields([.. discriminator is null ? [] : new[] { discriminator }, .. properties.Select(p => p.Name)]);
         }
         // In the order the document has them, so the first problem reported is the first a reader meets.
         foreach (var field in value.Element.EnumerateObject())

@@ -27,6 +27,18 @@ public static class WorldJson
     /// <summary>Writes <paramref name="world"/> as a JSON object where <paramref name="writer"/> stands.</summary>
     public static void Write(Utf8JsonWriter writer, World world) => JsonSerializer.Serialize(writer, ToFile(world), CoreJsonContext.Default.WorldFile);
 
+    /// <summary>A <see cref="World"/> property of another project's DTO, in the world file format.</summary>
+    public sealed class Converter : System.Text.Json.Serialization.JsonConverter<World>
+    {
+        /// <inheritdoc/>
+        public override World Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => ToWorld(JsonSerializer.Deserialize(ref reader, CoreJsonContext.Default.WorldFile)
+                ?? throw new JsonException("expected a world, found null"), "world", "$");
+
+        /// <inheritdoc/>
+        public override void Write(Utf8JsonWriter writer, World value, JsonSerializerOptions options) => WorldJson.Write(writer, value);
+    }
+
     private static string Child(string path, string name) => path == "$" ? name : $"{path}.{name}";
 }
 

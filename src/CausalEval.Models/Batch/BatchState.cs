@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using CausalEval.Core;
+using CausalEval.Core.Json;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Batch;
 
@@ -45,15 +47,14 @@ internal sealed class BatchState
             }
             try
             {
-                using var document = JsonDocument.Parse(line);
-                state.Apply(document.RootElement);
+                state.Apply(JsonInput.Deserialize($"{state.StatePath}:{number}", line, ModelsJsonContext.Default.BatchEvent));
             }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (InputException ex)
             {
                 // The last line may be cut off by a crash; an earlier bad line is a damaged file.
                 if (File.ReadLines(state.StatePath).Skip(number).Any(l => l.Length > 0))
                 {
-                    throw new Core.InputException(state.StatePath, $"line {number}", $"not a batch state event ({ex.Message})");
+                    throw new InputException(state.StatePath, $"line {number}", $"not a batch state event ({ex.Field}: {ex.Problem})");
                 }
             }
         }
@@ -92,36 +93,19 @@ internal sealed class BatchState
         }
     }
 
-    public void Uploaded(string model, string fileId, IReadOnlyList<(string CustomId, string Hash)> requests) => Append(writer =>
+    public void Uploaded(string model, string fileId, IReadOnlyList<(string CustomId, string Hash)> requests)
     {
-        writer.WriteString("event", "uploaded");
-        writer.WriteString("model", model);
-        writer.WriteString("file_id", fileId);
-        writer.WriteStartObject("requests");
+        var hashes = new Dictionary<string, string>(requests.Count, StringComparer.Ordinal);
         foreach (var (id, hash) in requests)
         {
-            writer.WriteString(id, hash);
+            hashes[id] = hash;
         }
-        writer.WriteEndObject();
-    });
+        Append(new UploadedEvent(model, fileId, hashes));
+    }
 
-    public void Created(string model, string fileId, string batchId) => Append(writer =>
-    {
-        writer.WriteString("event", "created");
-        writer.WriteString("model", model);
-        writer.WriteString("file_id", fileId);
-        writer.WriteString("batch_id", batchId);
-    });
+    public void Created(string model, string fileId, string batchId) => Append(new CreatedEvent(model, fileId, batchId));
 
-    public void Ended(BatchJob job) => Append(writer =>
-    {
-        writer.WriteString("event", "ended");
-        writer.WriteString("batch_id", job.Id);
-        writer.WriteString("status", job.Status);
-        writer.WriteString("output_file_id", job.OutputFileId);
-        writer.WriteString("error_file_id", job.ErrorFileId);
-        writer.WriteString("errors", job.Errors);
-    });
+    public void Ended(BatchJob job) => Append(new EndedEvent(job.Id, job.Status, job.OutputFileId, job.ErrorFileId, job.Errors));
 
     /// <summary>Where a batch's downloaded output (<paramref name="kind"/> <c>output</c>) or error file is kept.</summary>
     public string LocalFile(string batchId, string kind)
@@ -140,17 +124,9 @@ internal sealed class BatchState
         File.Move(temporary, path, overwrite: true);
     }
 
-    private void Append(Action<Utf8JsonWriter> write)
+    private void Append(BatchEvent line)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            write(writer);
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        var bytes = buffer.ToArray();
+        var bytes = Encoding.UTF8.GetBytes(JsonInput.ToLine(line, ModelsJsonContext.Default.BatchEvent) + "\n");
         lock (_gate)
         {
             Directory.CreateDirectory(_folder);
@@ -159,32 +135,27 @@ internal sealed class BatchState
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
-            using var document = JsonDocument.Parse(bytes.AsMemory(0, bytes.Length - 1));
-            Apply(document.RootElement);
+            Apply(line);
         }
     }
 
-    private void Apply(JsonElement line)
+    private void Apply(BatchEvent line)
     {
-        string Text(string name) => line.GetProperty(name).GetString() ?? throw new InvalidOperationException($"{name} is null");
-        string? Optional(string name) => line.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        switch (Text("event"))
+        switch (line)
         {
-            case "uploaded":
-                foreach (var request in line.GetProperty("requests").EnumerateObject())
+            case UploadedEvent uploaded:
+                foreach (var (customId, hash) in uploaded.Requests)
                 {
-                    _requests[request.Name] = (request.Value.GetString() ?? "", Text("file_id"));
+                    _requests[customId] = (hash, uploaded.FileId);
                 }
                 break;
-            case "created":
-                _batchOfFile[Text("file_id")] = Text("batch_id");
-                _modelOfBatch[Text("batch_id")] = Text("model");
+            case CreatedEvent created:
+                _batchOfFile[created.FileId] = created.BatchId;
+                _modelOfBatch[created.BatchId] = created.Model;
                 break;
-            case "ended":
-                _ended[Text("batch_id")] = new BatchJob(Text("batch_id"), Text("status"), Optional("output_file_id"), Optional("error_file_id"), Optional("errors"));
+            case EndedEvent ended:
+                _ended[ended.BatchId] = new BatchJob(ended.BatchId, ended.Status, ended.OutputFileId, ended.ErrorFileId, ended.Errors);
                 break;
-            default:
-                throw new InvalidOperationException($"unknown event '{Text("event")}'");
         }
     }
 }

@@ -1,7 +1,9 @@
+using System.Text.Json.Serialization;
 using CausalEval.Core;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Json;
 using CausalEval.Core.Running;
+using CausalEval.Models.Middleware;
 
 namespace CausalEval.Models.Costs;
 
@@ -139,20 +141,28 @@ public sealed class PriceTable : ICostModel
         {
             throw new InputException(path, "$", "price file not found");
         }
-        var root = JsonRead.Parse(path, JsonRead.ReadFile(path)).Object();
-        var models = root.Required("models").Object();
+        var file = JsonInput.Load(path, ModelsJsonContext.Default.PriceFile);
         var prices = new List<ModelPrice>();
-        foreach (var property in models.Element.EnumerateObject())
+        foreach (var (model, entry) in file.Models)
         {
-            var entry = models.Required(property.Name).Object();
-            entry.OnlyFields("input", "output", "cached_input", "cache_write", "batch");
-            prices.Add(new ModelPrice(property.Name, NonNegative(entry.Required("input")), NonNegative(entry.Required("output")),
-                entry.Optional("cached_input") is { } cached ? NonNegative(cached) : null,
-                entry.Optional("cache_write") is { } written ? NonNegative(written) : null,
-                entry.Optional("batch") is { } batch ? NonNegative(batch) : null));
+            var at = $"models.{model}";
+            var price = entry ?? throw new InputException(path, at, "required field is missing");
+            prices.Add(new ModelPrice(model, NonNegative(price.Input, path, $"{at}.input"), NonNegative(price.Output, path, $"{at}.output"),
+                price.CachedInput is { } cached ? NonNegative(cached, path, $"{at}.cached_input") : null,
+                price.CacheWrite is { } written ? NonNegative(written, path, $"{at}.cache_write") : null,
+                price.Batch is { } batch ? NonNegative(batch, path, $"{at}.batch") : null));
         }
         return new PriceTable(prices, path);
     }
 
-    private static double NonNegative(JsonRead value) => value.Number() is >= 0 and var number ? number : throw value.Error("must be at least 0");
+    private static double NonNegative(double value, string path, string field)
+        => value >= 0 ? value : throw new InputException(path, field, "must be at least 0");
+}
+
+/// <summary>A price file as read; other top-level fields are notes (skipped), a model's entry allows only its five fields.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
+internal sealed record PriceFile(Dictionary<string, PriceFile.Entry?> Models)
+{
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+    internal sealed record Entry(double Input, double Output, double? CachedInput = null, double? CacheWrite = null, double? Batch = null);
 }

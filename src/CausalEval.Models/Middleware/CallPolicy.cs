@@ -95,7 +95,7 @@ public sealed record CallPolicy
     public string ToJson(IEnumerable<string> models)
     {
         var r = Resilience;
-        var prices = new Dictionary<string, CallPolicyJson.Price>(StringComparer.Ordinal);
+        var prices = new Dictionary<string, CallPolicyJson.Price?>(StringComparer.Ordinal);
         // Keyed by the id without its settings, as the table looks ids up (a key with ?temperature=… would never match).
         foreach (var model in models.Select(PriceTable.WithoutSettings).Distinct(StringComparer.Ordinal))
         {
@@ -112,64 +112,73 @@ public sealed record CallPolicy
         return JsonSerializer.Serialize(json, ModelsJsonContext.Default.CallPolicyJson);
     }
 
-    private static Dictionary<string, CallPolicyJson.Limits> Limits(IReadOnlyDictionary<string, CallLimits> limits) =>
+    private static Dictionary<string, CallPolicyJson.Limits?> Limits(IReadOnlyDictionary<string, CallLimits> limits) =>
         limits.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .ToDictionary(p => p.Key, p => new CallPolicyJson.Limits(p.Value.Concurrency, p.Value.RequestsPerMinute, p.Value.TokensPerMinute), StringComparer.Ordinal);
+            .ToDictionary(p => p.Key, p => (CallPolicyJson.Limits?)new CallPolicyJson.Limits(p.Value.Concurrency, p.Value.RequestsPerMinute, p.Value.TokensPerMinute), StringComparer.Ordinal);
 
     /// <summary>Reads run.json's <c>call_policy</c> back; the prices in it are the ones the run used (a changed price file does not matter).</summary>
     public static CallPolicy FromJson(string source, string json)
     {
-        var root = JsonRead.Parse(source, json).Object();
-        var cache = root.Required("cache");
+        var file = JsonInput.Deserialize(source, json, ModelsJsonContext.Default.CallPolicyJson);
         var r = new ResilienceSettings();
-        var breaker = root.Optional("circuit_breaker");
+        var breaker = file.CircuitBreaker;
         return new CallPolicy
         {
-            Cache = new CacheSettings(cache.Required("enabled").Bool(), cache.Optional("dir")?.String()),
+            Cache = new CacheSettings(file.Cache.Enabled, file.Cache.Dir),
             Resilience = new ResilienceSettings
             {
-                Retries = root.Optional("retries")?.Int(0) ?? r.Retries,
-                BackoffBase = Seconds(root.Optional("backoff_base_s")) ?? r.BackoffBase,
-                BackoffMax = Seconds(root.Optional("backoff_max_s")) ?? r.BackoffMax,
-                AttemptTimeout = Seconds(root.Optional("attempt_timeout_s")) ?? r.AttemptTimeout,
-                CallTimeout = Seconds(root.Optional("call_timeout_s")) ?? r.CallTimeout,
-                BreakerFailureRatio = breaker?.Optional("failure_ratio")?.Number() ?? r.BreakerFailureRatio,
-                BreakerMinimumCalls = breaker?.Optional("minimum_calls")?.Int(2) ?? r.BreakerMinimumCalls,
-                BreakerSampling = Seconds(breaker?.Optional("sampling_s")) ?? r.BreakerSampling,
-                BreakDuration = Seconds(breaker?.Optional("break_s")) ?? r.BreakDuration,
+                Retries = file.Retries is { } retries ? JsonInput.InRange(retries, 0, int.MaxValue, source, "retries") : r.Retries,
+                BackoffBase = Seconds(file.BackoffBaseSeconds, source, "backoff_base_s") ?? r.BackoffBase,
+                BackoffMax = Seconds(file.BackoffMaxSeconds, source, "backoff_max_s") ?? r.BackoffMax,
+                AttemptTimeout = Seconds(file.AttemptTimeoutSeconds, source, "attempt_timeout_s") ?? r.AttemptTimeout,
+                CallTimeout = Seconds(file.CallTimeoutSeconds, source, "call_timeout_s") ?? r.CallTimeout,
+                BreakerFailureRatio = breaker?.FailureRatio ?? r.BreakerFailureRatio,
+                BreakerMinimumCalls = breaker?.MinimumCalls is { } calls
+                    ? JsonInput.InRange(calls, 2, int.MaxValue, source, "circuit_breaker.minimum_calls")
+                    : r.BreakerMinimumCalls,
+                BreakerSampling = Seconds(breaker?.SamplingSeconds, source, "circuit_breaker.sampling_s") ?? r.BreakerSampling,
+                BreakDuration = Seconds(breaker?.BreakSeconds, source, "circuit_breaker.break_s") ?? r.BreakDuration,
             },
-            MaxResponseBytes = root.Optional("max_response_bytes")?.Int(MinResponseBytes) ?? ProviderHttp.DefaultMaxResponseBytes,
-            Providers = ReadLimits(root.Optional("providers")),
-            Models = ReadLimits(root.Optional("models")),
-            Batch = root.Optional("batch")?.Bool() ?? false,
-            Prices = root.Optional("prices") is { } prices
-                ? new PriceTable(prices.Element.EnumerateObject().Select(p => new ModelPrice(p.Name,
-                    Price(prices.Required(p.Name).Required("input_per_million")), Price(prices.Required(p.Name).Required("output_per_million")),
-                    prices.Required(p.Name).Optional("cached_input_per_million") is { } cached ? Price(cached) : null,
-                    prices.Required(p.Name).Optional("cache_write_per_million") is { } written ? Price(written) : null)), source)
+            MaxResponseBytes = file.MaxResponseBytes is { } bytes
+                ? bytes >= MinResponseBytes && bytes <= int.MaxValue
+                    ? bytes
+                    : throw new InputException(source, "max_response_bytes", $"{bytes} is out of range [{MinResponseBytes}, {int.MaxValue}]")
+                : ProviderHttp.DefaultMaxResponseBytes,
+            Providers = ReadLimits(file.Providers, source, "providers"),
+            Models = ReadLimits(file.Models, source, "models"),
+            Batch = file.Batch,
+            Prices = file.Prices is { } prices
+                ? new PriceTable(prices.Select(p =>
+                {
+                    var at = $"prices.{p.Key}";
+                    var price = p.Value ?? throw new InputException(source, at, "required field is missing");
+                    return new ModelPrice(p.Key, Price(price.InputPerMillion, source, $"{at}.input_per_million"),
+                        Price(price.OutputPerMillion, source, $"{at}.output_per_million"),
+                        price.CachedInputPerMillion is { } cached ? Price(cached, source, $"{at}.cached_input_per_million") : null,
+                        price.CacheWritePerMillion is { } written ? Price(written, source, $"{at}.cache_write_per_million") : null);
+                }), source)
                 : PriceTable.Empty,
         };
     }
 
     /// <summary>A price in run.json: a negative one (an edited file) would make spend decrease.</summary>
-    private static double Price(JsonRead value) => value.Number() is >= 0 and var price ? price : throw value.Error("must be at least 0");
+    private static double Price(double value, string source, string path) => value >= 0 ? value : throw new InputException(source, path, "must be at least 0");
 
-    private static TimeSpan? Seconds(JsonRead? value) => value is { } v
-        ? v.Number() is var seconds && seconds >= 0 && seconds <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw v.Error("must be a number of seconds from 0 to 86400")
+    private static TimeSpan? Seconds(double? value, string source, string path) => value is { } seconds
+        ? seconds >= 0 && seconds <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw new InputException(source, path, "must be a number of seconds from 0 to 86400")
         : null;
 
-    private static Dictionary<string, CallLimits> ReadLimits(JsonRead? node)
+    private static Dictionary<string, CallLimits> ReadLimits(Dictionary<string, CallPolicyJson.Limits?>? limits, string source, string path)
     {
         var result = new Dictionary<string, CallLimits>(StringComparer.Ordinal);
-        if (node is not { } limits)
+        foreach (var (key, entry) in limits ?? [])
         {
-            return result;
-        }
-        foreach (var property in limits.Object().Element.EnumerateObject())
-        {
-            var entry = limits.Required(property.Name);
-            result[property.Name] = new CallLimits(entry.Optional("concurrency")?.Int(1), entry.Optional("requests_per_minute")?.Int(1),
-                entry.Optional("tokens_per_minute")?.Int(1));
+            var at = $"{path}.{key}";
+            var value = entry ?? throw new InputException(source, at, "required field is missing");
+            result[key] = new CallLimits(
+                value.Concurrency is { } c ? JsonInput.InRange(c, 1, int.MaxValue, source, $"{at}.concurrency") : null,
+                value.RequestsPerMinute is { } rpm ? JsonInput.InRange(rpm, 1, int.MaxValue, source, $"{at}.requests_per_minute") : null,
+                value.TokensPerMinute is { } tpm ? JsonInput.InRange(tpm, 1, int.MaxValue, source, $"{at}.tokens_per_minute") : null);
         }
         return result;
     }

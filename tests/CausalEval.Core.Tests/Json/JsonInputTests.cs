@@ -1,4 +1,5 @@
 using CausalEval.Core.Tasks;
+using CausalEval.Core.Tests.Support;
 using CausalEval.Core.Worlds;
 
 namespace CausalEval.Core.Tests.Json;
@@ -65,6 +66,24 @@ public class JsonInputTests
         var ex = Assert.Throws<InputException>(() => WorldJson.Parse(json, "w.json"));
 
         Assert.Equal("w.json", ex.Origin);
+        Assert.Equal(field, ex.Field);
+        Assert.Equal(problem, ex.Problem);
+    }
+
+    [Theory]
+    [InlineData("\"colour\":\"olive\"", "\"colour\":\"mauve\"", "experiments[0].object.colour", "unknown colour 'mauve' (expected one of red, orange, yellow, lime, green, teal, cyan, azure, blue, navy, purple, violet, magenta, pink, brown, olive, grey, black, white)")]
+    [InlineData("\"colour\":\"olive\"", "\"colour\":\"olive\",\"size\":1", "experiments[0].object.size", "unknown field (expected one of: colour, texture, shape)")]
+    [InlineData("\"confounded\":false", "\"confounded\":\"no\"", "exploit.confounded", "expected true or false, found string \"no\"")]
+    [InlineData("\"confounded\":false", "\"confounded\":true", "exploit.confounded", "says confounded, but the objects are not confounded")]
+    [InlineData("\"concept\":\"colour\"", "\"concept\":\"size\"", "concept", "unknown dimension 'size' (expected colour, texture or shape)")]
+    public void A_malformed_odd_one_out_line_names_the_field_and_the_problem(string from, string to, string field, string problem)
+    {
+        var line = File.ReadLines(Repo.TestSplitPath("odd-one-out")).First();
+        Assert.Contains(from, line, StringComparison.Ordinal);
+
+        var ex = Assert.Throws<InputException>(() => Core.OddOneOut.OddOneOutJson.Parse(line.Replace(from, to, StringComparison.Ordinal), "test.jsonl:1"));
+
+        Assert.Equal("test.jsonl:1", ex.Origin);
         Assert.Equal(field, ex.Field);
         Assert.Equal(problem, ex.Problem);
     }
