@@ -34,6 +34,24 @@ public class CacheTests
     }
 
     [Fact]
+    public void The_key_is_the_sha256_of_the_calls_canonical_json_so_caches_written_before_still_answer()
+    {
+        // Written out by hand: the key format of existing cache files (version 1), with texts the JSON writer escapes.
+        const string canonical = """
+            {"v":1,"provider":"openai","endpoint":"https://api.example/v1","model":"gpt-x","model_id":"openai/gpt-x?temperature=0","settings":{"temperature":0,"max_output_tokens":512,"seed":7,"top_p":null,"top_k":null,"frequency_penalty":null,"presence_penalty":null,"model_override":null,"response_format":null,"stop":[]},"trial_id":"trial-1","epoch":2,"turn":1,"messages":[["system","rules"],["user","A\u002BB \u003E C\nx = \u00E9 \u2014 \u0022q\u0022 \u0026 \u003Cb\u003E"],["assistant","ACTION: do(A = 5)"]]}
+            """;
+        var expected = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical));
+        ChatMessage[] messages = [new(ChatRole.System, "rules"), new(ChatRole.User, "A+B > C\nx = é — \"q\" & <b>"), new(ChatRole.Assistant, "ACTION: do(A = 5)")];
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 512, Seed = 7 };
+
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ResponseCacheClient.Key(Endpoint, options, messages, new ChatCall("trial-1", 2, 1))));
+        // The same messages again (a later turn extends the conversation it sent before) and fresh copies of them agree.
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ResponseCacheClient.Key(Endpoint, options, messages, new ChatCall("trial-1", 2, 1))));
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ResponseCacheClient.Key(Endpoint, options,
+            [.. messages.Select(m => new ChatMessage(m.Role, new string(m.Text.AsSpan())))], new ChatCall("trial-1", 2, 1))));
+    }
+
+    [Fact]
     public void Two_stores_on_one_file_written_from_many_threads_at_once_keep_every_answer()
     {
         var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));

@@ -71,10 +71,16 @@ internal static class RunBench
                 using var self = Process.GetCurrentProcess();
                 self.Refresh();
                 var cpuBefore = self.TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes();
+                var pauseBefore = GC.GetTotalPauseDuration();
+                var gen2Before = GC.CollectionCount(2);
                 var serverBefore = server.Cpu();
                 var watch = Stopwatch.StartNew();
                 var result = await run.RunAsync(null, cancellationToken).ConfigureAwait(false);
                 var wall = watch.Elapsed;
+                var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+                var pause = GC.GetTotalPauseDuration() - pauseBefore;
+                var gen2 = GC.CollectionCount(2) - gen2Before;
                 self.Refresh();
                 var cpu = self.TotalProcessorTime - cpuBefore;
                 var serverCpu = server.Cpu() - serverBefore;
@@ -89,6 +95,8 @@ internal static class RunBench
                     $"run CPU: {cpu.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * cpu / wall / Environment.ProcessorCount:0.0}% of {Environment.ProcessorCount} cores); " +
                     $"local server CPU: {serverCpu.TotalMilliseconds * 1000 / calls:N0} µs per call; response cache: {(request.NoCache ? "off" : "on (every call a miss and an insert)")}; " +
                     $"ideal observer: {(request.Observer ? "on" : "off")}"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"allocated: {allocated / 1024.0 / calls:N1} KB per call; GC pauses: {pause.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * pause / wall:0.0}% of the wall time), {gen2} gen-2 collections"));
             }
             finally
             {

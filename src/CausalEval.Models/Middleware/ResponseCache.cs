@@ -84,14 +84,25 @@ internal sealed class ResponseCacheStore
         return Path.Combine(root, "causaleval");
     }
 
+    // The SQLite connections (pooled, so reused by many SqliteConnection objects) whose settings are made: once each,
+    // not at every open (two statements more per cache read and write).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Configured = new();
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var pragmas = connection.CreateCommand();
-        // WAL with synchronous=NORMAL: a commit is durable against a process crash (not an OS crash), and cheap.
-        pragmas.CommandText = "PRAGMA busy_timeout=60000; PRAGMA synchronous=NORMAL;";
-        pragmas.ExecuteNonQuery();
+        if (connection.Handle is not { } handle || !Configured.TryGetValue(handle, out _))
+        {
+            using var pragmas = connection.CreateCommand();
+            // WAL with synchronous=NORMAL: a commit is durable against a process crash (not an OS crash), and cheap.
+            pragmas.CommandText = "PRAGMA busy_timeout=60000; PRAGMA synchronous=NORMAL;";
+            pragmas.ExecuteNonQuery();
+            if (connection.Handle is { } made)
+            {
+                Configured.AddOrUpdate(made, made);
+            }
+        }
         return connection;
     }
 
@@ -249,7 +260,8 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
     /// <summary>SHA-256 of the call written as canonical JSON (fields in a fixed order; no key, header or secret in it).</summary>
     public static byte[] Key(ChatEndpoint endpoint, ChatOptions options, IReadOnlyList<ChatMessage> messages, ChatCall call)
     {
-        var buffer = new ArrayBufferWriter<byte>(4096);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -279,17 +291,45 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
             writer.WriteNumber("epoch", call.Epoch);
             writer.WriteNumber("turn", call.Turn);
             writer.WriteStartArray("messages");
-            foreach (var message in messages)
-            {
-                writer.WriteStartArray();
-                writer.WriteStringValue(message.Role.Value);
-                writer.WriteStringValue(message.Text);
-                writer.WriteEndArray();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
         }
-        return SHA256.HashData(buffer.WrittenSpan);
+        // The messages' part is the bytes one writer would write, hashed message by message from each one's own JSON.
+        hash.AppendData(buffer.WrittenSpan);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (i > 0)
+            {
+                hash.AppendData(","u8);
+            }
+            hash.AppendData(MessageJson(messages[i]));
+        }
+        hash.AppendData("]}"u8);
+        return hash.GetHashAndReset();
+    }
+
+    // Each message's JSON ([role, text]) by message: every turn re-sends the earlier messages of its conversation, whose
+    // escaping and encoding are then done once per trial, not at every call (a message changed since is written again).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ChatMessage, WrittenMessage> Written = new();
+
+    private sealed record WrittenMessage(string Role, string Text, byte[] Json);
+
+    private static byte[] MessageJson(ChatMessage message)
+    {
+        var (role, text) = (message.Role.Value, message.Text);
+        if (Written.TryGetValue(message, out var known) && known.Role == role && (ReferenceEquals(known.Text, text) || known.Text == text))
+        {
+            return known.Json;
+        }
+        var buffer = new ArrayBufferWriter<byte>(text.Length + role.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(role);
+            writer.WriteStringValue(text);
+            writer.WriteEndArray();
+        }
+        var json = buffer.WrittenSpan.ToArray();
+        Written.AddOrUpdate(message, new WrittenMessage(role, text, json));
+        return json;
     }
 
     private static void Number(Utf8JsonWriter writer, string name, long? value)

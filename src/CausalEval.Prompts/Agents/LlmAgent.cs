@@ -33,6 +33,9 @@ public sealed record LlmAgentSetup
     /// <summary>The clock that times each call.</summary>
     public TimeProvider Time { get; init; }
 
+    /// <summary>The causal-DAG few-shot examples' template arguments, by task, naming scheme and examples chosen (read-only once built).</summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<Dictionary<string, object?>>> ExampleArguments { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The templates of <paramref name="prompts"/>, the examples of each task's train split, the system clock.</summary>
     public static LlmAgentSetup Create(PromptLibrary prompts) => new(prompts, new ExpertExamples(), TimeProvider.System);
 }
@@ -159,17 +162,19 @@ public sealed class LlmAgent : IAgent
         {
             var task = _context.Task ?? throw new InvalidOperationException($"{_template.Path}: few-shot examples need the trial's task (its train split)");
             var examples = await _setup.Examples.ForAsync(task, _context.Dag).ConfigureAwait(false);
-            // Built once: an example's arguments are the same at every step, and building them is a tenth of a call's CPU.
-            _examples = PromptArguments.Examples(
-                [.. examples.Select(e => new ShownExample(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))]);
+            // Built once per task, naming scheme and choice of examples: an example's arguments depend on nothing else, and
+            // building them is a tenth of a call's CPU (the templates only read them).
+            _examples = _setup.ExampleArguments.GetOrAdd($"{taskKey}\n{scheme}\n{string.Join("\n", examples.Select(e => e.Episode.Id))}", _ =>
+                PromptArguments.Examples(
+                    [.. examples.Select(e => new ShownExample(e, NamingSchemes.For(scheme, e.Episode.Brief.Variables, list, $"{taskKey}/{e.Episode.Id}")))]));
         }
     }
 
     /// <summary>
     /// The messages this step adds to the conversation. A template that splits by turn (<see cref="TurnTemplate"/>) has
-    /// its head rendered once and, at each step, only the turn just answered and the new one; else (and for a template's
-    /// first steps in a process, and when the target has just been revealed, the one
-    /// argument that can change an earlier turn) the whole conversation is rendered and checked to extend the last.
+    /// its head rendered once and, at each step, only the turn just answered and the new one (every earlier turn too when
+    /// the target has just been revealed, the one argument that can change an earlier turn); else, and for a template's
+    /// first steps in a process, the whole conversation is rendered and checked to extend the last.
     /// </summary>
     private async Task<ImmutableArray<PromptMessage>> NewMessagesAsync(EpisodeView view, CancellationToken cancellationToken)
     {
@@ -183,9 +188,9 @@ public sealed class LlmAgent : IAgent
         var split = (template.Template as ITurnTemplated)?.Turns is { Enabled: true } s && _turnStarts.Count == turn ? s : null;
         var targetRevealed = turn > 0 && view.Target != _lastTarget;
         _lastTarget = view.Target;
-        var whole = split is null || split.NeedsCheck || targetRevealed;
-        var arguments = Arguments(view, whole ? 0 : Math.Max(0, turn - 1));
-        var pieces = split is null ? null : RenderSplit(split, arguments, turn, template.Path);
+        var whole = split is null || split.NeedsCheck;
+        var arguments = Arguments(view, whole || targetRevealed ? 0 : Math.Max(0, turn - 1));
+        var pieces = split is null ? null : RenderSplit(split, arguments, turn, targetRevealed, template.Path);
         ImmutableArray<PromptMessage> fresh;
         if (whole)
         {
@@ -255,12 +260,23 @@ public sealed class LlmAgent : IAgent
     /// <summary>
     /// This step's new messages from the split template: the head (first step), what the turn just answered adds after
     /// what was sent of it, and the new turn; null when a piece is not whole messages or an answered turn changed.
+    /// With <paramref name="recheck"/> (the target was just revealed, which changes the arguments of earlier turns) every
+    /// earlier turn is rendered again and must be what was sent.
     /// </summary>
-    private (ImmutableArray<PromptMessage> Fresh, int TurnStart)? RenderSplit(TurnTemplate split, KernelArguments arguments, int turn, string path)
+    private (ImmutableArray<PromptMessage> Fresh, int TurnStart)? RenderSplit(TurnTemplate split, KernelArguments arguments, int turn, bool recheck, string path)
     {
         var turns = (IReadOnlyList<Dictionary<string, object?>?>)arguments["turns"]!;
         try
         {
+            for (var earlier = 0; recheck && earlier < turn - 1; earlier++)
+            {
+                var (start, end) = (_turnStarts[earlier], _turnStarts[earlier + 1]);
+                var again = ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, earlier), path);
+                if (again.Length != end - start || Enumerable.Range(0, again.Length).Any(i => again[i] != _conversation[start + i]))
+                {
+                    return null;
+                }
+            }
             var fresh = ImmutableArray.CreateBuilder<PromptMessage>();
             if (turn == 0)
             {
