@@ -126,16 +126,8 @@ public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var api = new FakeBatchApi { Hold = true };
         var folder = Folder();
-        using var stop = new CancellationTokenSource();
-        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
-        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
-        {
-            await Task.Delay(5);
-        }
         // Ctrl-C while the batch runs: the trials are abandoned, the batch is left running (not cancelled).
-        await stop.CancelAsync();
-        var (first, _) = await interrupted;
-        Assert.Equal(RunStatus.Interrupted, first.Status);
+        Assert.Equal(RunStatus.Interrupted, await StopWhileTheBatchRunsAsync(api, folder));
         Assert.Equal((1, 1, 0), (api.Uploads.Count, api.Creates, api.Cancels));
         Assert.Empty(Trials(folder));
 
@@ -157,17 +149,9 @@ public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
         // 150 newer batches of other files: the one of this run's file is on the list's second page.
         using var api = new FakeBatchApi { Hold = true, Unrelated = 150 };
         var folder = Folder();
-        using var stop = new CancellationTokenSource();
-        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
-        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
-        {
-            await Task.Delay(5);
-        }
-        await stop.CancelAsync();
-        Assert.Equal(RunStatus.Interrupted, (await interrupted).Result.Status);
+        Assert.Equal(RunStatus.Interrupted, await StopWhileTheBatchRunsAsync(api, folder));
         // The crash: the provider created the batch, the process died before the state file said so.
-        var state = Path.Combine(folder, "batches", "state.jsonl");
-        File.WriteAllLines(state, File.ReadAllLines(state).Where(l => (string?)JsonNode.Parse(l)!["event"] != "created"));
+        var state = ForgetCreatedBatches(folder);
         Assert.Equal((1, 1, 0), (api.Uploads.Count, api.Creates, api.ListCalls));
 
         api.Hold = false;
@@ -186,16 +170,8 @@ public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var api = new FakeBatchApi { Hold = true };
         var folder = Folder();
-        using var stop = new CancellationTokenSource();
-        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
-        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
-        {
-            await Task.Delay(5);
-        }
-        await stop.CancelAsync();
-        await interrupted;
-        var state = Path.Combine(folder, "batches", "state.jsonl");
-        File.WriteAllLines(state, File.ReadAllLines(state).Where(l => (string?)JsonNode.Parse(l)!["event"] != "created"));
+        Assert.Equal(RunStatus.Interrupted, await StopWhileTheBatchRunsAsync(api, folder));
+        ForgetCreatedBatches(folder);
         api.Forget("batch_1"); // the create never reached the provider
 
         api.Hold = false;
@@ -315,6 +291,27 @@ public class BatchTests(Xunit.Abstractions.ITestOutputHelper output)
     };
 
     private static string Folder() => Path.Combine(Directory.CreateTempSubdirectory("causaleval-batch-").FullName, "run");
+
+    /// <summary>A 3-trial single-turn batch run stopped (Ctrl-C) once its batch is being polled; its status.</summary>
+    private static async Task<RunStatus> StopWhileTheBatchRunsAsync(FakeBatchApi api, string folder)
+    {
+        using var stop = new CancellationTokenSource();
+        var interrupted = RunAsync(api, Request("passive-exploit-interventional", 3, folder), stop.Token);
+        while (api.Statuses.Count == 0 && !interrupted.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+        await stop.CancelAsync();
+        return (await interrupted).Result.Status;
+    }
+
+    /// <summary>Drops the state file's "created" lines, as a crash right after each create would have; its path.</summary>
+    private static string ForgetCreatedBatches(string folder)
+    {
+        var state = Path.Combine(folder, "batches", "state.jsonl");
+        File.WriteAllLines(state, File.ReadAllLines(state).Where(l => (string?)JsonNode.Parse(l)!["event"] != "created"));
+        return state;
+    }
 
     private static async Task<(RunResult Result, BatchRuns Batches)> RunAsync(FakeBatchApi api, RunRequest request, CancellationToken stop = default,
         FakeClock? clock = null, Dictionary<string, string>? environment = null)
