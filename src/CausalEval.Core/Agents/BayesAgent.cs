@@ -25,9 +25,12 @@ internal sealed class BayesAgent(ObserverModel model) : IAgent
             var information = ObserverCache.Information(model, evidence, ObserverScoring.Shown(brief));
             return new(AgentDecision.Act(information.Experiments(brief.ExploreVariables, brief.AllowedValues).Best[0].Experiment));
         }
-        var summary = ObserverCache.Summary(model, evidence, ObserverScoring.Shown(brief));
-        return view.Phase == Phase.Exploit
-            ? new(AgentDecision.Act(summary.Exploit(view.Target!, brief.ExploitVariables(view.Target!), brief.AllowedValues).Optimal[0].Action))
-            : new(AgentDecision.Answer([.. summary.Top[0].Edges.Select(e => new DirectedLink(e.From, e.To))]));
+        if (view.Phase == Phase.Exploit)
+        {
+            var exploit = ObserverCache.Exploit(model, evidence, ObserverScoring.Shown(brief), view.Target!, brief.ExploitVariables(view.Target!), brief.AllowedValues);
+            return new(AgentDecision.Act(exploit.Optimal[0].Action));
+        }
+        var top = ObserverCache.Top(model, evidence, ObserverScoring.Shown(brief), 1);
+        return new(AgentDecision.Answer([.. top[0].Edges.Select(e => new DirectedLink(e.From, e.To))]));
     }
 }

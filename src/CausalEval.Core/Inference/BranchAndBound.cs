@@ -21,6 +21,12 @@ internal static class BranchAndBound
 
     public sealed record Result(int[] Dags, double[] LogWeights, long Left, double Best);
 
+    /// <summary>Found lists longer than this are not kept for the thread's next pass.</summary>
+    private const int MaxReusedCapacity = 1 << 21;
+
+    [ThreadStatic]
+    private static (List<int> Dags, List<double> Weights)? _found;
+
     public static Result Run(DagFamily family, double[] bound, double[] logPrior, double margin, Exact? exact, int scratchLength, int threads)
     {
         var index = family.Index;
@@ -51,16 +57,26 @@ internal static class BranchAndBound
         var parts = new Walker[roots];
         if (threads <= 1)
         {
-            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed);
+            // One walker at a time per thread: its lists of found DAGs are the thread's, reused from pass to pass (grown
+            // to hundreds of thousands on a broad posterior, they were most of a pass's garbage).
+            var found = _found ??= (new List<int>(), new List<double>());
+            found.Dags.Clear();
+            found.Weights.Clear();
+            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, found);
             for (var i = 0; i < roots; i++)
             {
                 walker.Root(i);
             }
-            return walker.Finish();
+            var result = walker.Finish();
+            if (found.Dags.Capacity > MaxReusedCapacity)
+            {
+                _found = null; // an exceptional pass (the hidden root's millions) does not pin its memory to the thread
+            }
+            return result;
         }
         Parallel.For(0, roots, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
-            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed);
+            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, ([], []));
             walker.Root(i);
             parts[i] = walker;
         });
@@ -122,10 +138,10 @@ internal static class BranchAndBound
     }
 
     private sealed class Walker(DagFamily family, DagIndex index, double[] bound, double[] logPrior, double[] rest,
-        double maxPrior, double margin, Exact? exact, int scratchLength, double seed)
+        double maxPrior, double margin, Exact? exact, int scratchLength, double seed, (List<int> Dags, List<double> Weights) found)
     {
-        private readonly List<int> _dags = [];
-        private readonly List<double> _weights = [];
+        private readonly List<int> _dags = found.Dags;
+        private readonly List<double> _weights = found.Weights;
         private readonly double[] _scratch = new double[scratchLength];
         private readonly int _n = family.Variables;
         private readonly int _codesPerNode = family.CodesPerNode;

@@ -82,6 +82,20 @@ public static class ObserverCache
         return Posterior(model, samples, shown).InformationTable();
     }
 
+    /// <summary>
+    /// The exploit expectations for this evidence: precomputed when shipped, else from the (cached) posterior, which
+    /// averages only the target's total effects unless its summary is already computed (the same values either way).
+    /// </summary>
+    public static Oracle.Solution Exploit(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown,
+        string target, IEnumerable<string> variables, IReadOnlyList<double> values)
+    {
+        if (!Precomputed.IsEmpty && Precomputed.TryGetValue(Hash(model, samples), out var shipped))
+        {
+            return shipped.Exploit(target, variables, values);
+        }
+        return Posterior(model, samples, shown).Exploit(target, variables, values);
+    }
+
     /// <summary>Whether this evidence's summary was shipped precomputed (no posterior pass needed).</summary>
     public static bool IsPrecomputed(ObserverModel model, IReadOnlyList<EvidenceSample> samples)
         => !Precomputed.IsEmpty && Precomputed.ContainsKey(Hash(model, samples));

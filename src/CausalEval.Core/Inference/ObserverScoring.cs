@@ -16,8 +16,7 @@ public sealed record StepInformation(int Step, double Chosen, double Best);
 public sealed record ObserverAnalysis(
     ImmutableArray<StepInformation> Steps,
     ImmutableArray<Oracle.ScoredAction> BayesExploit,
-    double EvidenceValue,
-    PosteriorSummary Final);
+    double EvidenceValue);
 
 /// <summary>Computes <see cref="ObserverAnalysis"/> for a trial; shares posteriors through <see cref="ObserverCache"/>.</summary>
 public static class ObserverScoring
@@ -74,10 +73,11 @@ public static class ObserverScoring
             var chosen = step is { Status: StepStatus.Valid, Action: { } action } ? information.Information(action.Variable, action.Value) : 0;
             steps.Add(new StepInformation(step.Index, chosen, best));
         }
-        var final = ObserverCache.Summary(model, EvidenceBefore(brief, transcript.Steps, transcript.Steps.Length), Shown(brief));
-        var bayes = final.Exploit(episode.Target, episode.ExploitVariables, values).Optimal;
+        // The exploit expectations alone: the target's column of total effects, not the whole summary.
+        var bayes = ObserverCache.Exploit(model, EvidenceBefore(brief, transcript.Steps, transcript.Steps.Length), Shown(brief),
+            episode.Target, episode.ExploitVariables, values).Optimal;
         var value = bayes.Average(a => episode.World.ExpectedUnder(a.Action, episode.Target)) + 0.0;
-        return new ObserverAnalysis(steps.ToImmutable(), bayes, value, final);
+        return new ObserverAnalysis(steps.ToImmutable(), bayes, value);
     }
 }
 

@@ -189,8 +189,19 @@ public sealed class Posterior
     public double ExpectedEffect(int cause, int effect) => Summary().ExpectedEffect(cause, effect);
 
     /// <summary>Posterior expectation of the target under each allowed action, and every maximiser (ties as the oracle's).</summary>
+    /// <remarks>
+    /// Without a summary already computed this averages only the target's column of total effects (the scorer's final
+    /// step needs nothing else): the same sums in the same order as <see cref="Summary"/>'s, so the same values.
+    /// </remarks>
     public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
-        => Summary().Exploit(target, variables, values);
+    {
+        if (_summary is { } summary)
+        {
+            return summary.Exploit(target, variables, values);
+        }
+        var column = EffectsOn(Inference.InformationTable.IndexOf(Model.Variables, target));
+        return PosteriorSummary.Exploit(Model.Variables, target, variables, values, x => column[x]);
+    }
 
     /// <summary>
     /// Entropy in bits of the posterior predictive over the noise-free outcome of <c>do(variable = value)</c>: the
@@ -255,6 +266,32 @@ public sealed class Posterior
         for (var k = 0; k < cells; k++)
         {
             sums[k] = k / n == k % n ? 0 : sums[k] + 0.0;
+        }
+        return sums;
+    }
+
+    /// <summary>
+    /// The posterior mean of every TE[x→target] ([x], 0 at the target): the target's column of <see cref="Effects"/>,
+    /// each cell summed over the kept DAGs in id order exactly as there.
+    /// </summary>
+    internal double[] EffectsOn(int target)
+    {
+        var n = Family.Variables;
+        var cells = n * n;
+        var effects = Family.Effects;
+        var sums = new double[n];
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            var p = _probabilities[i];
+            var start = (long)_dags[i] * cells + target;
+            for (var x = 0; x < n; x++)
+            {
+                sums[x] += p * effects[start + x * n];
+            }
+        }
+        for (var x = 0; x < n; x++)
+        {
+            sums[x] = x == target ? 0 : sums[x] + 0.0;
         }
         return sums;
     }

@@ -30,6 +30,13 @@ public sealed record PosteriorSummary(
     public Solution Exploit(string target, IEnumerable<string> variables, IReadOnlyList<double> values)
     {
         var t = IndexOf(target);
+        return Exploit(Variables, target, variables, values, x => ExpectedEffect(x, t));
+    }
+
+    /// <summary>The exploit expectations from the posterior mean of TE[x→target] per variable index (<paramref name="effectOn"/>).</summary>
+    internal static Solution Exploit(ImmutableArray<string> names, string target, IEnumerable<string> variables,
+        IReadOnlyList<double> values, Func<int, double> effectOn)
+    {
         var actions = ImmutableArray.CreateBuilder<ScoredAction>();
         foreach (var variable in variables)
         {
@@ -37,7 +44,7 @@ public sealed record PosteriorSummary(
             {
                 continue;
             }
-            var effect = ExpectedEffect(IndexOf(variable), t);
+            var effect = effectOn(InformationTable.IndexOf(names, variable));
             foreach (var value in values)
             {
                 actions.Add(new ScoredAction(new Intervention(variable, value), value * effect + 0.0));
