@@ -99,15 +99,18 @@ internal sealed class EvidenceTable
     public ImmutableArray<DirectedLink> RecoverEdges(ImmutableArray<string> names)
     {
         var n = _variables;
-        var identityPlusT = new double[n, n];
+        // Row-major n × n in one stackalloc'd span: a double[,] per call was most of the built-in agents' CPU (the runtime
+        // allocates multidimensional arrays through a slow helper), and the arithmetic is the same.
+        Span<double> identityPlusT = stackalloc double[n * n];
+        Span<double> inverse = stackalloc double[n * n];
         for (var i = 0; i < n; i++)
         {
             for (var j = 0; j < n; j++)
             {
-                identityPlusT[i, j] = i == j ? 1 : InterventionalEffect(i, j);
+                identityPlusT[i * n + j] = i == j ? 1 : InterventionalEffect(i, j);
             }
         }
-        if (!Matrix.TryInvert(identityPlusT, out var inverse))
+        if (!Matrix.TryInvert(identityPlusT, n, inverse))
         {
             return [];
         }
@@ -116,7 +119,7 @@ internal sealed class EvidenceTable
         {
             for (var j = 0; j < n; j++)
             {
-                if (i != j && Math.Round(-inverse[i, j], MidpointRounding.AwayFromZero) != 0)
+                if (i != j && Math.Round(-inverse[i * n + j], MidpointRounding.AwayFromZero) != 0)
                 {
                     edges.Add(new DirectedLink(names[i], names[j]));
                 }
@@ -128,27 +131,29 @@ internal sealed class EvidenceTable
 
 internal static class Matrix
 {
-    /// <summary>Gauss–Jordan inversion with partial pivoting; false when the matrix is singular.</summary>
-    public static bool TryInvert(double[,] matrix, out double[,] inverse)
+    /// <summary>
+    /// Gauss–Jordan inversion with partial pivoting of the row-major n × n <paramref name="matrix"/> (overwritten) into
+    /// <paramref name="inverse"/>; false when the matrix is singular.
+    /// </summary>
+    public static bool TryInvert(Span<double> matrix, int n, Span<double> inverse)
     {
-        var n = matrix.GetLength(0);
-        var a = (double[,])matrix.Clone();
-        inverse = new double[n, n];
+        var a = matrix;
+        inverse[..(n * n)].Clear();
         for (var i = 0; i < n; i++)
         {
-            inverse[i, i] = 1;
+            inverse[i * n + i] = 1;
         }
         for (var col = 0; col < n; col++)
         {
             var pivot = col;
             for (var r = col + 1; r < n; r++)
             {
-                if (Math.Abs(a[r, col]) > Math.Abs(a[pivot, col]))
+                if (Math.Abs(a[r * n + col]) > Math.Abs(a[pivot * n + col]))
                 {
                     pivot = r;
                 }
             }
-            if (Math.Abs(a[pivot, col]) < 1e-12)
+            if (Math.Abs(a[pivot * n + col]) < 1e-12)
             {
                 return false;
             }
@@ -156,27 +161,27 @@ internal static class Matrix
             {
                 for (var c = 0; c < n; c++)
                 {
-                    (a[col, c], a[pivot, c]) = (a[pivot, c], a[col, c]);
-                    (inverse[col, c], inverse[pivot, c]) = (inverse[pivot, c], inverse[col, c]);
+                    (a[col * n + c], a[pivot * n + c]) = (a[pivot * n + c], a[col * n + c]);
+                    (inverse[col * n + c], inverse[pivot * n + c]) = (inverse[pivot * n + c], inverse[col * n + c]);
                 }
             }
-            var scale = 1 / a[col, col];
+            var scale = 1 / a[col * n + col];
             for (var c = 0; c < n; c++)
             {
-                a[col, c] *= scale;
-                inverse[col, c] *= scale;
+                a[col * n + c] *= scale;
+                inverse[col * n + c] *= scale;
             }
             for (var r = 0; r < n; r++)
             {
-                if (r == col || a[r, col] == 0)
+                if (r == col || a[r * n + col] == 0)
                 {
                     continue;
                 }
-                var factor = a[r, col];
+                var factor = a[r * n + col];
                 for (var c = 0; c < n; c++)
                 {
-                    a[r, c] -= factor * a[col, c];
-                    inverse[r, c] -= factor * inverse[col, c];
+                    a[r * n + c] -= factor * a[col * n + c];
+                    inverse[r * n + c] -= factor * inverse[col * n + c];
                 }
             }
         }
