@@ -52,6 +52,54 @@ public class CacheTests
     }
 
     [Fact]
+    public void Keys_of_long_and_short_messages_one_after_another_hash_the_json_one_writer_writes()
+    {
+        // A message longer than the reused buffer is kept for, then short ones: each message's bytes are its own.
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 512, Seed = 7 };
+        foreach (var length in new[] { 300_000, 5, 70_000, 0, 12 })
+        {
+            var text = string.Concat(Enumerable.Repeat("é<\"x\"\n", length / 6 + 1))[..length];
+            ChatMessage[] messages = [new(ChatRole.System, "rules"), new(ChatRole.User, text)];
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("v", 1);
+                writer.WriteString("provider", Endpoint.Provider);
+                writer.WriteString("endpoint", Endpoint.Endpoint);
+                writer.WriteString("model", Endpoint.Model);
+                writer.WriteString("model_id", Endpoint.ModelId);
+                writer.WriteStartObject("settings");
+                writer.WriteNumber("temperature", 0);
+                writer.WriteNumber("max_output_tokens", 512);
+                writer.WriteNumber("seed", 7);
+                foreach (var name in new[] { "top_p", "top_k", "frequency_penalty", "presence_penalty", "model_override", "response_format" })
+                {
+                    writer.WriteNull(name);
+                }
+                writer.WriteStartArray("stop");
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                writer.WriteString("trial_id", "t");
+                writer.WriteNumber("epoch", 1);
+                writer.WriteNumber("turn", 0);
+                writer.WriteStartArray("messages");
+                foreach (var message in messages)
+                {
+                    writer.WriteStartArray();
+                    writer.WriteStringValue(message.Role.Value);
+                    writer.WriteStringValue(message.Text);
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(buffer.WrittenSpan)),
+                Convert.ToHexString(ResponseCacheClient.Key(Endpoint, options, messages, new ChatCall("t", 1, 0))));
+        }
+    }
+
+    [Fact]
     public void Two_stores_on_one_file_written_from_many_threads_at_once_keep_every_answer()
     {
         var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));
@@ -76,6 +124,41 @@ public class CacheTests
             Assert.Equal(1600 / 16 * 6, stores[1].Stats().Single(s => s.Model == "model-0").Answers);
             Assert.Equal(1600, stores[1].Clear());
             Assert.Empty(stores[0].Stats());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_store_reusing_its_prepared_statements_sees_another_stores_clear_and_still_answers_once_disposed()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));
+        var warnings = new List<string>();
+        try
+        {
+            var store = new ResponseCacheStore(directory, warnings.Add);
+            var other = new ResponseCacheStore(directory, warnings.Add);
+            var keys = Enumerable.Range(0, 50).Select(i => System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))).ToArray();
+            foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+            {
+                store.Put(key, "m", new CachedAnswer($"answer {i}", i % 2 == 0 ? "stop" : null, null, i, 2 * i), DateTimeOffset.UnixEpoch);
+                // The same key again is kept as first written (ON CONFLICT DO NOTHING), through the same prepared insert.
+                store.Put(key, "m", new CachedAnswer("later", null, null, 0, 0), DateTimeOffset.UnixEpoch);
+            }
+            Assert.All(keys.Select((k, i) => (k, i)), p =>
+                Assert.Equal(new CachedAnswer($"answer {p.i}", p.i % 2 == 0 ? "stop" : null, null, p.i, 2 * p.i), store.Get(p.k)));
+
+            Assert.Equal(50, other.Clear());
+            Assert.All(keys, k => Assert.Null(store.Get(k)));
+
+            store.Dispose();
+            store.Put(keys[0], "m", new CachedAnswer("after", null, null, 1, 1), DateTimeOffset.UnixEpoch);
+            Assert.Equal("after", store.Get(keys[0])?.Text);
+            Assert.Equal("after", other.Get(keys[0])?.Text);
+            Assert.Empty(warnings);
         }
         finally
         {

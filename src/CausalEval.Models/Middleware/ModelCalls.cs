@@ -100,6 +100,10 @@ public sealed class ModelCalls : IDisposable
     public void Dispose()
     {
         Batches?.Dispose();
+        if (_cache is { IsValueCreated: true, Value: { } store })
+        {
+            store.Dispose();
+        }
         foreach (var gate in _gates.Values)
         {
             gate.Dispose();

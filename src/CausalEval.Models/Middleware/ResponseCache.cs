@@ -18,10 +18,10 @@ internal sealed record CacheModelStats(string Model, long Answers, long InputTok
 /// The response cache's SQLite file (Microsoft.Data.Sqlite, WAL journal): one row per answer, keyed by the SHA-256 of the
 /// call (<see cref="ResponseCacheClient.Key"/>). It holds the answer text, finish reason, billed tokens, the model id and
 /// a timestamp — never a request, a header or a key. Safe for many concurrent trials and for several processes at once:
-/// every write is its own short IMMEDIATE transaction, and a locked file is waited for (busy timeout 60 s). The cache is
+/// every write is one INSERT, its own short transaction, and a locked file is waited for (busy timeout 60 s). The cache is
 /// best-effort: a read or write that fails is reported once through <c>warn</c> and the call goes on uncached.
 /// </summary>
-internal sealed class ResponseCacheStore
+internal sealed class ResponseCacheStore : IDisposable
 {
     public const string FileName = "responses.sqlite3";
     private const int SchemaVersion = 1;
@@ -108,20 +108,25 @@ internal sealed class ResponseCacheStore
 
     public CachedAnswer? Get(byte[] key)
     {
+        Statements? statements = null;
         try
         {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT answer, finish_reason, response_model, input_tokens, output_tokens FROM answers WHERE key = $key";
-            command.Parameters.AddWithValue("$key", key);
-            using var reader = command.ExecuteReader();
-            return reader.Read()
-                ? new CachedAnswer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetInt64(3), reader.GetInt64(4))
-                : null;
+            statements = Rent();
+            statements.Key.Value = key;
+            CachedAnswer? answer;
+            using (var reader = statements.Select.ExecuteReader())
+            {
+                answer = reader.Read()
+                    ? new CachedAnswer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.GetInt64(3), reader.GetInt64(4))
+                    : null;
+            }
+            Return(statements);
+            return answer;
         }
         catch (SqliteException ex)
         {
+            statements?.Dispose();
             Warn($"response cache {FilePath}: read failed ({ex.Message}); calling the model");
             return null;
         }
@@ -129,31 +134,129 @@ internal sealed class ResponseCacheStore
 
     public void Put(byte[] key, string model, CachedAnswer answer, DateTimeOffset now)
     {
+        Statements? statements = null;
         try
         {
-            using var connection = Open();
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO answers (key, model, answer, finish_reason, response_model, input_tokens, output_tokens, created_at)
-                VALUES ($key, $model, $answer, $finish, $responseModel, $in, $out, $at)
-                ON CONFLICT(key) DO NOTHING
-                """;
-            command.Parameters.AddWithValue("$key", key);
-            command.Parameters.AddWithValue("$model", model);
-            command.Parameters.AddWithValue("$answer", answer.Text);
-            command.Parameters.AddWithValue("$finish", (object?)answer.FinishReason ?? DBNull.Value);
-            command.Parameters.AddWithValue("$responseModel", (object?)answer.ResponseModel ?? DBNull.Value);
-            command.Parameters.AddWithValue("$in", answer.InputTokens);
-            command.Parameters.AddWithValue("$out", answer.OutputTokens);
-            command.Parameters.AddWithValue("$at", now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
-            command.ExecuteNonQuery();
-            transaction.Commit();
+            statements = Rent();
+            var insert = statements.Insert.Parameters;
+            insert[0].Value = key;
+            insert[1].Value = model;
+            insert[2].Value = answer.Text;
+            insert[3].Value = (object?)answer.FinishReason ?? DBNull.Value;
+            insert[4].Value = (object?)answer.ResponseModel ?? DBNull.Value;
+            insert[5].Value = answer.InputTokens;
+            insert[6].Value = answer.OutputTokens;
+            insert[7].Value = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            // One statement in autocommit mode is its own transaction, and takes the write lock before it reads anything
+            // (so it waits on busy_timeout like BEGIN IMMEDIATE would, and cannot meet a stale snapshot).
+            statements.Insert.ExecuteNonQuery();
+            Return(statements);
         }
         catch (SqliteException ex)
         {
+            statements?.Dispose();
             Warn($"response cache {FilePath}: write failed ({ex.Message}); the answer is used but not cached");
+        }
+    }
+
+    // Connections with their lookup and insert prepared once: a call then binds and steps two statements instead of
+    // opening a pooled connection and preparing a SELECT, a BEGIN IMMEDIATE, an INSERT and a COMMIT (SQLite's parser was
+    // most of the cache's CPU). Kept while idle, up to MaxIdle; the rest are closed.
+    private static readonly int MaxIdle = 2 * Environment.ProcessorCount + 2;
+    private readonly System.Collections.Concurrent.ConcurrentBag<Statements> _idle = [];
+    private int _idleCount;
+    private volatile bool _closed;
+
+    private Statements Rent()
+    {
+        if (_idle.TryTake(out var statements))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return statements;
+        }
+        return new Statements(Open());
+    }
+
+    private void Return(Statements statements)
+    {
+        if (_closed || Interlocked.Increment(ref _idleCount) > MaxIdle)
+        {
+            if (!_closed)
+            {
+                Interlocked.Decrement(ref _idleCount);
+            }
+            statements.Dispose();
+            return;
+        }
+        _idle.Add(statements);
+        if (_closed)
+        {
+            CloseIdle(); // a Dispose ran meanwhile
+        }
+    }
+
+    /// <summary>Closes the idle connections (back to Microsoft.Data.Sqlite's pool); later reads and writes open their own.</summary>
+    public void Dispose()
+    {
+        _closed = true;
+        CloseIdle();
+    }
+
+    private void CloseIdle()
+    {
+        while (_idle.TryTake(out var statements))
+        {
+            statements.Dispose();
+        }
+    }
+
+    private sealed class Statements : IDisposable
+    {
+        public Statements(SqliteConnection connection)
+        {
+            Connection = connection;
+            try
+            {
+                Select = connection.CreateCommand();
+                Select.CommandText = "SELECT answer, finish_reason, response_model, input_tokens, output_tokens FROM answers WHERE key = $key";
+                Key = Select.Parameters.Add("$key", SqliteType.Blob);
+                Select.Prepare();
+                Insert = connection.CreateCommand();
+                Insert.CommandText = """
+                    INSERT INTO answers (key, model, answer, finish_reason, response_model, input_tokens, output_tokens, created_at)
+                    VALUES ($key, $model, $answer, $finish, $responseModel, $in, $out, $at)
+                    ON CONFLICT(key) DO NOTHING
+                    """;
+                Insert.Parameters.Add("$key", SqliteType.Blob);
+                Insert.Parameters.Add("$model", SqliteType.Text);
+                Insert.Parameters.Add("$answer", SqliteType.Text);
+                Insert.Parameters.Add("$finish", SqliteType.Text);
+                Insert.Parameters.Add("$responseModel", SqliteType.Text);
+                Insert.Parameters.Add("$in", SqliteType.Integer);
+                Insert.Parameters.Add("$out", SqliteType.Integer);
+                Insert.Parameters.Add("$at", SqliteType.Text);
+                Insert.Prepare();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public SqliteCommand Select { get; } = null!;
+
+        public SqliteParameter Key { get; } = null!;
+
+        public SqliteCommand Insert { get; } = null!;
+
+        public void Dispose()
+        {
+            Select?.Dispose();
+            Insert?.Dispose();
+            Connection.Dispose();
         }
     }
 
@@ -312,6 +415,14 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
 
     private sealed record WrittenMessage(string Role, string Text, byte[] Json);
 
+    private const int MaxKeptBuffer = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private static byte[] MessageJson(ChatMessage message)
     {
         var (role, text) = (message.Role.Value, message.Text);
@@ -319,15 +430,22 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
         {
             return known.Json;
         }
-        var buffer = new ArrayBufferWriter<byte>(text.Length + role.Length + 16);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            writer.WriteStringValue(role);
-            writer.WriteStringValue(text);
-            writer.WriteEndArray();
-        }
+        // A buffer per thread: Utf8JsonWriter asks for room for the worst-case escaping (six bytes a character), so a
+        // fresh buffer per message grew to several times the message's size before its bytes were copied out.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartArray();
+        writer.WriteStringValue(role);
+        writer.WriteStringValue(text);
+        writer.WriteEndArray();
+        writer.Flush();
         var json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            (t_buffer, t_writer) = (null, null);
+        }
         Written.AddOrUpdate(message, new WrittenMessage(role, text, json));
         return json;
     }

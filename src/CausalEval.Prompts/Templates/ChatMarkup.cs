@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Net;
-using System.Text;
 using System.Text.RegularExpressions;
 using CausalEval.Core.Episodes;
 
@@ -19,9 +18,6 @@ internal static partial class ChatMarkup
 
     [GeneratedRegex("""<message\s+role\s*=\s*"(?<role>[^"]*)"\s*>(?<content>.*?)</message>""", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex Message();
-
-    [GeneratedRegex(@"\n{3,}")]
-    private static partial Regex BlankLines();
 
     /// <summary>Every message role written in a template's text (rendered or not) is one of <see cref="Roles"/>.</summary>
     public static void CheckRoles(string template, string source)
@@ -81,14 +77,60 @@ internal static partial class ChatMarkup
         }
     }
 
+    /// <summary>
+    /// The message text: entities decoded, CRLF as LF, each line's trailing whitespace dropped, runs of blank lines as one,
+    /// leading and trailing newlines and spaces dropped. One pass, no copy when the text is already clean.
+    /// </summary>
     internal static string Clean(string content)
     {
         var decoded = WebUtility.HtmlDecode(content).Replace("\r\n", "\n", StringComparison.Ordinal);
-        var builder = new StringBuilder(decoded.Length);
-        foreach (var line in decoded.Split('\n'))
+        var text = decoded.AsSpan();
+        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(text.Length);
+        try
         {
-            builder.Append(line.TrimEnd()).Append('\n');
+            var length = 0;
+            var blankLines = 0;
+            var first = true;
+            while (true)
+            {
+                var end = text.IndexOf('\n');
+                var line = (end < 0 ? text : text[..end]).TrimEnd();
+                if (first)
+                {
+                    // Spaces (only) that lead the first line with text go, as do the blank lines before it.
+                    line = line.TrimStart(' ');
+                }
+                if (line.IsEmpty)
+                {
+                    blankLines++;
+                }
+                else
+                {
+                    if (!first)
+                    {
+                        rented[length++] = '\n';
+                        if (blankLines > 0)
+                        {
+                            rented[length++] = '\n';
+                        }
+                    }
+                    line.CopyTo(rented.AsSpan(length));
+                    length += line.Length;
+                    first = false;
+                    blankLines = 0;
+                }
+                if (end < 0)
+                {
+                    break;
+                }
+                text = text[(end + 1)..];
+            }
+            var cleaned = rented.AsSpan(0, length);
+            return cleaned.SequenceEqual(decoded) ? decoded : new string(cleaned);
         }
-        return BlankLines().Replace(builder.ToString(), "\n\n").Trim('\n', ' ');
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
     }
 }
