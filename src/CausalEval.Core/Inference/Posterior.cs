@@ -18,17 +18,23 @@ public sealed record WeightedHypothesis(ImmutableArray<Edge> Edges, double Proba
 /// </summary>
 public sealed class Posterior
 {
-    private readonly int[] _dags;
-    private readonly double[] _probabilities;
+    private readonly int[] _dags; // in id order; a DAG an update dropped may stay at probability 0 (see Create)
+    private readonly double[] _probabilities; // [i] of _dags[i] (the array may be longer: see Create)
     private readonly double _logNeglect;
     private readonly double _relativeNeglect;
     private PosteriorSummary? _summary;
+    // Row i: the n parent codes / outcome ids of _dags[i], gathered from the family's arrays once and handed on to the
+    // posteriors updated from this one, so updates and information passes read them in order instead of one scattered
+    // row of the family's megabytes per DAG (bit for bit the same values).
+    private byte[]? _codes;
+    private ushort[]? _outcomes;
     private InformationTable? _information;
     private ImmutableArray<WeightedHypothesis>? _top;
 
     private Posterior(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int[] dags,
-        double[] probabilities, double logEvidence, double logNeglect, double relativeNeglect)
+        double[] probabilities, int support, double logEvidence, double logNeglect, double relativeNeglect)
     {
+        Support = support;
         Model = model;
         Family = family;
         Observations = observations;
@@ -52,7 +58,10 @@ public sealed class Posterior
     public double NeglectedMass => Math.Exp(_logNeglect - LogEvidence) + _relativeNeglect;
 
     /// <summary>DAGs kept (the others carry at most <see cref="NeglectedMass"/> together).</summary>
-    public int Support => _dags.Length;
+    public int Support { get; }
+
+    /// <summary>Entries stored: <see cref="Support"/> plus the DAGs an update dropped without compacting (for tests).</summary>
+    internal int Stored => _dags.Length;
 
     /// <summary>Total number of hypotheses of the family (DAGs × root weight vectors).</summary>
     public long Hypotheses => Model.Hypotheses;
@@ -63,7 +72,7 @@ public sealed class Posterior
     /// are millions long, and copies of them were most of the memory a report's truth view held.
     /// </remarks>
     internal static Posterior Create(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations,
-        int[] dags, double[] logWeights, double logNeglect, double relativeNeglect)
+        int[] dags, double[] logWeights, double logNeglect, double relativeNeglect, byte[]? codes = null, ushort[]? outcomes = null)
     {
         var max = double.NegativeInfinity;
         foreach (var lw in logWeights)
@@ -83,7 +92,14 @@ public sealed class Posterior
                 kept++;
             }
         }
-        var keptDags = kept == dags.Length ? dags : new int[kept];
+        // When an update drops few DAGs (its usual case) the arrays stay shared and a dropped DAG keeps its place at
+        // probability exactly 0, which adds exactly nothing to any sum: the same numbers as compacted, without copying
+        // megabytes. Many dropped: the kept ones are compacted.
+        var compact = kept < dags.Length - dags.Length / 8;
+        var keptDags = compact ? new int[kept] : dags;
+        var n = family.Variables;
+        var keptCodes = compact && codes is not null ? new byte[kept * n] : codes;
+        var keptOutcomes = compact && outcomes is not null ? new ushort[kept * n] : outcomes;
         var sum = 0.0;
         var at = 0;
         for (var i = 0; i < logWeights.Length; i++)
@@ -91,20 +107,38 @@ public sealed class Posterior
             if (logWeights[i] < floor)
             {
                 logNeglect = IdealObserver.LogAdd(logNeglect, logWeights[i]);
+                if (!compact)
+                {
+                    logWeights[i] = 0;
+                }
                 continue;
             }
             var w = Math.Exp(logWeights[i] - max);
-            keptDags[at] = dags[i];
-            logWeights[at++] = w; // at ≤ i: compacting in place reads nothing not yet read
+            if (compact)
+            {
+                keptDags[at] = dags[i];
+                CopyRow(codes, i, keptCodes, at, n);
+                CopyRow(outcomes, i, keptOutcomes, at, n);
+                logWeights[at++] = w; // at ≤ i: compacting in place reads nothing not yet read
+            }
+            else
+            {
+                logWeights[i] = w;
+            }
             sum += w;
         }
-        var probabilities = kept == logWeights.Length ? logWeights : logWeights[..kept];
-        for (var i = 0; i < probabilities.Length; i++)
+        // The array is not cut to length when compacted (a copy of megabytes): entries past the DAGs are never read.
+        var probabilities = logWeights;
+        for (var i = 0; i < keptDags.Length; i++)
         {
             probabilities[i] /= sum;
         }
         var logEvidence = max + Math.Log(sum);
-        var posterior = new Posterior(model, family, observations, keptDags, probabilities, logEvidence, logNeglect, relativeNeglect);
+        var posterior = new Posterior(model, family, observations, keptDags, probabilities, kept, logEvidence, logNeglect, relativeNeglect)
+        {
+            _codes = keptCodes,
+            _outcomes = keptOutcomes,
+        };
         if (posterior.NeglectedMass >= IdealObserver.NeglectTolerance)
         {
             throw new InvalidOperationException($"pruning neglected up to {posterior.NeglectedMass:g3} of the posterior mass");
@@ -122,7 +156,11 @@ public sealed class Posterior
         {
             return this;
         }
-        var copy = new Posterior(model, Family, Observations, _dags, _probabilities, LogEvidence, _logNeglect, _relativeNeglect);
+        var copy = new Posterior(model, Family, Observations, _dags, _probabilities, Support, LogEvidence, _logNeglect, _relativeNeglect)
+        {
+            _codes = _codes,
+            _outcomes = _outcomes,
+        };
         if (model.Variables.SequenceEqual(Model.Variables))
         {
             copy._summary = Summary();
@@ -158,20 +196,23 @@ public sealed class Posterior
             }
             bestNew += best;
         }
+        var codes = Rows(ref _codes, Family.Codes);
+        var probabilities = _probabilities;
+        var logEvidence = LogEvidence;
         var logWeights = new double[_dags.Length];
-        for (var i = 0; i < _dags.Length; i++)
+        for (var i = 0; i < logWeights.Length; i++)
         {
-            var d = _dags[i];
-            var lw = Math.Log(_probabilities[i]) + LogEvidence;
+            var lw = Math.Log(probabilities[i]) + logEvidence;
+            var row = i * n;
             for (var j = 0; j < n; j++)
             {
-                lw += table[j * codesPerNode + Family.Codes[d * n + j]];
+                lw += table[j * codesPerNode + codes[row + j]];
             }
             logWeights[i] = lw;
         }
         try
         {
-            return Create(Model, Family, observations, _dags, logWeights, _logNeglect + bestNew, _relativeNeglect);
+            return Create(Model, Family, observations, _dags, logWeights, _logNeglect + bestNew, _relativeNeglect, codes, _outcomes);
         }
         catch (InvalidOperationException)
         {
@@ -180,10 +221,55 @@ public sealed class Posterior
         }
     }
 
+    /// <summary>The kept DAGs' rows of a per-DAG family array (n entries per DAG), gathered on first use.</summary>
+    private T[] Rows<T>(ref T[]? rows, T[] perDag)
+    {
+        if (rows is { } done)
+        {
+            return done;
+        }
+        if (_dags.Length == Family.Count)
+        {
+            return rows = perDag; // every DAG, in id order: the family's own array
+        }
+        var n = Family.Variables;
+        var gathered = new T[_dags.Length * n];
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            CopyRow(perDag, _dags[i], gathered, i, n);
+        }
+        return rows = gathered;
+    }
+
+    /// <summary>Row <paramref name="from"/> of n entries to row <paramref name="to"/> (element by element: a memmove call per five bytes cost more).</summary>
+    private static void CopyRow<T>(T[]? source, int from, T[]? target, int to, int n)
+    {
+        if (source is null || target is null)
+        {
+            return;
+        }
+        for (var k = 0; k < n; k++)
+        {
+            target[to * n + k] = source[from * n + k];
+        }
+    }
+
     private ImmutableArray<EvidenceSample> ToSamples(ImmutableArray<Observation> observations)
         => [.. observations.Select(o => new EvidenceSample(
             o.Intervened < 0 ? null : new Intervention(Model.Variables[o.Intervened], o.Values[o.Intervened]),
             [.. o.Values]))];
+
+    /// <summary>The kept DAGs in id order with their probabilities (for tests that recompute a posterior's numbers).</summary>
+    internal IEnumerable<(int Dag, double Probability)> Kept()
+    {
+        for (var i = 0; i < _dags.Length; i++)
+        {
+            if (_probabilities[i] > 0)
+            {
+                yield return (_dags[i], _probabilities[i]);
+            }
+        }
+    }
 
     /// <summary>Posterior mean of TE[cause→effect].</summary>
     public double ExpectedEffect(int cause, int effect) => Summary().ExpectedEffect(cause, effect);
@@ -303,7 +389,7 @@ public sealed class Posterior
     private double[] Bits()
     {
         var n = Family.Variables;
-        var outcomes = Family.OutcomeIds;
+        var outcomes = Rows(ref _outcomes, Family.OutcomeIds);
         var buckets = new double[n][];
         for (var x = 0; x < n; x++)
         {
@@ -312,7 +398,7 @@ public sealed class Posterior
         for (var i = 0; i < _dags.Length; i++)
         {
             var p = _probabilities[i];
-            var row = _dags[i] * n;
+            var row = i * n;
             for (var x = 0; x < n; x++)
             {
                 buckets[x][outcomes[row + x]] += p;
@@ -360,7 +446,7 @@ public sealed class Posterior
         var top = new List<int>(count + 1);
         for (var i = 0; i < _dags.Length && count > 0; i++)
         {
-            if (top.Count == count && !Before(i, top[^1]))
+            if (_probabilities[i] == 0 || (top.Count == count && !Before(i, top[^1])))
             {
                 continue;
             }
