@@ -137,11 +137,11 @@ internal static class Cli
         {
             start.ArgumentList.Add(arg);
         }
-        if (args is ["run", ..] && !args.Contains("--no-observer") && !args.Contains("--resume") && !args.Contains("--plan"))
+        if (args is ["run", ..] && !args.Contains("--no-observer") && !args.Contains("--resume"))
         {
             // These tests are about model calls, not the ideal observer (Core's ObserverRunTests are): without this each
             // run process spends about 2 s of Debug CPU and 400 MB enumerating the 5-variable DAG family to score with it.
-            // (A resume keeps its run's choice; a plan file states its own.)
+            // (A resume keeps its run's choice; on the command line the option overrides a plan's.)
             start.ArgumentList.Add("--no-observer");
         }
         return Process.Start(start)!;
