@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -24,8 +25,7 @@ internal static class BranchAndBound
     /// <summary>Found lists longer than this are not kept for the thread's next pass.</summary>
     private const int MaxReusedCapacity = 1 << 21;
 
-    [ThreadStatic]
-    private static (List<int> Dags, List<double> Weights)? _found;
+    private static readonly ConcurrentBag<(List<int> Dags, List<double> Weights)> FoundLists = [];
 
     public static Result Run(DagFamily family, double[] bound, double[] logPrior, double margin, Exact? exact, int scratchLength, int threads)
     {
@@ -57,9 +57,12 @@ internal static class BranchAndBound
         var parts = new Walker[roots];
         if (threads <= 1)
         {
-            // One walker at a time per thread: its lists of found DAGs are the thread's, reused from pass to pass (grown
-            // to hundreds of thousands on a broad posterior, they were most of a pass's garbage).
-            var found = _found ??= (new List<int>(), new List<double>());
+            // The lists of found DAGs are reused from pass to pass (grown to hundreds of thousands on a broad posterior, they
+            // were most of a pass's garbage): a few pairs for the whole process, not one per thread-pool thread.
+            if (!FoundLists.TryTake(out var found))
+            {
+                found = ([], []);
+            }
             found.Dags.Clear();
             found.Weights.Clear();
             var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, found);
@@ -68,9 +71,10 @@ internal static class BranchAndBound
                 walker.Root(i);
             }
             var result = walker.Finish();
-            if (found.Dags.Capacity > MaxReusedCapacity)
+            // An exceptional pass (the hidden root's millions) does not pin its memory.
+            if (found.Dags.Capacity <= MaxReusedCapacity && FoundLists.Count < Environment.ProcessorCount)
             {
-                _found = null; // an exceptional pass (the hidden root's millions) does not pin its memory to the thread
+                FoundLists.Add(found);
             }
             return result;
         }

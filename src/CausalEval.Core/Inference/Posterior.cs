@@ -19,7 +19,7 @@ public sealed record WeightedHypothesis(ImmutableArray<Edge> Edges, double Proba
 public sealed class Posterior
 {
     private readonly int[] _dags; // in id order; a DAG an update dropped may stay at probability 0 (see Create)
-    private readonly double[] _probabilities; // [i] of _dags[i] (the array may be longer: see Create)
+    private readonly double[] _probabilities; // [i] of _dags[i]
     private readonly double _logNeglect;
     private readonly double _relativeNeglect;
     private PosteriorSummary? _summary;
@@ -127,9 +127,9 @@ public sealed class Posterior
             }
             sum += w;
         }
-        // The array is not cut to length when compacted (a copy of megabytes): entries past the DAGs are never read.
-        var probabilities = logWeights;
-        for (var i = 0; i < keptDags.Length; i++)
+        // Compacted, the array is cut to length: a cached narrow posterior must not hold its broad parent's length.
+        var probabilities = compact ? logWeights[..kept] : logWeights;
+        for (var i = 0; i < probabilities.Length; i++)
         {
             probabilities[i] /= sum;
         }
