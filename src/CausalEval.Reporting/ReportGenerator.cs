@@ -54,6 +54,12 @@ public static class ReportGenerator
         var runs = RunSet.Load(options.RunDirectories);
         var (data, transcripts) = ReportReader.Read(runs);
         Lap("read");
+        // The truth view (the DAG family's enumeration, then posteriors) needs only the sampled transcripts: it runs beside
+        // the statistics and plots, and its phase is the time left to wait for it after them.
+        var truthNotes = new List<string>();
+        var truthTask = Task.Run(() => EpisodeTruth.Json(
+            [.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))],
+            transcripts.Result().Trials, options.DatasetsDirectory, truthNotes));
         var model = ReportModel.Build(data, transcripts);
         Lap("statistics");
         var output = options.OutputDirectory ?? runs.Runs[0].Directory;
@@ -80,9 +86,7 @@ public static class ReportGenerator
             pending.Add((Path.Combine("plots", plot.Name + ".png"), plot.Png));
             pending.Add((Path.Combine("plots", plot.Name + ".svg"), Encoding.UTF8.GetBytes(plot.Svg)));
         }
-        var truthNotes = new List<string>();
-        var truth = EpisodeTruth.Json([.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))],
-            model.Transcripts, options.DatasetsDirectory, truthNotes);
+        var truth = truthTask.GetAwaiter().GetResult();
         Lap("truth");
         Write("report.html", HtmlReport.Render(model, title, plots, truth, truthNotes));
         var files = WriteAll(output, pending, options.WriteFile);

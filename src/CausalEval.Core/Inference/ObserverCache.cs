@@ -18,14 +18,19 @@ namespace CausalEval.Core.Inference;
 /// </summary>
 public static class ObserverCache
 {
-    /// <summary>Posteriors are evicted oldest first once they hold more DAGs than this together (about 60 MB).</summary>
-    private const long MaxCachedDags = 5_000_000;
+    /// <summary>
+    /// Posteriors are evicted oldest first once their arrays take more than this together. Counted in bytes, not DAGs: a
+    /// kept DAG carries its parent codes and outcome ids too (27 bytes on 5 variables), and a count of DAGs let a
+    /// report's truth view hold a quarter of a gigabyte. Ten first-sample posteriors fit; runs play an episode's trials
+    /// side by side (plan order), so what agents share is recent.
+    /// </summary>
+    internal const long MaxCachedBytes = 64L << 20;
 
     private static readonly ConcurrentDictionary<string, Lazy<Posterior>> Posteriors = new(StringComparer.Ordinal);
     private static readonly ConcurrentQueue<string> Order = new();
     private static readonly ConcurrentDictionary<string, PosteriorSummary> Precomputed = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> LoadedFiles = new(StringComparer.Ordinal);
-    private static long _cachedDags;
+    private static long _cachedBytes;
 
     /// <summary>Cores one posterior pass uses: one, because runs already play trials in parallel.</summary>
     private const int Threads = 1;
@@ -133,7 +138,7 @@ public static class ObserverCache
         if (created)
         {
             Order.Enqueue(key);
-            Interlocked.Add(ref _cachedDags, posterior.Support);
+            Interlocked.Add(ref _cachedBytes, posterior.ResidentBytes);
             Evict();
         }
         return posterior;
@@ -148,13 +153,16 @@ public static class ObserverCache
         return Posterior(model, samples.Take(samples.Count - 1).ToArray(), first).Update(samples[^1], Threads);
     }
 
+    /// <summary>What the cached posteriors' arrays take together, as counted for eviction (for tests).</summary>
+    internal static long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
     private static void Evict()
     {
-        while (Interlocked.Read(ref _cachedDags) > MaxCachedDags && Order.TryDequeue(out var oldest))
+        while (Interlocked.Read(ref _cachedBytes) > MaxCachedBytes && Order.TryDequeue(out var oldest))
         {
             if (Posteriors.TryRemove(oldest, out var gone) && gone.IsValueCreated)
             {
-                Interlocked.Add(ref _cachedDags, -gone.Value.Support);
+                Interlocked.Add(ref _cachedBytes, -gone.Value.ResidentBytes);
             }
         }
     }

@@ -63,6 +63,13 @@ public sealed class Posterior
     /// <summary>Entries stored: <see cref="Support"/> plus the DAGs an update dropped without compacting (for tests).</summary>
     internal int Stored => _dags.Length;
 
+    /// <summary>
+    /// The bytes this posterior's arrays take or will take once its rows are gathered: per stored DAG its id, probability,
+    /// parent codes and outcome ids. An upper bound (an update that drops few DAGs shares its parent's ids), fixed at
+    /// creation so that the cache adds and removes the same amount.
+    /// </summary>
+    internal long ResidentBytes => (long)_dags.Length * (sizeof(int) + sizeof(double) + 3 * Family.Variables);
+
     /// <summary>Total number of hypotheses of the family (DAGs × root weight vectors).</summary>
     public long Hypotheses => Model.Hypotheses;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using CausalEval.Core;
@@ -8,6 +9,8 @@ using CausalEval.Core.Episodes;
 using CausalEval.Core.Inference;
 using CausalEval.Core.Tasks;
 using CausalEval.Core.Worlds;
+using TrialPosteriors = System.Collections.Generic.List<(int? BeforeStep, int Experiments,
+    System.Collections.Immutable.ImmutableArray<CausalEval.Core.Inference.WeightedHypothesis> Top)>;
 
 namespace CausalEval.Reporting.Input;
 
@@ -65,10 +68,12 @@ internal static class EpisodeTruth
             }
             writer.WriteEndObject();
             writer.WriteStartObject("trials");
+            var posteriors = AllPosteriors(trials, episodes);
             var skipped = 0;
-            foreach (var trial in trials)
+            for (var i = 0; i < trials.Count; i++)
             {
-                if (!episodes.TryGetValue((trial.Task, trial.Episode), out var found))
+                var trial = trials[i];
+                if (!episodes.ContainsKey((trial.Task, trial.Episode)))
                 {
                     continue;
                 }
@@ -78,7 +83,7 @@ internal static class EpisodeTruth
                     skipped++;
                     continue;
                 }
-                if (Posteriors(found.Task, found.Episode, trial) is { } steps)
+                if (posteriors[i] is { } steps)
                 {
                     writer.WritePropertyName(trial.TrialId);
                     WritePosteriors(writer, steps);
@@ -250,11 +255,42 @@ internal static class EpisodeTruth
     }
 
     /// <summary>
+    /// <see cref="Posteriors"/> of every trial on a known episode, by index. An episode's trials go to one worker in turn
+    /// (they share its posteriors through <see cref="ObserverCache"/>), episodes run side by side on every core; a
+    /// posterior is computed the same way whatever the cache holds, so the page is the same bytes at any parallelism.
+    /// </summary>
+    private static TrialPosteriors?[] AllPosteriors(List<EmbeddedTrial> trials, Dictionary<(string Task, string Episode), (TaskDefinition Task, Episode Episode)> episodes)
+    {
+        var results = new TrialPosteriors?[trials.Count];
+        var groups = Enumerable.Range(0, trials.Count)
+            .Where(i => episodes.ContainsKey((trials[i].Task, trials[i].Episode)))
+            .GroupBy(i => (trials[i].Task, trials[i].Episode))
+            .Select(g => g.ToArray())
+            .ToArray();
+        try
+        {
+            Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, group =>
+            {
+                foreach (var i in group)
+                {
+                    var (task, episode) = episodes[(trials[i].Task, trials[i].Episode)];
+                    results[i] = Posteriors(task, episode, trials[i]);
+                }
+            });
+        }
+        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]); // as the sequential loop would have thrown it
+        }
+        return results;
+    }
+
+    /// <summary>
     /// The most probable hypotheses before each explore step and after the last (for a passive task: given the shown
     /// evidence), each with the number of the trial's own experiments seen; null when the trial's evidence cannot be read
     /// back or its posterior would be a hidden-root pass that was not precomputed (seconds each).
     /// </summary>
-    private static List<(int? BeforeStep, int Experiments, ImmutableArray<WeightedHypothesis> Top)>? Posteriors(TaskDefinition task, Episode episode, EmbeddedTrial trial)
+    private static TrialPosteriors? Posteriors(TaskDefinition task, Episode episode, EmbeddedTrial trial)
     {
         var brief = episode.Brief;
         var model = ObserverModel.For(task, brief);
@@ -264,7 +300,7 @@ internal static class EpisodeTruth
         }
         var shown = brief.Evidence?.Samples ?? [];
         var samples = new List<EvidenceSample>(shown);
-        var result = new List<(int?, int, ImmutableArray<WeightedHypothesis>)>();
+        var result = new TrialPosteriors();
         var experiments = 0;
         try
         {
@@ -308,7 +344,7 @@ internal static class EpisodeTruth
             ? null
             : ObserverCache.Top(model, samples, shown, TopHypotheses);
 
-    private static void WritePosteriors(Utf8JsonWriter writer, List<(int? BeforeStep, int Experiments, ImmutableArray<WeightedHypothesis> Top)> steps)
+    private static void WritePosteriors(Utf8JsonWriter writer, TrialPosteriors steps)
     {
         writer.WriteStartArray();
         foreach (var (before, experiments, top) in steps)

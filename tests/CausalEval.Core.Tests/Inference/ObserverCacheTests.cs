@@ -104,4 +104,22 @@ public class ObserverCacheTests
         Assert.Equal(direct.LogEvidence, cached.LogEvidence, 9);
         Assert.Equal(direct.Summary().ExpectedEffects, cached.Summary().ExpectedEffects, (a, b) => Math.Abs(a - b) < 1e-12);
     }
+
+    [Fact]
+    public void Posterior_ManyBroadPosteriors_TheCacheHoldsNoMoreThanItsBytes()
+    {
+        // First-sample posteriors keep about 200,000 DAGs each (27 bytes a DAG on 5 variables): twenty of them would
+        // take about 120 MB, twice the cache's share. Other tests use the cache at the same time, hence the slack of a
+        // few posteriors in flight.
+        var model = new ObserverModel(["A", "B", "C", "D", "E"], false, 2.0 / 3.0, 0.1);
+        var largest = 0L;
+        for (ulong seed = 500; seed < 520; seed++)
+        {
+            var posterior = ObserverCache.Posterior(model, IdealObserverTests.Draw(5, hidden: false, 0.1, seed, 0, 1));
+            Assert.Equal((long)posterior.Stored * (4 + 8 + 3 * 5), posterior.ResidentBytes);
+            largest = Math.Max(largest, posterior.ResidentBytes);
+            Assert.InRange(ObserverCache.CachedBytes, 0, ObserverCache.MaxCachedBytes + 4 * largest);
+        }
+        Assert.True(largest > 1 << 20, $"a first-sample posterior takes {largest:N0} bytes");
+    }
 }

@@ -57,49 +57,15 @@ public sealed partial class HtmlReportBrowserTests : IDisposable
         }
     }
 
-    /// <summary>A real run of the built-in expert, random and Bayes agents on two episodes of two causal-DAG tasks.</summary>
-    private string RealRun()
-    {
-        var datasets = Datasets();
-        var catalog = CausalEval.Core.Tasks.TaskCatalog.Locate(datasets);
-        var tasks = new[] { "explore-exploit", "passive-exploit-observational" }
-            .Select(id => new CausalEval.Core.Running.TaskEpisodes(catalog.Load(id), [.. catalog.LoadSplit(id, "test", 2)])).ToList();
-        var plan = new CausalEval.Core.Running.RunPlan
-        {
-            Tasks = [.. tasks.Select(t => t.Task)],
-            Models = ["builtin/expert", "builtin/random", "builtin/bayes"],
-            Episodes = 2,
-            Concurrency = 2,
-        };
-        var directory = _temp.Sub("real-run");
-        using (var session = CausalEval.Core.Running.RunSession.Start(plan, tasks, catalog, new CausalEval.Core.Running.RunIdentity(), directory, TimeProvider.System))
-        {
-            session.RunAsync(new CausalEval.Core.Agents.ModelCatalog([new CausalEval.Core.Agents.BuiltinModelProvider()]), TimeProvider.System).GetAwaiter().GetResult();
-        }
-        return directory;
-    }
-
-    private static string Datasets()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "datasets", "explore-exploit", "task.json")))
-            {
-                return Path.Combine(dir.FullName, "datasets");
-            }
-        }
-        throw new InvalidOperationException("the repository's datasets folder was not found");
-    }
-
     [Fact]
     public void The_truth_view_draws_the_true_graph_total_effects_actions_posteriors_and_every_entry_of_the_episode()
     {
-        var run = RealRun();
-        var html = Path.Combine(ReportGenerator.Generate(new ReportOptions([run], _temp.Sub("real-report")) { DatasetsDirectory = Datasets() }).OutputDirectory, "report.html");
+        var run = RealRuns.Play(_temp.Sub("real-run"), ["explore-exploit", "passive-exploit-observational"], 2);
+        var html = Path.Combine(ReportGenerator.Generate(new ReportOptions([run], _temp.Sub("real-report")) { DatasetsDirectory = RealRuns.Datasets() }).OutputDirectory, "report.html");
         var lines = File.ReadAllLines(Path.Combine(run, "trials.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
         var trial = lines.First(l => l["model"]!.GetValue<string>() == "builtin/random" && l["task"]!.GetValue<string>() == "explore-exploit");
         var episodeId = trial["episode"]!.GetValue<string>();
-        var episode = CausalEval.Core.Tasks.TaskCatalog.Locate(Datasets()).LoadSplit("explore-exploit", "test", 2).Single(e => e.Id == episodeId);
+        var episode = CausalEval.Core.Tasks.TaskCatalog.Locate(RealRuns.Datasets()).LoadSplit("explore-exploit", "test", 2).Single(e => e.Id == episodeId);
 
         var dom = HeadlessChromium.DumpDom(new Uri(html).AbsoluteUri + "#trial=" + trial["trial_id"]!.GetValue<string>());
 
