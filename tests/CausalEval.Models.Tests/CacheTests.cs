@@ -52,6 +52,34 @@ public class CacheTests
     }
 
     [Fact]
+    public void A_trials_memo_gives_the_keys_computed_without_it_and_writes_a_changed_message_again()
+    {
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 512, Seed = 7 };
+        var memo = new CallMemo();
+        byte[] With(IReadOnlyList<ChatMessage> messages, int turn) =>
+            ResponseCacheClient.Key(Endpoint, options, messages, new ChatCall("t", 1, turn) { Memo = memo });
+        byte[] Without(IReadOnlyList<ChatMessage> messages, int turn) =>
+            ResponseCacheClient.Key(Endpoint, options, [.. messages.Select(m => new ChatMessage(m.Role, new string(m.Text.AsSpan())))], new ChatCall("t", 1, turn));
+
+        // A conversation that grows turn by turn, as the LLM agent sends it (the same message objects each time).
+        var conversation = new List<ChatMessage> { new(ChatRole.System, "rules \"q\" <b>"), new(ChatRole.User, "first question\n") };
+        Assert.Equal(Without(conversation, 0), With(conversation, 0));
+        conversation.Add(new ChatMessage(ChatRole.Assistant, "ACTION: do(A = 5)"));
+        conversation.Add(new ChatMessage(ChatRole.User, "é — next"));
+        Assert.Equal(Without(conversation, 1), With(conversation, 1));
+
+        // A message changed in place, or another message at a position the memo knows, is written again.
+        var before = With(conversation, 1);
+        conversation[1].Contents = [new TextContent("first question, changed")];
+        Assert.Equal(Without(conversation, 1), With(conversation, 1));
+        Assert.NotEqual(before, With(conversation, 1));
+        conversation[3] = new ChatMessage(ChatRole.User, "another next");
+        Assert.Equal(Without(conversation, 1), With(conversation, 1));
+        // A shorter conversation (another trial would not share the memo, but nothing may depend on that) still agrees.
+        Assert.Equal(Without(conversation.GetRange(0, 2), 0), With(conversation.GetRange(0, 2), 0));
+    }
+
+    [Fact]
     public void Keys_of_long_and_short_messages_one_after_another_hash_the_json_one_writer_writes()
     {
         // A message longer than the reused buffer is kept for, then short ones: each message's bytes are its own.

@@ -15,6 +15,12 @@ namespace CausalEval.Core.Agents;
 /// <param name="Meter">The trial's usage meter: middlewares add the billed tokens of attempts that failed.</param>
 public sealed record ChatCall(string TrialId, int Epoch, int Turn, UsageMeter? Meter = null)
 {
+    /// <summary>
+    /// The trial's memo, the same object at each of its calls (null: none): where middlewares keep what they worked out
+    /// for the trial's earlier calls and can reuse at its next one (the response cache keeps each message's key JSON).
+    /// </summary>
+    public CallMemo? Memo { get; init; }
+
     /// <summary>The options' property that holds the call.</summary>
     public const string OptionsKey = "causaleval.call";
 
@@ -42,4 +48,18 @@ public sealed record ChatCall(string TrialId, int Epoch, int Turn, UsageMeter? M
     /// <summary>How many times the call was retried.</summary>
     public static int Retries(IReadOnlyDictionary<string, object?>? response) =>
         response is not null && response.TryGetValue(RetriesKey, out var value) && value is int retries ? retries : 0;
+}
+
+/// <summary>
+/// One trial's memo for the chat pipeline's middlewares (<see cref="ChatCall.Memo"/>): each keeps one value under its own
+/// key. It lives as long as the trial's agent and goes with it, so nothing is kept per message beyond the trial. A trial has
+/// one call in flight at a time, but the memo is safe to use from several threads.
+/// </summary>
+public sealed class CallMemo
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> _values = new(StringComparer.Ordinal);
+
+    /// <summary>The value kept under <paramref name="key"/>, made by <paramref name="create"/> the first time.</summary>
+    public T GetOrAdd<T>(string key, Func<T> create) where T : class =>
+        (T)_values.GetOrAdd(key, static (_, make) => make(), create);
 }

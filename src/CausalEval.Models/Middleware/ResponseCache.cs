@@ -397,23 +397,29 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
         }
         // The messages' part is the bytes one writer would write, hashed message by message from each one's own JSON.
         hash.AppendData(buffer.WrittenSpan);
-        for (var i = 0; i < messages.Count; i++)
+        var written = call.Memo?.GetOrAdd(MemoKey, static () => new List<WrittenMessage>());
+        lock ((object?)written ?? hash)
         {
-            if (i > 0)
+            for (var i = 0; i < messages.Count; i++)
             {
-                hash.AppendData(","u8);
+                if (i > 0)
+                {
+                    hash.AppendData(","u8);
+                }
+                hash.AppendData(MessageJson(messages[i], written, i));
             }
-            hash.AppendData(MessageJson(messages[i]));
         }
         hash.AppendData("]}"u8);
         return hash.GetHashAndReset();
     }
 
-    // Each message's JSON ([role, text]) by message: every turn re-sends the earlier messages of its conversation, whose
-    // escaping and encoding are then done once per trial, not at every call (a message changed since is written again).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ChatMessage, WrittenMessage> Written = new();
+    // Each message's JSON ([role, text]), kept in the trial's memo by position: every turn re-sends the earlier messages
+    // of its conversation, whose escaping and encoding are then done once per trial, not at every call (a message changed
+    // since is written again). In the trial's memo rather than in a table by message: no process-wide lock at every
+    // message and no weak handle per message for the garbage collector to trace.
+    private const string MemoKey = "causaleval.cache-key-messages";
 
-    private sealed record WrittenMessage(string Role, string Text, byte[] Json);
+    private sealed record WrittenMessage(ChatMessage Message, string Role, string Text, byte[] Json);
 
     private const int MaxKeptBuffer = 256 * 1024;
 
@@ -423,10 +429,11 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    private static byte[] MessageJson(ChatMessage message)
+    private static byte[] MessageJson(ChatMessage message, List<WrittenMessage>? written, int index)
     {
         var (role, text) = (message.Role.Value, message.Text);
-        if (Written.TryGetValue(message, out var known) && known.Role == role && (ReferenceEquals(known.Text, text) || known.Text == text))
+        if (written is not null && index < written.Count && written[index] is var known && ReferenceEquals(known.Message, message)
+            && known.Role == role && (ReferenceEquals(known.Text, text) || known.Text == text))
         {
             return known.Json;
         }
@@ -446,7 +453,18 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
         {
             (t_buffer, t_writer) = (null, null);
         }
-        Written.AddOrUpdate(message, new WrittenMessage(role, text, json));
+        if (written is not null)
+        {
+            var entry = new WrittenMessage(message, role, text, json);
+            if (index < written.Count)
+            {
+                written[index] = entry;
+            }
+            else if (index == written.Count)
+            {
+                written.Add(entry);
+            }
+        }
         return json;
     }
 

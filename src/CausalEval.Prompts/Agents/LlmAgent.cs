@@ -62,6 +62,8 @@ public sealed class LlmAgent : IAgent
     private readonly List<int> _turnStarts = [];
     private string? _lastTarget;
     private readonly List<string> _answers = [];
+    // The trial's memo for the pipeline's middlewares (the response cache keeps each message's key JSON in it).
+    private readonly CallMemo _memo = new();
     private PromptTemplateEntry? _template;
     private NameMap? _names;
     private IReadOnlyList<Dictionary<string, object?>> _examples = [];
@@ -108,7 +110,7 @@ public sealed class LlmAgent : IAgent
             MaxOutputTokens = _settings.MaxOutputTokens ?? (template.DefaultSetting("max_tokens") is { } m ? (int)m : null),
             Seed = _settings.Seed ?? (_settings.SeedFromTrial ? (long)(_context.Seed & int.MaxValue) : null),
             // For the pipeline's middlewares (the response cache keys on it); never sent to the provider.
-            AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count, _context.Meter) },
+            AdditionalProperties = new() { [ChatCall.OptionsKey] = new ChatCall(_context.TrialId, _context.Epoch, _answers.Count, _context.Meter) { Memo = _memo } },
         };
         var start = _setup.Time.GetTimestamp();
         var response = await _client.GetResponseAsync([.. _messages], options, cancellationToken).ConfigureAwait(false);
