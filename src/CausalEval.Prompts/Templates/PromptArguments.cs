@@ -28,12 +28,13 @@ internal static class PromptArguments
     /// <param name="examples">The few-shot examples' arguments (<see cref="Examples"/>, built once per episode: they never change).</param>
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
     /// <param name="fromTurn">Turns before this one are left null (a split template renders only the newest turns).</param>
+    /// <param name="episode">The episode's own arguments (<see cref="EpisodeArguments"/>) when the caller keeps them across steps; null: built here.</param>
     public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples, IReadOnlyList<string> answers,
-        int fromTurn = 0)
+        int fromTurn = 0, IReadOnlyDictionary<string, object?>? episode = null)
     {
         var brief = view.Brief;
         var arguments = new KernelArguments();
-        foreach (var (key, value) in Episode(brief, names, brief.GoalFirst ? view.Target : null))
+        foreach (var (key, value) in episode ?? EpisodeArguments(view, names))
         {
             arguments[key] = value;
         }
@@ -71,6 +72,13 @@ internal static class PromptArguments
         arguments["phase"] = PhaseName(view.Phase);
         return arguments;
     }
+
+    /// <summary>
+    /// The arguments of the episode itself (variables, allowed values, subset, evidence, the target when the goal comes
+    /// first): the same at every step of a trial, so the LLM agent builds them once (the templates only read them).
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> EpisodeArguments(EpisodeView view, NameMap names) =>
+        Episode(view.Brief, names, view.Brief.GoalFirst ? view.Target : null);
 
     /// <summary>The few-shot examples' arguments, numbered from 1; each with its own names.</summary>
     public static IReadOnlyList<Dictionary<string, object?>> Examples(IReadOnlyList<ShownExample> examples) =>
