@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Oracle;
 using CausalEval.Core.Worlds;
@@ -79,12 +81,21 @@ public sealed class Posterior
     /// are millions long, and copies of them were most of the memory a report's truth view held.
     /// </remarks>
     internal static Posterior Create(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations,
-        int[] dags, double[] logWeights, double logNeglect, double relativeNeglect, byte[]? codes = null, ushort[]? outcomes = null)
+        int[] dags, double[] logWeights, double logNeglect, double relativeNeglect, byte[]? codes = null, ushort[]? outcomes = null,
+        double? knownMax = null)
     {
+        // The largest log weight (order does not matter to a maximum: a caller that found it already passes it).
         var max = double.NegativeInfinity;
-        foreach (var lw in logWeights)
+        if (knownMax is { } found)
         {
-            max = Math.Max(max, lw);
+            max = found;
+        }
+        else
+        {
+            foreach (var lw in logWeights)
+            {
+                max = Math.Max(max, lw);
+            }
         }
         if (double.IsNegativeInfinity(max))
         {
@@ -204,28 +215,75 @@ public sealed class Posterior
             bestNew += best;
         }
         var codes = Rows(ref _codes, Family.Codes);
-        var probabilities = _probabilities;
-        var logEvidence = LogEvidence;
         var logWeights = new double[_dags.Length];
-        for (var i = 0; i < logWeights.Length; i++)
+        // The logarithms in a loop of their own, then the sums in one without calls, so that the additions of many DAGs
+        // overlap: the same operations on the same values in the same order as (log p + log evidence) + t_0 + … + t_n−1.
+        var probabilities = _probabilities.AsSpan(0, logWeights.Length);
+        for (var i = 0; i < probabilities.Length; i++)
         {
-            var lw = Math.Log(probabilities[i]) + logEvidence;
-            var row = i * n;
-            for (var j = 0; j < n; j++)
-            {
-                lw += table[j * codesPerNode + codes[row + j]];
-            }
-            logWeights[i] = lw;
+            logWeights[i] = Math.Log(probabilities[i]);
         }
+        var max = AddTerms(logWeights, codes, table, n, codesPerNode, LogEvidence);
         try
         {
-            return Create(Model, Family, observations, _dags, logWeights, _logNeglect + bestNew, _relativeNeglect, codes, _outcomes);
+            return Create(Model, Family, observations, _dags, logWeights, _logNeglect + bestNew, _relativeNeglect, codes, _outcomes, max);
         }
         catch (InvalidOperationException)
         {
             // The left-out DAGs might matter now (or none kept explains the sample): start again from all samples.
             return IdealObserver.Infer(Model, ToSamples(observations), threads);
         }
+    }
+
+    /// <summary>
+    /// (A parent code is below CodesPerNode by the family's construction, so the table is read without bounds checks.)
+    /// logWeights[i] = ((logWeights[i] + logEvidence) + table[0, code_0]) + … + table[n − 1, code_n−1] for row i of
+    /// <paramref name="codes"/>, added in that order; returns the largest (what <see cref="Create"/> would find).
+    /// </summary>
+    private static double AddTerms(double[] logWeights, byte[] codes, double[] table, int n, int codesPerNode, double logEvidence)
+    {
+        if (codes.Length < logWeights.Length * n || table.Length < n * codesPerNode)
+        {
+            throw new ArgumentException("a row of codes or the table is short");
+        }
+        ref var weight = ref MemoryMarshal.GetArrayDataReference(logWeights);
+        ref var code = ref MemoryMarshal.GetArrayDataReference(codes);
+        ref var terms = ref MemoryMarshal.GetArrayDataReference(table);
+        var max = double.NegativeInfinity;
+        var count = logWeights.Length;
+        if (n == 5)
+        {
+            // The observer's usual family, unrolled (the same additions in the same order as below).
+            ref var t1 = ref Unsafe.Add(ref terms, codesPerNode);
+            ref var t2 = ref Unsafe.Add(ref terms, 2 * codesPerNode);
+            ref var t3 = ref Unsafe.Add(ref terms, 3 * codesPerNode);
+            ref var t4 = ref Unsafe.Add(ref terms, 4 * codesPerNode);
+            for (var i = 0; i < count; i++)
+            {
+                ref var row = ref Unsafe.Add(ref code, i * 5);
+                var lw = Unsafe.Add(ref weight, i) + logEvidence;
+                lw += Unsafe.Add(ref terms, Unsafe.Add(ref row, 0));
+                lw += Unsafe.Add(ref t1, Unsafe.Add(ref row, 1));
+                lw += Unsafe.Add(ref t2, Unsafe.Add(ref row, 2));
+                lw += Unsafe.Add(ref t3, Unsafe.Add(ref row, 3));
+                lw += Unsafe.Add(ref t4, Unsafe.Add(ref row, 4));
+                Unsafe.Add(ref weight, i) = lw;
+                max = Math.Max(max, lw);
+            }
+            return max;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            ref var row = ref Unsafe.Add(ref code, i * n);
+            var lw = Unsafe.Add(ref weight, i) + logEvidence;
+            for (var j = 0; j < n; j++)
+            {
+                lw += Unsafe.Add(ref terms, j * codesPerNode + Unsafe.Add(ref row, j));
+            }
+            Unsafe.Add(ref weight, i) = lw;
+            max = Math.Max(max, lw);
+        }
+        return max;
     }
 
     /// <summary>The kept DAGs' rows of a per-DAG family array (n entries per DAG), gathered on first use.</summary>
@@ -241,9 +299,25 @@ public sealed class Posterior
         }
         var n = Family.Variables;
         var gathered = new T[_dags.Length * n];
-        for (var i = 0; i < _dags.Length; i++)
+        var dags = _dags;
+        foreach (var dag in dags)
         {
-            CopyRow(perDag, _dags[i], gathered, i, n);
+            if ((uint)dag >= (uint)Family.Count)
+            {
+                throw new InvalidOperationException($"DAG id {dag} is not in the family");
+            }
+        }
+        // Element by element without bounds checks (the ids were checked above): a memmove call per five entries cost more.
+        ref var source = ref MemoryMarshal.GetArrayDataReference(perDag);
+        ref var target = ref MemoryMarshal.GetArrayDataReference(gathered);
+        for (var i = 0; i < dags.Length; i++)
+        {
+            ref var from = ref Unsafe.Add(ref source, dags[i] * n);
+            ref var to = ref Unsafe.Add(ref target, i * n);
+            for (var k = 0; k < n; k++)
+            {
+                Unsafe.Add(ref to, k) = Unsafe.Add(ref from, k);
+            }
         }
         return rows = gathered;
     }
@@ -397,31 +471,44 @@ public sealed class Posterior
     {
         var n = Family.Variables;
         var outcomes = Rows(ref _outcomes, Family.OutcomeIds);
-        var buckets = new double[n][];
+        // One array of buckets, variable x's from offsets[x]; each DAG adds its mass to its outcome's bucket per x, in id
+        // order (the same additions in the same order as one array per variable). No bounds checks: an outcome id of x
+        // is below OutcomeCounts[x] by the family's numbering, as a parent code is below CodesPerNode.
+        var offsets = new int[n + 1];
         for (var x = 0; x < n; x++)
         {
-            buckets[x] = new double[Family.OutcomeCounts[x]];
+            offsets[x + 1] = offsets[x] + Family.OutcomeCounts[x];
         }
-        for (var i = 0; i < _dags.Length; i++)
+        var flat = new double[offsets[n]];
+        var count = _dags.Length;
+        if (outcomes.Length < count * n || _probabilities.Length < count)
         {
-            var p = _probabilities[i];
-            var row = i * n;
+            throw new InvalidOperationException("the outcome rows are short");
+        }
+        ref var bucket = ref MemoryMarshal.GetArrayDataReference(flat);
+        ref var outcome = ref MemoryMarshal.GetArrayDataReference(outcomes);
+        ref var probability = ref MemoryMarshal.GetArrayDataReference(_probabilities);
+        for (var i = 0; i < count; i++)
+        {
+            var p = Unsafe.Add(ref probability, i);
+            ref var row = ref Unsafe.Add(ref outcome, i * n);
             for (var x = 0; x < n; x++)
             {
-                buckets[x][outcomes[row + x]] += p;
+                Unsafe.Add(ref bucket, offsets[x] + Unsafe.Add(ref row, x)) += p;
             }
         }
         var bits = new double[n];
         for (var x = 0; x < n; x++)
         {
+            var buckets = flat.AsSpan(offsets[x], offsets[x + 1] - offsets[x]);
             // In outcome-id order: a fixed summation order.
             var total = 0.0;
-            foreach (var q in buckets[x])
+            foreach (var q in buckets)
             {
                 total += q;
             }
             var entropy = 0.0;
-            foreach (var mass in buckets[x])
+            foreach (var mass in buckets)
             {
                 if (mass > 0)
                 {

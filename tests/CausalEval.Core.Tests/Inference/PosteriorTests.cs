@@ -55,6 +55,28 @@ public class PosteriorTests
         Assert.True(dropped, "the case exercises an update that drops DAGs in place (the same experiment) or compacts");
     }
 
+    [Theory]
+    [InlineData(3, 31UL)]
+    [InlineData(4, 32UL)]
+    public void Updates_and_information_on_smaller_families_equal_the_family_arrays_computation_bit_for_bit(int n, ulong seed)
+    {
+        // The general loops (the 5-variable family has its own unrolled one).
+        var samples = IdealObserverTests.Draw(n, hidden: false, 0.1, seed, 1, 4);
+        var model = new ObserverModel(BruteForceObserver.Names(n), false, ObserverModel.DefaultEdgeProbability, 0.1);
+        var family = DagFamily.For(n);
+        var posterior = IdealObserver.Infer(model, samples[..1]);
+        Assert.Equal(ReferenceBits(family, posterior), posterior.InformationTable().Bits.AsEnumerable());
+        foreach (var sample in samples[1..])
+        {
+            var expected = ReferenceUpdate(family, model, posterior, sample);
+            var updated = posterior.Update(sample);
+
+            Assert.Equal(expected, updated.Kept());
+            Assert.Equal(ReferenceBits(family, updated), updated.InformationTable().Bits.AsEnumerable());
+            posterior = updated;
+        }
+    }
+
     /// <summary>The update as computed from the family's per-DAG arrays (the engine's arithmetic, in the same order).</summary>
     private static List<(int Dag, double Probability)> ReferenceUpdate(DagFamily family, ObserverModel model, Posterior posterior, EvidenceSample sample)
     {
