@@ -20,14 +20,31 @@ internal static class BranchAndBound
     /// <summary>An exact log weight given the DAG, its bound and a threshold; NaN when it is below the threshold.</summary>
     public delegate double Exact(int dag, double bound, double threshold, double[] scratch);
 
-    public sealed record Result(int[] Dags, double[] LogWeights, long Left, double Best);
+    /// <summary>
+    /// The kept DAGs in id order with their log weights, the number left out and the best weight found; with
+    /// <c>rows</c>, also each kept DAG's parent codes and outcome ids (n per DAG, the family's rows) and the largest kept
+    /// weight (<see cref="MaxKept"/>), what <see cref="Posterior.Create"/> would otherwise gather and find.
+    /// </summary>
+    public sealed record Result(int[] Dags, double[] LogWeights, long Left, double Best)
+    {
+        public byte[]? Codes { get; init; }
 
-    /// <summary>Found lists longer than this are not kept for the thread's next pass.</summary>
+        public ushort[]? Outcomes { get; init; }
+
+        public double MaxKept { get; init; } = double.NegativeInfinity;
+    }
+
+    /// <summary>Found buffers longer than this are not kept for the next pass.</summary>
     private const int MaxReusedCapacity = 1 << 21;
 
-    private static readonly ConcurrentBag<(List<int> Dags, List<double> Weights)> FoundLists = [];
+    private static readonly ConcurrentBag<FoundBuffer> FoundBuffers = [];
 
-    public static Result Run(DagFamily family, double[] bound, double[] logPrior, double margin, Exact? exact, int scratchLength, int threads)
+    /// <param name="rows">
+    /// Gather the kept DAGs' rows of codes and outcome ids while the walk reads them (one thread only; the parallel
+    /// walk leaves them to <see cref="Posterior"/>).
+    /// </param>
+    public static Result Run(DagFamily family, double[] bound, double[] logPrior, double margin, Exact? exact, int scratchLength, int threads,
+        bool rows = false)
     {
         var index = family.Index;
         var n = family.Variables;
@@ -57,14 +74,13 @@ internal static class BranchAndBound
         var parts = new Walker[roots];
         if (threads <= 1)
         {
-            // The lists of found DAGs are reused from pass to pass (grown to hundreds of thousands on a broad posterior, they
-            // were most of a pass's garbage): a few pairs for the whole process, not one per thread-pool thread.
-            if (!FoundLists.TryTake(out var found))
+            // The buffers of found DAGs are reused from pass to pass (grown to hundreds of thousands on a broad posterior, they
+            // were most of a pass's garbage): a few for the whole process, not one per thread-pool thread.
+            if (!FoundBuffers.TryTake(out var found))
             {
-                found = ([], []);
+                found = new FoundBuffer();
             }
-            found.Dags.Clear();
-            found.Weights.Clear();
+            found.Reset(rows ? n : 0);
             var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, found);
             for (var i = 0; i < roots; i++)
             {
@@ -72,15 +88,17 @@ internal static class BranchAndBound
             }
             var result = walker.Finish();
             // An exceptional pass (the hidden root's millions) does not pin its memory.
-            if (found.Dags.Capacity <= MaxReusedCapacity && FoundLists.Count < Environment.ProcessorCount)
+            if (found.Capacity <= MaxReusedCapacity && FoundBuffers.Count < Environment.ProcessorCount)
             {
-                FoundLists.Add(found);
+                FoundBuffers.Add(found);
             }
             return result;
         }
         Parallel.For(0, roots, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
-            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, ([], []));
+            var fresh = new FoundBuffer();
+            fresh.Reset(0);
+            var walker = new Walker(family, index, bound, logPrior, rest, maxPrior, margin, exact, scratchLength, seed, fresh);
             walker.Root(i);
             parts[i] = walker;
         });
@@ -141,11 +159,45 @@ internal static class BranchAndBound
         return found;
     }
 
-    private sealed class Walker(DagFamily family, DagIndex index, double[] bound, double[] logPrior, double[] rest,
-        double maxPrior, double margin, Exact? exact, int scratchLength, double seed, (List<int> Dags, List<double> Weights) found)
+    /// <summary>The DAGs a walk found (and, when gathering, their rows of codes and outcome ids): arrays grown by doubling.</summary>
+    private sealed class FoundBuffer
     {
-        private readonly List<int> _dags = found.Dags;
-        private readonly List<double> _weights = found.Weights;
+        public int[] Dags = new int[1024];
+        public double[] Weights = new double[1024];
+        public byte[] Codes = [];
+        public ushort[] Outcomes = [];
+        public int Count;
+        public int RowLength; // n when gathering rows, else 0
+
+        public int Capacity => Dags.Length;
+
+        public void Reset(int rowLength)
+        {
+            Count = 0;
+            RowLength = rowLength;
+            if (rowLength > 0 && Codes.Length < Dags.Length * rowLength)
+            {
+                Codes = new byte[Dags.Length * rowLength];
+                Outcomes = new ushort[Dags.Length * rowLength];
+            }
+        }
+
+        public void Grow()
+        {
+            var capacity = Dags.Length * 2;
+            Array.Resize(ref Dags, capacity);
+            Array.Resize(ref Weights, capacity);
+            if (RowLength > 0)
+            {
+                Array.Resize(ref Codes, capacity * RowLength);
+                Array.Resize(ref Outcomes, capacity * RowLength);
+            }
+        }
+    }
+
+    private sealed class Walker(DagFamily family, DagIndex index, double[] bound, double[] logPrior, double[] rest,
+        double maxPrior, double margin, Exact? exact, int scratchLength, double seed, FoundBuffer found)
+    {
         private readonly double[] _scratch = new double[scratchLength];
         private readonly int _n = family.Variables;
         private readonly int _codesPerNode = family.CodesPerNode;
@@ -162,8 +214,8 @@ internal static class BranchAndBound
             var top = best ?? Found;
             var floor = top - margin;
             // Exact arrays, counted first: on a broad posterior these are millions long (no list growth, no copies).
-            var weightsFound = CollectionsMarshal.AsSpan(_weights);
-            var dagsFound = CollectionsMarshal.AsSpan(_dags);
+            var weightsFound = found.Weights.AsSpan(0, found.Count);
+            var dagsFound = found.Dags.AsSpan(0, found.Count);
             var kept = 0;
             foreach (var w in weightsFound)
             {
@@ -174,17 +226,27 @@ internal static class BranchAndBound
             }
             var dags = new int[kept];
             var weights = new double[kept];
+            var n = found.RowLength;
+            var codes = n > 0 ? new byte[kept * n] : null;
+            var outcomes = n > 0 ? new ushort[kept * n] : null;
             var left = _left + (weightsFound.Length - kept);
             var at = 0;
+            var maxKept = double.NegativeInfinity;
             for (var i = 0; i < weightsFound.Length; i++)
             {
                 if (weightsFound[i] >= floor)
                 {
+                    if (codes is not null && outcomes is not null)
+                    {
+                        found.Codes.AsSpan(i * n, n).CopyTo(codes.AsSpan(at * n, n));
+                        found.Outcomes.AsSpan(i * n, n).CopyTo(outcomes.AsSpan(at * n, n));
+                    }
                     dags[at] = dagsFound[i];
                     weights[at++] = weightsFound[i];
+                    maxKept = Math.Max(maxKept, weightsFound[i]); // in id order, as Posterior.Create's own pass
                 }
             }
-            return new Result(dags, weights, left, top);
+            return new Result(dags, weights, left, top) { Codes = codes, Outcomes = outcomes, MaxKept = maxKept };
         }
 
         private void Visit(int level, int from, int to, double partial)
@@ -220,6 +282,8 @@ internal static class BranchAndBound
             ref var priors = ref MemoryMarshal.GetArrayDataReference(family.PriorIndices);
             ref var prior = ref MemoryMarshal.GetArrayDataReference(logPrior);
             ref var terms = ref MemoryMarshal.GetArrayDataReference(bound);
+            ref var outcomeIds = ref MemoryMarshal.GetArrayDataReference(family.OutcomeIds);
+            var rowLength = found.RowLength;
             for (var d = from; d < to; d++)
             {
                 var b = partial + Unsafe.Add(ref prior, Unsafe.Add(ref priors, d));
@@ -243,8 +307,26 @@ internal static class BranchAndBound
                 {
                     Found = w;
                 }
-                _dags.Add(d);
-                _weights.Add(w);
+                if (found.Count == found.Dags.Length)
+                {
+                    found.Grow();
+                }
+                var at = found.Count++;
+                found.Dags[at] = d;
+                found.Weights[at] = w;
+                if (rowLength > 0)
+                {
+                    // The DAG's row of codes was just read (its last code); its outcome ids are the same row of theirs.
+                    ref var codeRow = ref Unsafe.Add(ref codes, d * _n);
+                    ref var outcomeRow = ref Unsafe.Add(ref outcomeIds, d * _n);
+                    ref var codesTo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(found.Codes), at * _n);
+                    ref var outcomesTo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(found.Outcomes), at * _n);
+                    for (var k = 0; k < _n; k++)
+                    {
+                        Unsafe.Add(ref codesTo, k) = Unsafe.Add(ref codeRow, k);
+                        Unsafe.Add(ref outcomesTo, k) = Unsafe.Add(ref outcomeRow, k);
+                    }
+                }
             }
         }
     }
