@@ -97,7 +97,11 @@ internal sealed class ExpertAgent : IAgent
 
     private EvidenceTable Table(EpisodeView view)
     {
-        var explored = view.History.Count(s => s.Phase == Phase.Explore);
+        var explored = 0;
+        for (var s = 0; s < view.History.Count; s++)
+        {
+            explored += view.History[s].Phase == Phase.Explore ? 1 : 0;
+        }
         if (_table is null || _tableHistory != explored)
         {
             _table = EvidenceTable.From(view);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Worlds;
 
@@ -48,8 +49,11 @@ internal sealed class EvidenceTable
                 rows.Add(sample.Intervention is { } i ? (brief.IndexOf(i.Variable), i.Value, sample.Values) : (-1, 0, sample.Values));
             }
         }
-        foreach (var step in view.History)
+        // By index: a foreach over the read-only list would allocate an enumerator at every decision.
+        var history = view.History;
+        for (var s = 0; s < history.Count; s++)
         {
+            var step = history[s];
             if (step.Phase == Phase.Explore && step.Status == StepStatus.Valid && step.Action is { } action)
             {
                 rows.Add((brief.IndexOf(action.Variable), action.Value, step.Observation));
@@ -114,25 +118,40 @@ internal sealed class EvidenceTable
         {
             return [];
         }
-        var edges = ImmutableArray.CreateBuilder<DirectedLink>();
+        // Counted first, so the answer is one array of its own length (no builder, no copy).
+        Span<bool> isEdge = stackalloc bool[n * n];
+        var count = 0;
         for (var i = 0; i < n; i++)
         {
             for (var j = 0; j < n; j++)
             {
                 if (i != j && Math.Round(-inverse[i * n + j], MidpointRounding.AwayFromZero) != 0)
                 {
-                    edges.Add(new DirectedLink(names[i], names[j]));
+                    isEdge[i * n + j] = true;
+                    count++;
                 }
             }
         }
-        return edges.ToImmutable();
+        var edges = new DirectedLink[count];
+        count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                if (isEdge[i * n + j])
+                {
+                    edges[count++] = new DirectedLink(names[i], names[j]);
+                }
+            }
+        }
+        return ImmutableCollectionsMarshal.AsImmutableArray(edges);
     }
 }
 
 internal static class Matrix
 {
     /// <summary>
-    /// Gauss–Jordan inversion with partial pivoting of the row-major n × n <paramref name="matrix"/> (overwritten) into
+    /// Gauss–Jordan inversion with partial pivoting of the row-major n × n <paramref name="matrix"/> (left in no useful state) into
     /// <paramref name="inverse"/>; false when the matrix is singular.
     /// </summary>
     public static bool TryInvert(Span<double> matrix, int n, Span<double> inverse)
@@ -165,10 +184,15 @@ internal static class Matrix
                     (inverse[col * n + c], inverse[pivot * n + c]) = (inverse[pivot * n + c], inverse[col * n + c]);
                 }
             }
+            // Columns up to col of the matrix are never read again (pivots and factors come from later columns), so only
+            // the later ones are scaled and reduced; the inverse is updated in full. Same values as updating every column.
             var scale = 1 / a[col * n + col];
-            for (var c = 0; c < n; c++)
+            for (var c = col + 1; c < n; c++)
             {
                 a[col * n + c] *= scale;
+            }
+            for (var c = 0; c < n; c++)
+            {
                 inverse[col * n + c] *= scale;
             }
             for (var r = 0; r < n; r++)
@@ -178,9 +202,12 @@ internal static class Matrix
                     continue;
                 }
                 var factor = a[r * n + col];
-                for (var c = 0; c < n; c++)
+                for (var c = col + 1; c < n; c++)
                 {
                     a[r * n + c] -= factor * a[col * n + c];
+                }
+                for (var c = 0; c < n; c++)
+                {
                     inverse[r * n + c] -= factor * inverse[col * n + c];
                 }
             }

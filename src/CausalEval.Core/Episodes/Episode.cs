@@ -39,19 +39,21 @@ public sealed class Episode : TaskEpisode
         : base(id, seed)
     {
         World = world;
-        Target = target;
         Options = options;
         if (!world.IsObservable(target))
         {
             throw new ArgumentException($"target '{target}' is not an observable variable of the world", nameof(target));
         }
+        // The world's own string for the name: agents and scorers compare names with it, and find an instance first.
+        Target = world.Variables[world.IndexOf(target)];
         ExploreVariables = options.Subset.IsDefault ? world.Observable : options.Subset;
         ExploitVariables = [.. ExploreVariables.Where(v => v != target)];
         Solution = ExploitOracle.Solve(world, target, ExploitVariables, options.AllowedValues);
         ObservableIndex = [.. world.Observable.Select(world.IndexOf)];
+        // The variable list's own strings (equal to the edge's): the structure scorer finds a name by reference first.
         ObservableEdges = [.. world.Edges
             .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
-            .Select(e => new DirectedLink(e.From, e.To))];
+            .Select(e => new DirectedLink(world.Variables[world.IndexOf(e.From)], world.Variables[world.IndexOf(e.To)]))];
         Brief = EpisodeBrief.From(this);
     }
 

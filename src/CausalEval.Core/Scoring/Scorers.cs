@@ -88,24 +88,26 @@ public sealed class StructureScorer : IScorer
         }
         var episode = input.Episode;
         var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges } ? edges : [];
-        return Compare(episode.World.Observable, episode.ObservableEdges, claimed, out var f1, out var shd)
+        return Compare(episode.World.Observable.AsSpan(), episode.ObservableEdges.AsSpan(), claimed.AsSpan(), out var f1, out var shd)
             ? scores with { StructureF1 = f1, Shd = shd }
             : scores with { StructureF1 = 0, Shd = null };
     }
 
     /// <summary>Harmonic mean of precision and recall over distinct directed edges; 1 when both graphs are empty.</summary>
     public static double F1(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
-        => Compare(variables, truth, claimed, out var f1, out _) ? f1 : 0;
+        => Compare([.. variables], [.. truth], [.. claimed], out var f1, out _) ? f1 : 0;
 
     /// <summary>Pairs of variables whose relation (none, one way, the other way, both) differs between the graphs.</summary>
     public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
-        => Compare(variables, truth, claimed, out _, out var shd) ? shd : throw new ArgumentException("an edge names an unknown variable", nameof(claimed));
+        => Compare([.. variables], [.. truth], [.. claimed], out _, out var shd) ? shd : throw new ArgumentException("an edge names an unknown variable", nameof(claimed));
 
     /// <summary>Both scores from adjacency matrices over <paramref name="variables"/>; false when an edge names another variable.</summary>
-    private static bool Compare(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed,
+    /// <remarks>Spans, not the public methods' lists: every trial is scored here, and a list interface over an
+    /// <see cref="System.Collections.Immutable.ImmutableArray{T}"/> boxes it and calls through the interface per name.</remarks>
+    private static bool Compare(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> truth, ReadOnlySpan<DirectedLink> claimed,
         out double f1, out int shd)
     {
-        var n = variables.Count;
+        var n = variables.Length;
         Span<bool> isTrue = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
         Span<bool> isClaimed = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
         f1 = 0;
@@ -133,9 +135,9 @@ public sealed class StructureScorer : IScorer
         return true;
     }
 
-    private static bool Fill(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> edges, Span<bool> adjacency, out int distinct)
+    private static bool Fill(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> edges, Span<bool> adjacency, out int distinct)
     {
-        var n = variables.Count;
+        var n = variables.Length;
         distinct = 0;
         foreach (var edge in edges)
         {
@@ -154,9 +156,18 @@ public sealed class StructureScorer : IScorer
         return true;
     }
 
-    private static int IndexOf(IReadOnlyList<string> variables, string name)
+    private static int IndexOf(ReadOnlySpan<string> variables, string name)
     {
-        for (var i = 0; i < variables.Count; i++)
+        // Edges usually hold the very strings of the variable list (the episode's and the built-in agents' do): look for
+        // the same instance first, and compare characters only when it is not there.
+        for (var i = 0; i < variables.Length; i++)
+        {
+            if (ReferenceEquals(variables[i], name))
+            {
+                return i;
+            }
+        }
+        for (var i = 0; i < variables.Length; i++)
         {
             if (string.Equals(variables[i], name, StringComparison.Ordinal))
             {

@@ -94,9 +94,10 @@ public static class EpisodeScoring
     public static Scores Score(ScoringInput input, IReadOnlyList<IScorer>? scorers = null)
     {
         var scores = new Scores { OptimalValue = input.Episode.Solution.OptimalValue };
-        foreach (var scorer in scorers ?? Default)
+        scorers ??= Default;
+        for (var i = 0; i < scorers.Count; i++)
         {
-            scores = scorer.Score(input, scores);
+            scores = scorers[i].Score(input, scores);
         }
         return scores;
     }

@@ -188,9 +188,22 @@ public sealed class World
         return world ?? throw new InputException(source, field!, problem!);
     }
 
-    public int IndexOf(string variable) => _index.TryGetValue(variable, out var i) ? i : -1;
+    public int IndexOf(string variable)
+    {
+        // Built-in agents and the episode name variables by this world's own strings: a scan for the instance is cheaper
+        // than hashing the name, and any other string is looked up by value.
+        var names = Variables.AsSpan();
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (ReferenceEquals(names[i], variable))
+            {
+                return i;
+            }
+        }
+        return _index.TryGetValue(variable, out var found) ? found : -1;
+    }
 
-    public bool IsObservable(string variable) => _index.TryGetValue(variable, out var i) && !IsHiddenByIndex[i];
+    public bool IsObservable(string variable) => IndexOf(variable) is >= 0 and var i && !IsHiddenByIndex[i];
 
     /// <summary>Direct weight from → to (0 when there is no edge).</summary>
     public double Weight(int from, int to) => _weights[from * Count + to];

@@ -143,4 +143,23 @@ public class StructureScorerTests
         Assert.Equal(1.0, StructureScorer.F1(variables, [], []));
         Assert.Equal(StructureScorer.F1(variables, truth, claimed), StructureScorer.F1(variables, truth, [.. claimed, new("A", "B")]), 12);
     }
+
+    [Fact]
+    public void EdgesNamingVariablesByOtherEqualStrings_ScoreAsTheVariablesOwnStrings()
+    {
+        // The scorer looks a name up by instance first; an answer parsed from text holds other strings with the same
+        // characters, and must score the same.
+        var episode = Episode(HandWorlds.CancellingChain(), "C", Ask);
+        static string Copy(string name) => new(name.AsSpan());
+        var copied = new StepRecord(0, Phase.Structure,
+            AgentDecision.Answer([new(Copy("B"), Copy("A")), new(Copy("B"), Copy("C"))]), StepStatus.Valid, null, default);
+
+        var byCopies = Score(episode, copied);
+        var byInstances = Score(episode, Structure(0, StepStatus.Valid, "B->A", "B->C"));
+
+        Assert.Equal(0.4, byCopies.StructureF1!.Value, 12);
+        Assert.Equal(2, byCopies.Shd);
+        Assert.Equal(byInstances, byCopies);
+        Assert.Equal(0.0, StructureScorer.F1(["A", "B"], [new("A", "B")], [new(Copy("A"), Copy("Z"))]));
+    }
 }

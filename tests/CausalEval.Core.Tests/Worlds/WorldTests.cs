@@ -80,6 +80,19 @@ public class WorldTests
     }
 
     [Fact]
+    public void IndexOf_AnEqualStringThatIsNotTheWorldsOwn_FindsTheSameVariable()
+    {
+        // Names are looked up by instance first (the world's own strings), then by value (names parsed from an answer).
+        var world = World.Create(["U", "X", "Y"], [new Edge("U", "X", 1)], 0.1, ["U"]);
+
+        Assert.Equal(2, world.IndexOf(new string("Y".AsSpan())));
+        Assert.True(world.IsObservable(new string("X".AsSpan())));
+        Assert.False(world.IsObservable(new string("U".AsSpan())));
+        Assert.False(world.IsObservable("x"));
+        Assert.Equal(-1, world.IndexOf(""));
+    }
+
+    [Fact]
     public void TotalEffect_ByIndexAndByNameAgree_AndUnknownNamesThrow()
     {
         var world = HandWorlds.ConfoundedFork();
