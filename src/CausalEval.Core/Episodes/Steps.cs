@@ -48,8 +48,29 @@ public readonly record struct Usage(long InputTokens, long OutputTokens, long Ca
 public sealed record PromptMessage(string Role, string Content);
 
 /// <summary>What an agent answered at one step.</summary>
+/// <remarks>
+/// The fields only a model call fills (the raw answer, usage, messages, latency, lenient readings, retries) live in one
+/// object made when the first of them is set, so a built-in agent's decision is a third of the size: a run allocates
+/// one per step. Equality compares the properties, however they are stored.
+/// </remarks>
 public sealed record AgentDecision
 {
+    private ModelCall? _call;
+
+    public AgentDecision()
+    {
+    }
+
+    /// <summary>The copy a <c>with</c> expression starts from: its own model-call fields, so setting one leaves the original as it was.</summary>
+    private AgentDecision(AgentDecision original)
+    {
+        Action = original.Action;
+        Move = original.Move;
+        Edges = original.Edges;
+        ParseError = original.ParseError;
+        _call = original._call is { } call ? call with { } : null;
+    }
+
     /// <summary>The intervention chosen (explore and exploit); null when the answer had none.</summary>
     public Intervention? Action { get; init; }
 
@@ -57,7 +78,7 @@ public sealed record AgentDecision
     public OddOneOut.OddOneOutMove? Move { get; init; }
 
     /// <summary>Model agents on odd-one-out: what a lenient reading of <see cref="RawAnswer"/> found (the strict <see cref="Move"/> scores).</summary>
-    public OddOneOut.OddOneOutMove? LenientMove { get; init; }
+    public OddOneOut.OddOneOutMove? LenientMove { get => _call?.LenientMove; init => Call(value is null)?.LenientMove = value; }
 
     /// <summary>Direct edges claimed (structure question); null when the answer had none.</summary>
     public ImmutableArray<DirectedLink>? Edges { get; init; }
@@ -65,47 +86,82 @@ public sealed record AgentDecision
     /// <summary>Why the answer could not be read, when it could not.</summary>
     public string? ParseError { get; init; }
 
-    public string? RawAnswer { get; init; }
+    public string? RawAnswer { get => _call?.RawAnswer; init => Call(value is null)?.RawAnswer = value; }
 
-    public string? Rationale { get; init; }
+    public string? Rationale { get => _call?.Rationale; init => Call(value is null)?.Rationale = value; }
 
-    public Usage Usage { get; init; }
+    public Usage Usage { get => _call?.Usage ?? default; init => Call(value == default)?.Usage = value; }
 
     /// <summary>
     /// Model agents: what a lenient reading of <see cref="RawAnswer"/> found (recorded next to the strict
     /// <see cref="Action"/>, which is the one that scores); null when the lenient reading found none either.
     /// </summary>
-    public Intervention? LenientAction { get; init; }
+    public Intervention? LenientAction { get => _call?.LenientAction; init => Call(value is null)?.LenientAction = value; }
 
     /// <summary>Model agents: the lenient reading of a structure answer (the strict one is <see cref="Edges"/>).</summary>
-    public ImmutableArray<DirectedLink>? LenientEdges { get; init; }
+    public ImmutableArray<DirectedLink>? LenientEdges { get => _call?.LenientEdges; init => Call(value is null)?.LenientEdges = value; }
 
     /// <summary>
     /// Model agents: the messages new at this step (the whole prompt at the first step, then the feedback and the
     /// next question); the conversation is every earlier step's messages and raw answer, in order. Default: none.
     /// </summary>
-    public ImmutableArray<PromptMessage> Messages { get; init; }
+    public ImmutableArray<PromptMessage> Messages { get => _call?.Messages ?? default; init => Call(value.IsDefault)?.Messages = value; }
 
     /// <summary>Model agents: wall time of the model call(s) of this step.</summary>
-    public TimeSpan? Latency { get; init; }
+    public TimeSpan? Latency { get => _call?.Latency; init => Call(value is null)?.Latency = value; }
 
     /// <summary>
     /// Model agents: the answer came from the response cache — <see cref="Usage"/> is what the answer cost when it was
     /// first made, counted apart (as cached tokens) and at no cost in this run.
     /// </summary>
-    public bool Cached { get; init; }
+    public bool Cached { get => _call?.Cached ?? false; init => Call(!value)?.Cached = value; }
 
     /// <summary>Model agents: how many times the call was retried (rate limits, server errors, timeouts) before it was answered.</summary>
-    public int Retries { get; init; }
+    public int Retries { get => _call?.Retries ?? 0; init => Call(value == 0)?.Retries = value; }
 
     /// <summary>Model agents: why each retry happened (what failed, how long it waited), one entry per retry.</summary>
-    public ImmutableArray<string> RetryReasons { get; init; } = [];
+    public ImmutableArray<string> RetryReasons
+    {
+        get => _call?.RetryReasons ?? [];
+        init => Call(value is { IsDefault: false, IsEmpty: true })?.RetryReasons = value;
+    }
 
     public static AgentDecision Act(Intervention action) => new() { Action = action };
 
     public static AgentDecision Act(OddOneOut.OddOneOutMove move) => new() { Move = move };
 
     public static AgentDecision Answer(ImmutableArray<DirectedLink> edges) => new() { Edges = edges };
+
+    public bool Equals(AgentDecision? other)
+        => ReferenceEquals(this, other) || (other is not null
+            && Action == other.Action && Move == other.Move && Nullable.Equals(Edges, other.Edges) && ParseError == other.ParseError
+            && EqualityComparer<ModelCall>.Default.Equals(_call ?? ModelCall.None, other._call ?? ModelCall.None));
+
+    public override int GetHashCode() => HashCode.Combine(Action, Move, Edges, ParseError, _call ?? ModelCall.None);
+
+    /// <summary>
+    /// This decision's model-call fields, made on first use; null when <paramref name="unset"/> (the value being set is
+    /// the default) and there are none yet, so a decision without them need not make any. Only init accessors call it,
+    /// while the decision is built.
+    /// </summary>
+    private ModelCall? Call(bool unset) => _call ?? (unset ? null : _call = new ModelCall());
+
+    private sealed record ModelCall
+    {
+        public static readonly ModelCall None = new();
+
+        public OddOneOut.OddOneOutMove? LenientMove { get; set; }
+        public string? RawAnswer { get; set; }
+        public string? Rationale { get; set; }
+        public Usage Usage { get; set; }
+        public Intervention? LenientAction { get; set; }
+        public ImmutableArray<DirectedLink>? LenientEdges { get; set; }
+        public ImmutableArray<PromptMessage> Messages { get; set; }
+        public TimeSpan? Latency { get; set; }
+        public bool Cached { get; set; }
+        public int Retries { get; set; }
+        public ImmutableArray<string> RetryReasons { get; set; } = [];
+    }
 }
 
 /// <summary>One step of an episode's transcript.</summary>
