@@ -22,14 +22,12 @@ internal static class BranchAndBound
 
     /// <summary>
     /// The kept DAGs in id order with their log weights, the number left out and the best weight found; with
-    /// <c>rows</c>, also each kept DAG's parent codes and outcome ids (n per DAG, the family's rows) and the largest kept
-    /// weight (<see cref="MaxKept"/>), what <see cref="Posterior.Create"/> would otherwise gather and find.
+    /// <c>rows</c>, also each kept DAG's parent codes (n per DAG, the family's rows) and the largest kept weight
+    /// (<see cref="MaxKept"/>), what <see cref="Posterior.Create"/> would otherwise gather and find.
     /// </summary>
     public sealed record Result(int[] Dags, double[] LogWeights, long Left, double Best)
     {
         public byte[]? Codes { get; init; }
-
-        public ushort[]? Outcomes { get; init; }
 
         public double MaxKept { get; init; } = double.NegativeInfinity;
     }
@@ -40,8 +38,9 @@ internal static class BranchAndBound
     private static readonly ConcurrentBag<FoundBuffer> FoundBuffers = [];
 
     /// <param name="rows">
-    /// Gather the kept DAGs' rows of codes and outcome ids while the walk reads them (one thread only; the parallel
-    /// walk leaves them to <see cref="Posterior"/>).
+    /// Gather the kept DAGs' rows of codes while the walk reads them (one thread only; the parallel walk leaves them to
+    /// <see cref="Posterior"/>). Outcome ids are not gathered here: only an information pass reads them, and a walk finds
+    /// many more DAGs than it keeps (the posterior gathers the kept ones' when first asked, as it did before).
     /// </param>
     public static Result Run(DagFamily family, double[] bound, double[] logPrior, double margin, Exact? exact, int scratchLength, int threads,
         bool rows = false)
@@ -159,13 +158,12 @@ internal static class BranchAndBound
         return found;
     }
 
-    /// <summary>The DAGs a walk found (and, when gathering, their rows of codes and outcome ids): arrays grown by doubling.</summary>
+    /// <summary>The DAGs a walk found (and, when gathering, their rows of codes): arrays grown by doubling.</summary>
     private sealed class FoundBuffer
     {
         public int[] Dags = new int[1024];
         public double[] Weights = new double[1024];
         public byte[] Codes = [];
-        public ushort[] Outcomes = [];
         public int Count;
         public int RowLength; // n when gathering rows, else 0
 
@@ -178,7 +176,6 @@ internal static class BranchAndBound
             if (rowLength > 0 && Codes.Length < Dags.Length * rowLength)
             {
                 Codes = new byte[Dags.Length * rowLength];
-                Outcomes = new ushort[Dags.Length * rowLength];
             }
         }
 
@@ -190,7 +187,6 @@ internal static class BranchAndBound
             if (RowLength > 0)
             {
                 Array.Resize(ref Codes, capacity * RowLength);
-                Array.Resize(ref Outcomes, capacity * RowLength);
             }
         }
     }
@@ -228,7 +224,6 @@ internal static class BranchAndBound
             var weights = new double[kept];
             var n = found.RowLength;
             var codes = n > 0 ? new byte[kept * n] : null;
-            var outcomes = n > 0 ? new ushort[kept * n] : null;
             var left = _left + (weightsFound.Length - kept);
             var at = 0;
             var maxKept = double.NegativeInfinity;
@@ -236,17 +231,20 @@ internal static class BranchAndBound
             {
                 if (weightsFound[i] >= floor)
                 {
-                    if (codes is not null && outcomes is not null)
+                    if (codes is not null)
                     {
-                        found.Codes.AsSpan(i * n, n).CopyTo(codes.AsSpan(at * n, n));
-                        found.Outcomes.AsSpan(i * n, n).CopyTo(outcomes.AsSpan(at * n, n));
+                        // Element by element: a memmove call per row of five bytes cost more than the copy.
+                        for (var k = 0; k < n; k++)
+                        {
+                            codes[at * n + k] = found.Codes[i * n + k];
+                        }
                     }
                     dags[at] = dagsFound[i];
                     weights[at++] = weightsFound[i];
                     maxKept = Math.Max(maxKept, weightsFound[i]); // in id order, as Posterior.Create's own pass
                 }
             }
-            return new Result(dags, weights, left, top) { Codes = codes, Outcomes = outcomes, MaxKept = maxKept };
+            return new Result(dags, weights, left, top) { Codes = codes, MaxKept = maxKept };
         }
 
         private void Visit(int level, int from, int to, double partial)
@@ -282,7 +280,6 @@ internal static class BranchAndBound
             ref var priors = ref MemoryMarshal.GetArrayDataReference(family.PriorIndices);
             ref var prior = ref MemoryMarshal.GetArrayDataReference(logPrior);
             ref var terms = ref MemoryMarshal.GetArrayDataReference(bound);
-            ref var outcomeIds = ref MemoryMarshal.GetArrayDataReference(family.OutcomeIds);
             var rowLength = found.RowLength;
             for (var d = from; d < to; d++)
             {
@@ -316,15 +313,12 @@ internal static class BranchAndBound
                 found.Weights[at] = w;
                 if (rowLength > 0)
                 {
-                    // The DAG's row of codes was just read (its last code); its outcome ids are the same row of theirs.
+                    // The DAG's row of codes was just read (its last code).
                     ref var codeRow = ref Unsafe.Add(ref codes, d * _n);
-                    ref var outcomeRow = ref Unsafe.Add(ref outcomeIds, d * _n);
                     ref var codesTo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(found.Codes), at * _n);
-                    ref var outcomesTo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(found.Outcomes), at * _n);
                     for (var k = 0; k < _n; k++)
                     {
                         Unsafe.Add(ref codesTo, k) = Unsafe.Add(ref codeRow, k);
-                        Unsafe.Add(ref outcomesTo, k) = Unsafe.Add(ref outcomeRow, k);
                     }
                 }
             }

@@ -132,13 +132,13 @@ public static class IdealObserver
             return Posterior.Create(model, family, observations, all, weights, double.NegativeInfinity, relativeNeglect: 0);
         }
         var table = LocalTerms(family, observations, model.NoiseSd);
-        // The walk hands over the kept DAGs' rows of codes and outcome ids, which the updates and the information read,
-        // and the largest kept weight (the values Posterior.Create would gather and find itself).
+        // The walk hands over the kept DAGs' rows of codes, which the updates read, and the largest kept weight (the values
+        // Posterior.Create would gather and find itself); outcome ids are gathered when an information pass first needs them.
         var result = BranchAndBound.Run(family, table, logPrior, KeepMargin, exact: null, scratchLength: 0, threads: 1, rows: true);
         // Each DAG left out weighs less than e^(best − KeepMargin).
         var logNeglect = result.Left > 0 ? Math.Log(result.Left) + result.Best - KeepMargin : double.NegativeInfinity;
         return Posterior.Create(model, family, observations, result.Dags, result.LogWeights, logNeglect, relativeNeglect: 0,
-            result.Codes, result.Outcomes, result.Dags.Length > 0 ? result.MaxKept : null);
+            result.Codes, outcomes: null, result.Dags.Length > 0 ? result.MaxKept : null);
     }
 
     internal static Posterior HiddenRootPass(ObserverModel model, DagFamily family, ImmutableArray<Observation> observations, int threads)
