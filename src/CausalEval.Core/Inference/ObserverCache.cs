@@ -132,7 +132,8 @@ public static class ObserverCache
         var lazy = Posteriors.GetOrAdd(key, _ =>
         {
             created = true;
-            return new Lazy<Posterior>(() => Compute(model, samples, first), LazyThreadSafetyMode.ExecutionAndPublication);
+            return new Lazy<Posterior>(() => Extend(model, samples, first, () => Posterior(model, samples.Take(samples.Count - 1).ToArray(), first)),
+                LazyThreadSafetyMode.ExecutionAndPublication);
         });
         var posterior = lazy.Value;
         if (created)
@@ -144,13 +145,19 @@ public static class ObserverCache
         return posterior;
     }
 
-    private static Posterior Compute(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int first)
+    /// <summary>
+    /// The posterior of these samples computed the one way <see cref="Posterior(ObserverModel, IReadOnlyList{EvidenceSample}, int)"/>
+    /// computes it, given the posterior of all samples but the last (<paramref name="prefix"/>, asked for only when it is
+    /// needed): the prior, or the first <c>max(1, shown)</c> samples (every sample with a hidden root) in one pass, else an
+    /// update of the prefix's. For callers that keep their own posteriors (a report's episode at a time); the same values.
+    /// </summary>
+    public static Posterior Extend(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown, Func<Posterior> prefix)
     {
-        if (model.HiddenConfounder || samples.Count <= first)
+        if (model.HiddenConfounder || samples.Count <= Math.Max(1, shown))
         {
             return IdealObserver.Infer(model, samples, Threads);
         }
-        return Posterior(model, samples.Take(samples.Count - 1).ToArray(), first).Update(samples[^1], Threads);
+        return prefix().Update(samples[^1], Threads);
     }
 
     /// <summary>What the cached posteriors' arrays take together, as counted for eviction (for tests).</summary>

@@ -32,7 +32,12 @@ internal static class EpisodeTruth
     /// <c>{"episodes": {"task/episode": {...}}, "trials": {"trial id": [{"before_step", "top"}...]}}</c>, or null when no
     /// embedded trial is on a causal-DAG episode the datasets hold; <paramref name="notes"/> gets why parts are missing.
     /// </summary>
-    public static byte[]? Json(IReadOnlyList<ManifestTaskRef> tasks, IReadOnlyList<byte[]> transcripts, string? datasetsDirectory, List<string> notes)
+    /// <param name="cancellation">Stops the posteriors between episodes and evidence prefixes (a report whose statistics failed).</param>
+    /// <param name="maxBytes">The truth's share of the page (<see cref="MaxBytes"/>; smaller in tests).</param>
+    /// <param name="batchGroups">Episodes computed before the share is checked again (default <see cref="GroupsPerBatch"/> per core).</param>
+    /// <param name="computedTrials">Told how many trials' posteriors each batch computed (for tests).</param>
+    public static byte[]? Json(IReadOnlyList<ManifestTaskRef> tasks, IReadOnlyList<byte[]> transcripts, string? datasetsDirectory, List<string> notes,
+        CancellationToken cancellation = default, int maxBytes = MaxBytes, int? batchGroups = null, Action<int>? computedTrials = null)
     {
         var trials = transcripts.Select(Parse).OfType<EmbeddedTrial>().ToList();
         if (trials.Count == 0)
@@ -68,33 +73,55 @@ internal static class EpisodeTruth
             }
             writer.WriteEndObject();
             writer.WriteStartObject("trials");
-            var posteriors = AllPosteriors(trials, episodes);
+            // Episodes a batch at a time, in the trials' order, and no further once the page's share is used: trials past
+            // it get no posteriors, so theirs are not computed.
+            bool Known(int i) => episodes.ContainsKey((trials[i].Task, trials[i].Episode));
+            var groups = Enumerable.Range(0, trials.Count).Where(Known)
+                .GroupBy(i => (trials[i].Task, trials[i].Episode)).Select(g => g.ToArray()).ToArray();
+            var posteriors = new TrialPosteriors?[trials.Count];
+            var computed = new bool[trials.Count];
+            var next = 0;
             var skipped = 0;
-            for (var i = 0; i < trials.Count; i++)
+            bool Full()
             {
-                var trial = trials[i];
-                if (!episodes.ContainsKey((trial.Task, trial.Episode)))
-                {
-                    continue;
-                }
                 writer.Flush();
-                if (buffer.WrittenCount > MaxBytes)
+                return buffer.WrittenCount > maxBytes;
+            }
+            var batchSize = batchGroups ?? GroupsPerBatch * Environment.ProcessorCount;
+            for (var b = 0; b < groups.Length && !Full(); b += batchSize)
+            {
+                var batch = new ArraySegment<int[]>(groups, b, Math.Min(batchSize, groups.Length - b));
+                Compute(batch, trials, episodes, posteriors, cancellation);
+                foreach (var i in batch.SelectMany(g => g))
                 {
-                    skipped++;
-                    continue;
+                    computed[i] = true;
                 }
-                if (posteriors[i] is { } steps)
+                computedTrials?.Invoke(batch.Sum(g => g.Length));
+                for (; next < trials.Count && (!Known(next) || computed[next]); next++)
                 {
-                    writer.WritePropertyName(trial.TrialId);
-                    WritePosteriors(writer, steps);
+                    if (!Known(next))
+                    {
+                        continue;
+                    }
+                    if (Full())
+                    {
+                        skipped++;
+                        continue;
+                    }
+                    if (posteriors[next] is { } steps)
+                    {
+                        writer.WritePropertyName(trials[next].TrialId);
+                        WritePosteriors(writer, steps);
+                    }
                 }
             }
+            skipped += Enumerable.Range(next, trials.Count - next).Count(Known);
             writer.WriteEndObject();
             writer.WriteEndObject();
             if (skipped > 0)
             {
                 notes.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"The truth view shows no posteriors for {skipped:N0} embedded trials: the page's share for them ({MaxBytes >> 20} MB) was used up."));
+                    $"The truth view shows no posteriors for {skipped:N0} embedded trials: the page's share for them ({maxBytes >> 20} MB) was used up."));
             }
         }
         return buffer.WrittenSpan.ToArray();
@@ -254,27 +281,26 @@ internal static class EpisodeTruth
         writer.WriteEndArray();
     }
 
+    /// <summary>Episodes per core whose posteriors are computed before the page's share is checked again.</summary>
+    internal const int GroupsPerBatch = 4;
+
     /// <summary>
-    /// <see cref="Posteriors"/> of every trial on a known episode, by index. An episode's trials go to one worker in turn
-    /// (they share its posteriors through <see cref="ObserverCache"/>), episodes run side by side on every core; a
-    /// posterior is computed the same way whatever the cache holds, so the page is the same bytes at any parallelism.
+    /// The posteriors of the trials of a batch of episodes, by index. An episode's trials go to one worker together (they
+    /// share its evidence prefixes, <see cref="EpisodePosteriors"/>), episodes run side by side on every core; a
+    /// posterior is computed the same way whatever else is computed, so the page is the same bytes at any parallelism.
     /// </summary>
-    private static TrialPosteriors?[] AllPosteriors(List<EmbeddedTrial> trials, Dictionary<(string Task, string Episode), (TaskDefinition Task, Episode Episode)> episodes)
+    private static void Compute(ArraySegment<int[]> groups, List<EmbeddedTrial> trials,
+        Dictionary<(string Task, string Episode), (TaskDefinition Task, Episode Episode)> episodes, TrialPosteriors?[] results, CancellationToken cancellation)
     {
-        var results = new TrialPosteriors?[trials.Count];
-        var groups = Enumerable.Range(0, trials.Count)
-            .Where(i => episodes.ContainsKey((trials[i].Task, trials[i].Episode)))
-            .GroupBy(i => (trials[i].Task, trials[i].Episode))
-            .Select(g => g.ToArray())
-            .ToArray();
         try
         {
-            Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, group =>
+            Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation }, group =>
             {
-                foreach (var i in group)
+                var (task, episode) = episodes[(trials[group[0]].Task, trials[group[0]].Episode)];
+                var posteriors = EpisodePosteriors(task, episode, [.. group.Select(i => trials[i])], cancellation);
+                for (var k = 0; k < group.Length; k++)
                 {
-                    var (task, episode) = episodes[(trials[i].Task, trials[i].Episode)];
-                    results[i] = Posteriors(task, episode, trials[i]);
+                    results[group[k]] = posteriors[k];
                 }
             });
         }
@@ -282,35 +308,52 @@ internal static class EpisodeTruth
         {
             ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]); // as the sequential loop would have thrown it
         }
-        return results;
     }
 
     /// <summary>
-    /// The most probable hypotheses before each explore step and after the last (for a passive task: given the shown
-    /// evidence), each with the number of the trial's own experiments seen; null when the trial's evidence cannot be read
-    /// back or its posterior would be a hidden-root pass that was not precomputed (seconds each).
+    /// For each trial of one episode: the most probable hypotheses before each explore step and after the last (for a
+    /// passive task: given the shown evidence), each with the number of the trial's own experiments seen; null when the
+    /// trial's evidence cannot be read back or one of its posteriors would be a hidden-root pass that was not precomputed
+    /// (seconds each). The trials' evidence prefixes form a tree (trials that made the same experiments saw the same
+    /// observations); it is walked depth first, each posterior computed once from its parent's and dropped with its
+    /// subtree, so an episode holds only the posteriors of one path at a time (a cache of every episode's held up to 64 MB
+    /// it never read again: episodes do not share evidence).
     /// </summary>
-    private static TrialPosteriors? Posteriors(TaskDefinition task, Episode episode, EmbeddedTrial trial)
+    private static TrialPosteriors?[] EpisodePosteriors(TaskDefinition task, Episode episode, IReadOnlyList<EmbeddedTrial> trials, CancellationToken cancellation)
     {
+        var results = new TrialPosteriors?[trials.Count];
         var brief = episode.Brief;
         var model = ObserverModel.For(task, brief);
         if (model.Validate() is not null)
         {
-            return null;
+            return results;
         }
         var shown = brief.Evidence?.Samples ?? [];
-        var samples = new List<EvidenceSample>(shown);
-        var result = new TrialPosteriors();
-        var experiments = 0;
-        try
+        var root = new EvidenceNode([.. shown]);
+        var paths = new List<(int? BeforeStep, int Experiments, EvidenceNode Node)>?[trials.Count];
+        for (var t = 0; t < trials.Count; t++)
         {
+            paths[t] = TrialPath(trials[t]);
+        }
+        Visit(root, () => throw new InvalidOperationException("the shown evidence has no prefix to update"));
+        for (var t = 0; t < trials.Count; t++)
+        {
+            if (paths[t] is { } path && path.All(p => p.Node.Top is not null))
+            {
+                results[t] = [.. path.Select(p => (p.BeforeStep, p.Experiments, p.Node.Top!.Value))];
+            }
+        }
+        return results;
+
+        // The trial's nodes: the evidence before each explore step, then after the last; null when it cannot be read back.
+        List<(int?, int, EvidenceNode)>? TrialPath(EmbeddedTrial trial)
+        {
+            var path = new List<(int?, int, EvidenceNode)>();
+            var node = root;
+            var experiments = 0;
             foreach (var step in trial.Steps.Where(s => s.Phase == "explore"))
             {
-                if (Top(model, samples, shown.Length) is not { } before)
-                {
-                    return null;
-                }
-                result.Add((step.Index, experiments, before));
+                path.Add((step.Index, experiments, node.Asked()));
                 if (step is { Status: "valid", Action: { } action, Observation: { } observation })
                 {
                     var values = ImmutableArray.CreateBuilder<double>(brief.Variables.Length);
@@ -322,27 +365,72 @@ internal static class EpisodeTruth
                         }
                         values.Add(x);
                     }
-                    samples.Add(new EvidenceSample(action, values.MoveToImmutable()));
+                    node = node.Child(model, new EvidenceSample(action, values.MoveToImmutable()));
                     experiments++;
                 }
             }
-            if (Top(model, samples, shown.Length) is not { } final)
-            {
-                return null;
-            }
-            result.Add((null, experiments, final));
+            path.Add((null, experiments, node.Asked()));
+            return path;
         }
-        catch (ArgumentException)
+
+        // The node's top hypotheses (when asked) and its subtree's; its posterior is computed only when it or a child needs it.
+        void Visit(EvidenceNode node, Func<Posterior> parent)
         {
-            return null; // evidence the family cannot hold (an unknown variable in an edited line)
+            cancellation.ThrowIfCancellationRequested();
+            Posterior? posterior = null;
+            Posterior Own() => posterior ??= ObserverCache.Extend(model, node.Samples, shown.Length, parent);
+            try
+            {
+                if (node.IsAsked && !(model.HiddenConfounder && node.Samples.Count > 0 && !ObserverCache.IsPrecomputed(model, node.Samples)))
+                {
+                    node.Top = ObserverCache.IsPrecomputed(model, node.Samples)
+                        ? ObserverCache.Top(model, node.Samples, shown.Length, TopHypotheses)
+                        : Own().Top(TopHypotheses);
+                }
+            }
+            catch (ArgumentException)
+            {
+                return; // evidence the family cannot hold (an unknown variable in an edited line): no posterior below either
+            }
+            foreach (var child in node.Children)
+            {
+                Visit(child, Own);
+            }
         }
-        return result;
     }
 
-    private static ImmutableArray<WeightedHypothesis>? Top(ObserverModel model, IReadOnlyList<EvidenceSample> samples, int shown)
-        => model.HiddenConfounder && samples.Count > 0 && !ObserverCache.IsPrecomputed(model, samples)
-            ? null
-            : ObserverCache.Top(model, samples, shown, TopHypotheses);
+    /// <summary>One evidence prefix of an episode's embedded trials: its samples, the prefixes one sample longer, its top hypotheses.</summary>
+    private sealed class EvidenceNode(List<EvidenceSample> samples)
+    {
+        private readonly Dictionary<string, EvidenceNode> _children = new(StringComparer.Ordinal);
+
+        public List<EvidenceSample> Samples { get; } = samples;
+
+        /// <summary>The longer prefixes in the order the trials reached them.</summary>
+        public List<EvidenceNode> Children { get; } = [];
+
+        /// <summary>Whether some trial shows this node's top hypotheses.</summary>
+        public bool IsAsked { get; private set; }
+
+        public ImmutableArray<WeightedHypothesis>? Top { get; set; }
+
+        public EvidenceNode Asked()
+        {
+            IsAsked = true;
+            return this;
+        }
+
+        public EvidenceNode Child(ObserverModel model, EvidenceSample sample)
+        {
+            var key = ObserverCache.Key(model, [sample]);
+            if (!_children.TryGetValue(key, out var child))
+            {
+                _children[key] = child = new EvidenceNode([.. Samples, sample]);
+                Children.Add(child);
+            }
+            return child;
+        }
+    }
 
     private static void WritePosteriors(Utf8JsonWriter writer, TrialPosteriors steps)
     {

@@ -122,4 +122,29 @@ public class ObserverCacheTests
         }
         Assert.True(largest > 1 << 20, $"a first-sample posterior takes {largest:N0} bytes");
     }
+
+    [Fact]
+    public void Extend_GivenThePrefixsPosterior_EqualsTheCachedPosteriorAndAsksForThePrefixOnlyToUpdateIt()
+    {
+        var samples = IdealObserverTests.Draw(5, hidden: false, 0.1, 91, 0, 3);
+        var model = new ObserverModel(["A", "B", "C", "D", "E"], false, 2.0 / 3.0, 0.1);
+        var asked = 0;
+        Posterior Prefix(int count)
+        {
+            asked++;
+            return ObserverCache.Posterior(model, samples[..count]);
+        }
+
+        var first = ObserverCache.Extend(model, samples[..1], 0, () => Prefix(0));
+        Assert.Equal(0, asked); // one sample: a pass from scratch
+        var third = ObserverCache.Extend(model, samples, 0, () => Prefix(2));
+        Assert.Equal(1, asked);
+
+        foreach (var (mine, cached) in new[] { (first, ObserverCache.Posterior(model, samples[..1])), (third, ObserverCache.Posterior(model, samples)) })
+        {
+            Assert.Equal(cached.LogEvidence, mine.LogEvidence); // the same chain of passes and updates: bit for bit
+            Assert.Equal(cached.Top(5).Select(h => h.Probability), mine.Top(5).Select(h => h.Probability));
+            Assert.Equal(cached.Summary().ExpectedEffects.ToArray(), mine.Summary().ExpectedEffects.ToArray());
+        }
+    }
 }

@@ -54,6 +54,52 @@ public sealed class EpisodeTruthTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Past_the_pages_share_no_further_episode_is_computed_and_the_trials_written_are_the_first_of_the_full_view()
+    {
+        const string task = "explore-exploit";
+        var (refs, transcripts) = Played(task, 3); // 3 episodes × 3 agents
+        var full = EpisodeTruth.Json(refs, transcripts, RealRuns.Datasets(), [])!;
+        var fullTrials = JsonNode.Parse(full)!["trials"]!.AsObject();
+        // A share that the episodes and the first trial's posteriors pass: the rest of the trials are left out.
+        var text = Encoding.UTF8.GetString(full);
+        var share = text.IndexOf("\"trials\":{", StringComparison.Ordinal) + 20;
+        var notes = new List<string>();
+        var computed = new List<int>();
+
+        var capped = EpisodeTruth.Json(refs, transcripts, RealRuns.Datasets(), notes, maxBytes: share, batchGroups: 1, computedTrials: computed.Add)!;
+
+        Assert.Equal([3], computed); // the first episode's three trials, no other episode
+        var cappedNode = JsonNode.Parse(capped)!;
+        Assert.Equal(JsonNode.Parse(full)!["episodes"]!.ToJsonString(), cappedNode["episodes"]!.ToJsonString());
+        var first = Assert.Single(cappedNode["trials"]!.AsObject());
+        Assert.Equal(fullTrials.First().Key, first.Key);
+        Assert.Equal(fullTrials.First().Value!.ToJsonString(), first.Value!.ToJsonString());
+        Assert.Contains(notes, n => n.Contains("no posteriors for 8 embedded trials", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_cancelled_truth_view_stops_before_computing_any_posterior()
+    {
+        var (refs, transcripts) = Played("explore-exploit", 1);
+        var computed = 0;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            EpisodeTruth.Json(refs, transcripts, RealRuns.Datasets(), [], cancelled.Token, computedTrials: n => computed += n));
+
+        Assert.Equal(0, computed);
+    }
+
+    private (EpisodeTruth.ManifestTaskRef[] Refs, List<byte[]> Transcripts) Played(string task, int episodes)
+    {
+        var run = RealRuns.Play(_temp.Sub("run"), [task], episodes);
+        var catalog = TaskCatalog.Locate(RealRuns.Datasets());
+        var refs = new[] { new EpisodeTruth.ManifestTaskRef(task, catalog.Load(task).Version, "test", TaskCatalog.Sha256(catalog.SplitPath(task, "test"))) };
+        return (refs, [.. File.ReadAllLines(Path.Combine(run, "trials.jsonl")).Select(l => Encoding.UTF8.GetBytes(l))]);
+    }
+
     private static void AssertTop(Posterior expected, JsonNode shown)
     {
         var top = expected.Top(EpisodeTruth.TopHypotheses);
