@@ -19,6 +19,13 @@ public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string?
 
     /// <summary>Writes one file's bytes (default <see cref="File.WriteAllBytes(string, byte[])"/>); a seam for tests of a full disk.</summary>
     internal Action<string, byte[]> WriteFile { get; init; } = File.WriteAllBytes;
+
+    /// <summary>The statistics phase (default <see cref="ReportModel.Build"/>); a seam for tests of a failing one.</summary>
+    internal Func<ReportData, TranscriptSampler, ReportModel> Statistics { get; init; } = ReportModel.Build;
+
+    /// <summary>The truth view (default <see cref="EpisodeTruth.Json"/>); a seam for tests of its cancellation.</summary>
+    internal Func<IReadOnlyList<EpisodeTruth.ManifestTaskRef>, IReadOnlyList<byte[]>, string?, List<string>, CancellationToken, byte[]?> Truth { get; init; }
+        = (tasks, transcripts, datasets, notes, cancellation) => EpisodeTruth.Json(tasks, transcripts, datasets, notes, cancellation);
 }
 
 /// <summary>What a report wrote.</summary>
@@ -55,32 +62,52 @@ public static class ReportGenerator
         var (data, transcripts) = ReportReader.Read(runs);
         Lap("read");
         // The truth view (the DAG family's enumeration, then posteriors) needs only the sampled transcripts: it runs beside
-        // the statistics and plots, and its phase is the time left to wait for it after them.
+        // the statistics and plots, and its phase is the time left to wait for it after them. When they fail, it is
+        // cancelled and waited for before the failure propagates: no work left running, no unobserved exception.
         var truthNotes = new List<string>();
-        var truthTask = Task.Run(() => EpisodeTruth.Json(
+        using var cancelTruth = new CancellationTokenSource();
+        var truthTask = Task.Run(() => options.Truth(
             [.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))],
-            transcripts.Result().Trials, options.DatasetsDirectory, truthNotes));
-        var model = ReportModel.Build(data, transcripts);
-        Lap("statistics");
-        var output = options.OutputDirectory ?? runs.Runs[0].Directory;
-        Directory.CreateDirectory(output);
-
-        // Everything is rendered first, then written all at once: a report is all its files or none of them.
+            transcripts.Result().Trials, options.DatasetsDirectory, truthNotes, cancelTruth.Token), cancelTruth.Token);
+        ReportModel model;
+        string title, output;
         var pending = new List<(string Name, byte[] Bytes)>();
         void Write(string name, string text) => pending.Add((name, Encoding.UTF8.GetBytes(text)));
-
-        var title = runs.Runs.Count == 1 ? $"Leaderboard — run {runs.Runs[0].Manifest.RunId}" : $"Leaderboard — {runs.Runs.Count} runs";
-        var leaderboard = LeaderboardFiles.Markdown(model, title);
-        Write("leaderboard.md", leaderboard);
-        Write("leaderboard.csv", LeaderboardFiles.Csv(model));
-        Write("comparisons.csv", ComparisonFiles.Csv(model));
-        if (model.Ablation is { } ablation)
+        IReadOnlyList<PlotFile> plots;
+        try
         {
-            Write("ablation.md", AblationFiles.Markdown(model, ablation));
-            Write("ablation.csv", AblationFiles.Csv(ablation));
+            model = options.Statistics(data, transcripts);
+            Lap("statistics");
+            output = options.OutputDirectory ?? runs.Runs[0].Directory;
+            Directory.CreateDirectory(output);
+
+            // Everything is rendered first, then written all at once: a report is all its files or none of them.
+            title = runs.Runs.Count == 1 ? $"Leaderboard — run {runs.Runs[0].Manifest.RunId}" : $"Leaderboard — {runs.Runs.Count} runs";
+            var leaderboard = LeaderboardFiles.Markdown(model, title);
+            Write("leaderboard.md", leaderboard);
+            Write("leaderboard.csv", LeaderboardFiles.Csv(model));
+            Write("comparisons.csv", ComparisonFiles.Csv(model));
+            if (model.Ablation is { } ablation)
+            {
+                Write("ablation.md", AblationFiles.Markdown(model, ablation));
+                Write("ablation.csv", AblationFiles.Csv(ablation));
+            }
+            plots = Plots.Render(model);
+            Lap("plots");
         }
-        var plots = Plots.Render(model);
-        Lap("plots");
+        catch
+        {
+            cancelTruth.Cancel();
+            try
+            {
+                truthTask.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Cancelled, or failed on its own: the report's failure is the one being thrown.
+            }
+            throw;
+        }
         foreach (var plot in plots)
         {
             pending.Add((Path.Combine("plots", plot.Name + ".png"), plot.Png));
