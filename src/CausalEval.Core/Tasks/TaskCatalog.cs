@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using CausalEval.Core.Episodes;
 
 namespace CausalEval.Core.Tasks;
@@ -98,17 +99,58 @@ public sealed class TaskCatalog(string root)
             ? LoadSplit(task.Id, split, limit)
             : ReadLines(SplitPath(task.Id, split), limit, OddOneOut.OddOneOutJson.Parse, e => e.Id);
 
-    public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null)
+    /// <summary>
+    /// The episodes of a committed split whose ids are in <paramref name="ids"/>, in file order: each line's id is read
+    /// first and only those lines are parsed (a report embeds a few episodes of splits of hundreds). A line whose id
+    /// cannot be read is parsed, so that a malformed one still fails with file:line and field.
+    /// </summary>
+    public IEnumerable<Episode> LoadSplit(string taskId, string split, IReadOnlySet<string> ids) => ReadSplit(SplitPath(taskId, split), limit: null, ids.Contains);
+
+    public static IEnumerable<Episode> ReadSplitFile(string path, int? limit = null) => ReadSplit(path, limit, keep: null);
+
+    private static IEnumerable<Episode> ReadSplit(string path, int? limit, Func<string, bool>? keep)
     {
         // The ideal observer's precomputed posteriors for this split, when shipped beside it (observer-<split>.jsonl).
         Inference.ObserverCache.LoadPrecomputed(path);
-        foreach (var episode in ReadLines(path, limit, EpisodeJson.Parse, e => e.Id))
+        foreach (var episode in ReadLines(path, limit, EpisodeJson.Parse, e => e.Id, keep))
         {
             yield return episode;
         }
     }
 
-    private static IEnumerable<T> ReadLines<T>(string path, int? limit, Func<string, string, (T Episode, string Split)> parse, Func<T, string> id)
+    /// <summary>The string value of a line's top-level <c>id</c>, or null when it cannot be read without parsing the line.</summary>
+    internal static string? LineId(string line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(line));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+                if (isId)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IEnumerable<T> ReadLines<T>(string path, int? limit, Func<string, string, (T Episode, string Split)> parse, Func<T, string> id,
+        Func<string, bool>? keep = null)
     {
         if (!File.Exists(path))
         {
@@ -124,7 +166,7 @@ public sealed class TaskCatalog(string root)
             {
                 yield break;
             }
-            if (string.IsNullOrWhiteSpace(line))
+            if (string.IsNullOrWhiteSpace(line) || (keep is not null && LineId(line) is { } lineId && !keep(lineId)))
             {
                 continue;
             }

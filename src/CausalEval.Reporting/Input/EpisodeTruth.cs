@@ -206,12 +206,11 @@ internal static class EpisodeTruth
                 notes.Add($"The truth view of {task.Id} is missing: the datasets folder's {task.Split} split is not the one the runs played (version or sha256 differs).");
                 continue;
             }
-            foreach (var episode in catalog.LoadSplit(task.Id, task.Split))
+            // Only the embedded episodes' lines are parsed.
+            var ids = wanted.Where(w => w.Task == task.Id).Select(w => w.Episode).ToHashSet(StringComparer.Ordinal);
+            foreach (var episode in catalog.LoadSplit(task.Id, task.Split, ids))
             {
-                if (wanted.Contains((task.Id, episode.Id)))
-                {
-                    found[(task.Id, episode.Id)] = (definition, episode);
-                }
+                found[(task.Id, episode.Id)] = (definition, episode);
             }
         }
         return found;

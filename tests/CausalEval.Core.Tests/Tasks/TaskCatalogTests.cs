@@ -131,6 +131,27 @@ public sealed class TaskCatalogTests : IDisposable
     }
 
     [Fact]
+    public void LoadSplit_GivenIds_ParsesOnlyTheirLinesAndGivesTheSameEpisodesInFileOrder()
+    {
+        var all = Repo.Catalog.LoadSplit("explore-exploit", TaskDefinition.TestSplit).ToList();
+        var ids = new HashSet<string>([all[7].Id, all[2].Id, all[150].Id, "test-9999"], StringComparer.Ordinal);
+
+        var some = Repo.Catalog.LoadSplit("explore-exploit", TaskDefinition.TestSplit, ids).ToList();
+
+        Assert.Equal([all[2].Id, all[7].Id, all[150].Id], some.Select(e => e.Id));
+        Assert.Equal(all[7].Seed, some[1].Seed);
+        Assert.Equal(all[7].Solution.Actions.Select(a => a.Expected), some[1].Solution.Actions.Select(a => a.Expected));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"test-0003","seed":1}""", "test-0003")]
+    [InlineData("""{"split":"test","world":{"id":"inner"},"id":"test-0004"}""", "test-0004")]
+    [InlineData("""{"seed":1}""", null)]
+    [InlineData("""{"id":3}""", null)]
+    [InlineData("""{oops""", null)]
+    public void LineId_ReadsTheTopLevelIdOrNothing(string line, string? id) => Assert.Equal(id, TaskCatalog.LineId(line));
+
+    [Fact]
     public void AMissingSplitFile_IsAnInputError()
     {
         var path = Path.Combine(_directory, "absent.jsonl");
