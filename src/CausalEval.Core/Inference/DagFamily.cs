@@ -20,15 +20,20 @@ internal sealed class DagFamily
     private static readonly ConcurrentDictionary<int, Lazy<DagFamily>> Cache = new();
 
     private readonly Lazy<DagIndex> _index;
+    private readonly Lazy<sbyte[]> _effects;
+    private readonly Lazy<(ushort[] Ids, int[] Counts)> _outcomes;
 
-    private DagFamily(int n, byte[] codes, byte[] orders, byte[] edgeCounts, sbyte[] effects)
+    private DagFamily(int n, byte[] codes, byte[] orders, byte[] edgeCounts)
     {
         Variables = n;
         _index = new Lazy<DagIndex>(() => DagIndex.Build(this));
+        // The total effects (n² bytes a DAG) and outcome ids (2n bytes) are computed from the codes when first read: a
+        // report's truth view reads neither (107 MB on 5 variables), a run's observer both.
+        _effects = new Lazy<sbyte[]>(ComputeEffects);
+        _outcomes = new Lazy<(ushort[], int[])>(() => NumberOutcomes(Variables, Count, Effects, EffectBase));
         Codes = codes;
         Orders = orders;
         EdgeCounts = edgeCounts;
-        Effects = effects;
         Count = orders.Length;
         PriorIndices = new ushort[Count];
         for (var d = 0; d < Count; d++)
@@ -37,7 +42,6 @@ internal sealed class DagFamily
         }
         CodesPerNode = Pow3(n - 1);
         EffectBase = (1 << (n - 2)) * 2 + 1;
-        (OutcomeIds, OutcomeCounts) = NumberOutcomes(n, Count, effects, EffectBase);
         ParentsOfCode = new sbyte[CodesPerNode * n][];
         for (var j = 0; j < n; j++)
         {
@@ -67,8 +71,8 @@ internal sealed class DagFamily
     /// <summary>[dag]: number of edges.</summary>
     public byte[] EdgeCounts { get; }
 
-    /// <summary>[dag·n² + i·n + t]: TE[i→t]; |TE| ≤ 2^(n−2) (the number of paths between two nodes).</summary>
-    public sbyte[] Effects { get; }
+    /// <summary>[dag·n² + i·n + t]: TE[i→t]; |TE| ≤ 2^(n−2) (the number of paths between two nodes). Computed on first use.</summary>
+    public sbyte[] Effects => _effects.Value;
 
     /// <summary>2·2^(n−2) + 1: a base in which a row of total effects is a unique integer key.</summary>
     public int EffectBase { get; }
@@ -76,11 +80,12 @@ internal sealed class DagFamily
     /// <summary>
     /// [dag·n + x]: the outcome of an experiment on x in that DAG — its row TE[x→·] — numbered among the distinct rows
     /// the family has for x, so the posterior predictive over outcomes is a small array per x (cache-resident).
+    /// Computed on first use.
     /// </summary>
-    public ushort[] OutcomeIds { get; }
+    public ushort[] OutcomeIds => _outcomes.Value.Ids;
 
     /// <summary>[x]: distinct rows TE[x→·] in the family.</summary>
-    public int[] OutcomeCounts { get; }
+    public int[] OutcomeCounts => _outcomes.Value.Counts;
 
     /// <summary>[j·CodesPerNode + code]: the weight of each node i on node j (0 for j itself and non-parents), length n.</summary>
     public sbyte[][] ParentsOfCode { get; }
@@ -144,7 +149,7 @@ internal sealed class DagFamily
         // First the unsigned DAGs (parent masks, linear extensions, a topological order), then 2^|E| signings each.
         var full = (1 << n) - 1;
         var maskCount = 1 << (n - 1);
-        var unsigned = new List<(int[] Masks, int Orders, int[] Topological)>();
+        var unsigned = new List<(int[] Masks, int Orders)>();
         var linear = new int[1 << n];
         var total = 0L;
         var candidate = new int[n];
@@ -184,9 +189,7 @@ internal sealed class DagFamily
                         }
                     }
                 }
-                var topological = new int[n];
-                TopologicalOrder(masks, topological);
-                unsigned.Add((masks, linear[full], topological));
+                unsigned.Add((masks, linear[full]));
                 total += 1L << masks.Sum(mask => System.Numerics.BitOperations.PopCount((uint)mask));
             }
         }
@@ -195,11 +198,9 @@ internal sealed class DagFamily
         var codes = new byte[count * n];
         var orders = new byte[count];
         var edgeCounts = new byte[count];
-        var effects = new sbyte[count * n * n];
         var weights = new sbyte[n * n];
-        var te = new int[n * n];
         var dag = 0;
-        foreach (var (masks, linearExtensions, topological) in unsigned)
+        foreach (var (masks, linearExtensions) in unsigned)
         {
             var edgeList = new List<(int From, int To)>();
             for (var j = 0; j < n; j++)
@@ -236,11 +237,6 @@ internal sealed class DagFamily
                 }
                 orders[dag] = (byte)linearExtensions;
                 edgeCounts[dag] = (byte)edgeList.Count;
-                TotalEffects(n, weights, topological, te);
-                for (var k = 0; k < n * n; k++)
-                {
-                    effects[(long)dag * n * n + k] = (sbyte)te[k];
-                }
             }
         }
         // Number the DAGs in trie order (lexicographic in the codes of nodes 0 … n − 1): a prefix's DAGs are then
@@ -249,16 +245,51 @@ internal sealed class DagFamily
         var sortedCodes = new byte[codes.Length];
         var sortedOrders = new byte[count];
         var sortedEdges = new byte[count];
-        var sortedEffects = new sbyte[effects.Length];
         for (var d = 0; d < count; d++)
         {
             var from = order[d];
             Array.Copy(codes, from * n, sortedCodes, d * n, n);
             sortedOrders[d] = orders[from];
             sortedEdges[d] = edgeCounts[from];
-            Array.Copy(effects, (long)from * n * n, sortedEffects, (long)d * n * n, n * n);
         }
-        return new DagFamily(n, sortedCodes, sortedOrders, sortedEdges, sortedEffects);
+        return new DagFamily(n, sortedCodes, sortedOrders, sortedEdges);
+    }
+
+    /// <summary>Every DAG's total effects (<see cref="Effects"/>), from its parent codes: the weights, a topological order, then <see cref="TotalEffects"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // run once per process: straight to optimised code
+    private sbyte[] ComputeEffects()
+    {
+        var n = Variables;
+        var cells = n * n;
+        var effects = new sbyte[(long)Count * cells];
+        var weights = new sbyte[cells];
+        var masks = new int[n];
+        var order = new int[n];
+        var te = new int[cells];
+        for (var d = 0; d < Count; d++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var parents = ParentsOfCode[j * CodesPerNode + Codes[d * n + j]];
+                var mask = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    weights[i * n + j] = parents[i];
+                    if (parents[i] != 0)
+                    {
+                        mask |= 1 << i;
+                    }
+                }
+                masks[j] = mask;
+            }
+            TopologicalOrder(masks, order);
+            TotalEffects(n, weights, order, te);
+            for (var k = 0; k < cells; k++)
+            {
+                effects[(long)d * cells + k] = (sbyte)te[k];
+            }
+        }
+        return effects;
     }
 
     /// <summary>DAG ids sorted by their codes (node 0's most significant): an LSD radix sort, one stable counting pass per node.</summary>
