@@ -17,8 +17,8 @@ public static class EpisodeEngine
     {
         var brief = episode.Brief;
         var random = new SeededRandom(environmentSeed);
-        var history = new List<StepRecord>(episode.ExploreSteps + 2);
-        var visibleHistory = history.AsReadOnly();
+        var history = new StepHistory(episode.ExploreSteps + 1 + (episode.Options.AskStructure ? 1 : 0));
+        var visibleHistory = history;
         var goal = episode.Options.GoalFirst ? episode.Target : null;
         for (var step = 0; step < episode.ExploreSteps; step++)
         {
@@ -46,7 +46,29 @@ public static class EpisodeEngine
             history.Add(Structure(episode, history.Count, structure));
             Running.RunTelemetry.EndStep(structureActivity, history[^1]);
         }
-        return new EpisodeTranscript([.. history]);
+        return new EpisodeTranscript(history.ToImmutable());
+    }
+
+    /// <summary>
+    /// The steps so far, in an array of the episode's length: agents see the live list read-only, and the full array
+    /// becomes the transcript without a copy (nothing writes to it after the last step).
+    /// </summary>
+    private sealed class StepHistory(int length) : IReadOnlyList<StepRecord>
+    {
+        private readonly StepRecord[] _steps = new StepRecord[length];
+
+        public int Count { get; private set; }
+
+        public StepRecord this[int index] => (uint)index < (uint)Count ? _steps[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Add(StepRecord step) => _steps[Count++] = step;
+
+        public ImmutableArray<StepRecord> ToImmutable()
+            => Count == _steps.Length ? ImmutableCollectionsMarshal.AsImmutableArray(_steps) : [.. _steps.AsSpan(0, Count)];
+
+        public IEnumerator<StepRecord> GetEnumerator() => ((IEnumerable<StepRecord>)new ArraySegment<StepRecord>(_steps, 0, Count)).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>The agent's decision; a step span (when traced) ends with the error if the agent fails.</summary>

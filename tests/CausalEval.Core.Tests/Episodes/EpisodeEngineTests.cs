@@ -73,6 +73,22 @@ public class EpisodeEngineTests
     }
 
     [Fact]
+    public async Task TheViewsHistory_IsTheLiveStepList_WhichEndsAsTheTranscript()
+    {
+        var episode = Make(options: new EpisodeOptions { AskStructure = true, ExploreSteps = 2 });
+        var (transcript, agent) = await Play(episode, 1, Do("A", 5), Do("B", -5), Do("B", 5), Edges("A->B"));
+
+        var live = agent.Views[0].History;
+
+        Assert.Equal(4, transcript.Steps.Length);
+        Assert.Equal([0, 1, 2, 3], agent.HistoriesSeen.Select(h => h.Length));
+        Assert.Equal(transcript.Steps, live);
+        Assert.Equal(transcript.Steps[2], live[2]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => live[4]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => live[-1]);
+    }
+
+    [Fact]
     public async Task AnExploitOutsideTheCuedSubset_IsInvalid_ButExplorationOutsideItIsAllowed()
     {
         var episode = Make(new EpisodeOptions { Subset = Subset("A", "B", "C") });
