@@ -196,6 +196,116 @@ public class CacheTests
     }
 
     [Fact]
+    public async Task A_write_waiting_for_a_locked_file_holds_up_no_read_of_its_store_and_is_in_the_file_when_it_returns()
+    {
+        using var folder = new CacheFolder();
+        using var store = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        var first = System.Security.Cryptography.SHA256.HashData("first"u8);
+        var second = System.Security.Cryptography.SHA256.HashData("second"u8);
+        store.Put(first, "m", new CachedAnswer("one", "stop", null, 1, 1), DateTimeOffset.UnixEpoch);
+
+        // Another process holds the write lock: the store's next write waits for it (busy timeout) on the connection it took.
+        var (locker, transaction, put) = await PutWhileLockedAsync(store, second, new CachedAnswer("two", "stop", null, 2, 2));
+        using var _ = locker;
+
+        // Reads of the same store go on meanwhile (another connection; WAL readers do not wait for a writer) ...
+        Assert.Equal("one", store.Get(first)?.Text);
+        Assert.Null(store.Get(second));
+        Assert.False(put.IsCompleted);
+
+        // ... and once the lock is let go, the write lands: committed before Put returned, seen from a fresh store.
+        transaction.Rollback();
+        transaction.Dispose();
+        await put;
+        using var fresh = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        Assert.Equal("two", fresh.Get(second)?.Text);
+        Assert.Equal("two", store.Get(second)?.Text);
+        Assert.Empty(folder.Warnings);
+    }
+
+    [Fact]
+    public async Task A_store_disposed_while_a_write_waits_still_stores_that_answer_and_answers_after()
+    {
+        using var folder = new CacheFolder();
+        var store = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        var keys = Enumerable.Range(0, 3).Select(i => System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))).ToArray();
+        store.Put(keys[0], "m", new CachedAnswer("zero", null, null, 0, 0), DateTimeOffset.UnixEpoch);
+
+        var (locker, transaction, put) = await PutWhileLockedAsync(store, keys[1], new CachedAnswer("one", null, null, 1, 1));
+        using var _ = locker;
+        store.Dispose();
+        transaction.Rollback();
+        transaction.Dispose();
+        await put;
+
+        store.Put(keys[2], "m", new CachedAnswer("two", null, null, 2, 2), DateTimeOffset.UnixEpoch);
+        Assert.Equal(["zero", "one", "two"], keys.Select(k => store.Get(k)?.Text));
+        using var fresh = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        Assert.Equal(["zero", "one", "two"], keys.Select(k => fresh.Get(k)?.Text));
+        Assert.Empty(folder.Warnings);
+    }
+
+    /// <summary>A fresh cache folder and the warnings its stores report; deleted (pooled connections closed first) when disposed.</summary>
+    private sealed class CacheFolder : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));
+
+        public List<string> Warnings { get; } = [];
+
+        public void Dispose()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (Directory.Exists(Path))
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the file's write lock on a connection of its own (another process, as SQLite sees it), then starts a
+    /// <see cref="ResponseCacheStore.Put"/> of <paramref name="key"/>, which waits for the lock until the transaction ends.
+    /// </summary>
+    private static async Task<(Microsoft.Data.Sqlite.SqliteConnection Locker, Microsoft.Data.Sqlite.SqliteTransaction Lock, Task Put)> PutWhileLockedAsync(
+        ResponseCacheStore store, byte[] key, CachedAnswer answer)
+    {
+        var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.FilePath};Pooling=False");
+        locker.Open();
+        var transaction = locker.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
+        using var started = new ManualResetEventSlim();
+        var put = Task.Run(() =>
+        {
+            started.Set();
+            store.Put(key, "m", answer, DateTimeOffset.UnixEpoch);
+        });
+        started.Wait();
+        await Task.Delay(100);
+        return (locker, transaction, put);
+    }
+
+    [Fact]
+    public void One_store_read_and_written_from_many_threads_at_once_sees_each_answer_as_soon_as_it_is_stored()
+    {
+        using var folder = new CacheFolder();
+        using var store = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        using var reader = new ResponseCacheStore(folder.Path, folder.Warnings.Add);
+        Parallel.For(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 32 }, worker =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var key = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{worker}/{i}"));
+                Assert.Null(store.Get(key));
+                store.Put(key, "m", new CachedAnswer($"answer {worker}/{i}", "stop", "m", i, 1), DateTimeOffset.UnixEpoch);
+                Assert.Equal($"answer {worker}/{i}", store.Get(key)?.Text);
+                Assert.Equal($"answer {worker}/{i}", reader.Get(key)?.Text);
+            }
+        });
+
+        Assert.Empty(folder.Warnings);
+        Assert.Equal(1600, reader.Stats().Sum(s => s.Answers));
+    }
+
+    [Fact]
     public async Task Failures_are_never_cached()
     {
         var directory = Path.Combine(Path.GetTempPath(), "causaleval-cache-" + Guid.NewGuid().ToString("N"));

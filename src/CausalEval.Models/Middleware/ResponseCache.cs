@@ -108,10 +108,11 @@ internal sealed class ResponseCacheStore : IDisposable
 
     public CachedAnswer? Get(byte[] key)
     {
+        var shared = TryTakeShared();
         Statements? statements = null;
         try
         {
-            statements = Rent();
+            statements = shared ? _shared ??= new Statements(Open()) : Rent();
             statements.Key.Value = key;
             CachedAnswer? answer;
             using (var reader = statements.Select.ExecuteReader())
@@ -121,23 +122,43 @@ internal sealed class ResponseCacheStore : IDisposable
                         reader.GetInt64(3), reader.GetInt64(4))
                     : null;
             }
-            Return(statements);
+            Return(statements, shared);
             return answer;
         }
         catch (SqliteException ex)
         {
-            statements?.Dispose();
+            Drop(statements, shared);
             Warn($"response cache {FilePath}: read failed ({ex.Message}); calling the model");
             return null;
         }
     }
 
+    /// <summary>Stores an answer; committed when this returns (one autocommit INSERT, on the store's own connection).</summary>
     public void Put(byte[] key, string model, CachedAnswer answer, DateTimeOffset now)
     {
+        _gate.Wait();
+        Write(key, model, answer, now);
+    }
+
+    /// <summary><see cref="Put"/>, waiting for the store's own connection without holding a thread.</summary>
+    public async ValueTask PutAsync(byte[] key, string model, CachedAnswer answer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Write(key, model, answer, now);
+    }
+
+    // Runs holding the gate, and lets go of it.
+    private void Write(byte[] key, string model, CachedAnswer answer, DateTimeOffset now)
+    {
+        var shared = !_closed;
+        if (!shared)
+        {
+            ReleaseShared(); // disposed: a connection of its own
+        }
         Statements? statements = null;
         try
         {
-            statements = Rent();
+            statements = shared ? _shared ??= new Statements(Open()) : Rent();
             var insert = statements.Insert.Parameters;
             insert[0].Value = key;
             insert[1].Value = model;
@@ -148,24 +169,95 @@ internal sealed class ResponseCacheStore : IDisposable
             insert[6].Value = answer.OutputTokens;
             insert[7].Value = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             // One statement in autocommit mode is its own transaction, and takes the write lock before it reads anything
-            // (so it waits on busy_timeout like BEGIN IMMEDIATE would, and cannot meet a stale snapshot).
+            // (so it waits on busy_timeout like BEGIN IMMEDIATE would, and cannot meet a stale snapshot). It is committed
+            // before the call returns: an answer is in the file before the trial uses it.
             statements.Insert.ExecuteNonQuery();
-            Return(statements);
+            Return(statements, shared);
         }
         catch (SqliteException ex)
         {
-            statements?.Dispose();
+            Drop(statements, shared);
             Warn($"response cache {FilePath}: write failed ({ex.Message}); the answer is used but not cached");
         }
     }
 
     // Connections with their lookup and insert prepared once: a call then binds and steps two statements instead of
     // opening a pooled connection and preparing a SELECT, a BEGIN IMMEDIATE, an INSERT and a COMMIT (SQLite's parser was
-    // most of the cache's CPU). Kept while idle, up to MaxIdle; the rest are closed.
+    // most of the cache's CPU).
+    //
+    // One of them is the store's own, used by one call at a time (_gate): every write goes through it, and every lookup
+    // that finds it free. In WAL mode a connection that meets a database another connection has written since drops its
+    // whole page cache and reads the B-tree's pages again, so when writes came from a pool of connections every lookup
+    // and insert re-read its pages; the store's own connection keeps its cache across its own writes. A lookup never
+    // waits for it: one that finds it busy takes an idle connection of the pool below (lookups do not change the file,
+    // so they cost the store's own connection nothing). A write waits for it without holding a thread, as writes wait for
+    // each other in SQLite anyway (one writer at a time). Idle pooled connections are kept up to MaxIdle; the rest are
+    // closed.
     private static readonly int MaxIdle = 2 * Environment.ProcessorCount + 2;
     private readonly System.Collections.Concurrent.ConcurrentBag<Statements> _idle = [];
     private int _idleCount;
     private volatile bool _closed;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Statements? _shared;
+
+    /// <summary>Takes the store's own connection if it is free and the store is open; false: use the pool.</summary>
+    private bool TryTakeShared()
+    {
+        if (_closed || !_gate.Wait(0))
+        {
+            return false;
+        }
+        if (_closed)
+        {
+            ReleaseShared();
+            return false;
+        }
+        return true;
+    }
+
+    private void ReleaseShared()
+    {
+        // Release and Wait are full fences: either Dispose finds the connection free and closes it, or this sees its flag.
+        _gate.Release();
+        if (_closed)
+        {
+            CloseShared();
+        }
+    }
+
+    private void CloseShared()
+    {
+        if (_gate.Wait(0))
+        {
+            _shared?.Dispose();
+            _shared = null;
+            _gate.Release();
+        }
+        // Else a call holds it (or waits for it), and closes it as it lets go.
+    }
+
+    private void Return(Statements statements, bool shared)
+    {
+        if (shared)
+        {
+            ReleaseShared();
+        }
+        else
+        {
+            Return(statements);
+        }
+    }
+
+    /// <summary>After a failed statement: its connection is closed (the store's own is opened again by the next call).</summary>
+    private void Drop(Statements? statements, bool shared)
+    {
+        statements?.Dispose();
+        if (shared)
+        {
+            _shared = null;
+            ReleaseShared();
+        }
+    }
 
     private Statements Rent()
     {
@@ -195,10 +287,11 @@ internal sealed class ResponseCacheStore : IDisposable
         }
     }
 
-    /// <summary>Closes the idle connections (back to Microsoft.Data.Sqlite's pool); later reads and writes open their own.</summary>
+    /// <summary>Closes the store's connections (back to Microsoft.Data.Sqlite's pool); later reads and writes open their own.</summary>
     public void Dispose()
     {
         _closed = true;
+        CloseShared();
         CloseIdle();
     }
 
@@ -355,8 +448,9 @@ internal sealed class ResponseCacheClient(IChatClient inner, Func<ResponseCacheS
             };
         }
         var response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
-        store.Put(key, endpoint.ModelId, new CachedAnswer(response.Text ?? "", response.FinishReason?.Value, response.ModelId,
-            response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0), time.GetUtcNow());
+        // Not cancellable: the answer is paid for, so it is stored even if the caller gives up now.
+        await store.PutAsync(key, endpoint.ModelId, new CachedAnswer(response.Text ?? "", response.FinishReason?.Value, response.ModelId,
+            response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0), time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         return response;
     }
 
