@@ -74,6 +74,9 @@ internal static class RunBench
                 var allocatedBefore = GC.GetTotalAllocatedBytes();
                 var pauseBefore = GC.GetTotalPauseDuration();
                 var gen2Before = GC.CollectionCount(2);
+                var (gen0Before, gen1Before) = (GC.CollectionCount(0), GC.CollectionCount(1));
+                var jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var jitTimeBefore = System.Runtime.JitInfo.GetCompilationTime();
                 var serverBefore = server.Cpu();
                 var watch = Stopwatch.StartNew();
                 var result = await run.RunAsync(null, cancellationToken).ConfigureAwait(false);
@@ -81,6 +84,9 @@ internal static class RunBench
                 var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
                 var pause = GC.GetTotalPauseDuration() - pauseBefore;
                 var gen2 = GC.CollectionCount(2) - gen2Before;
+                var (gen0, gen1) = (GC.CollectionCount(0) - gen0Before, GC.CollectionCount(1) - gen1Before);
+                var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore;
+                var jitTime = System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore;
                 self.Refresh();
                 var cpu = self.TotalProcessorTime - cpuBefore;
                 var serverCpu = server.Cpu() - serverBefore;
@@ -96,7 +102,12 @@ internal static class RunBench
                     $"local server CPU: {serverCpu.TotalMilliseconds * 1000 / calls:N0} µs per call; response cache: {(request.NoCache ? "off" : "on (every call a miss and an insert)")}; " +
                     $"ideal observer: {(request.Observer ? "on" : "off")}"));
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"allocated: {allocated / 1024.0 / calls:N1} KB per call; GC pauses: {pause.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * pause / wall:0.0}% of the wall time), {gen2} gen-2 collections"));
+                    $"allocated: {allocated / 1024.0 / calls:N1} KB per call; GC pauses: {pause.TotalMilliseconds * 1000 / calls:N0} µs per call ({100 * pause / wall:0.0}% of the wall time), {gen0}/{gen1}/{gen2} gen-0/1/2 collections"));
+                // Tiered compilation still at work in the measured run (methods reaching tier 1, dynamic PGO's second
+                // compilation) is start-up cost a longer warm-up would move out: shown so a figure can be read for it. The
+                // runtime times compilations by the clock, so on a busy machine that time is more than the JIT's CPU time.
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"JIT during the measured run: {jitMethods:N0} methods compiled, {jitTime.TotalSeconds:0.0} s in the compiler (wall-clock time of its threads, preemption included)"));
             }
             finally
             {
