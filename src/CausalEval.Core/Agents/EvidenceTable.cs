@@ -125,7 +125,7 @@ internal sealed class EvidenceTable
         {
             for (var j = 0; j < n; j++)
             {
-                if (i != j && Math.Round(-inverse[i * n + j], MidpointRounding.AwayFromZero) != 0)
+                if (i != j && RoundsToAnEdge(-inverse[i * n + j]))
                 {
                     isEdge[i * n + j] = true;
                     count++;
@@ -146,6 +146,12 @@ internal sealed class EvidenceTable
         }
         return ImmutableCollectionsMarshal.AsImmutableArray(edges);
     }
+
+    /// <summary>
+    /// Whether an estimated direct weight rounds (half away from zero) to a non-zero whole weight: |w| ≥ ½, or not a
+    /// number. The same answer as <c>Math.Round(w, MidpointRounding.AwayFromZero) != 0</c>, without the rounding.
+    /// </summary>
+    internal static bool RoundsToAnEdge(double weight) => !(Math.Abs(weight) < 0.5);
 }
 
 internal static class Matrix

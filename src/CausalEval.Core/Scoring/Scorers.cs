@@ -107,25 +107,29 @@ public sealed class StructureScorer : IScorer
     private static bool Compare(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> truth, ReadOnlySpan<DirectedLink> claimed,
         out double f1, out int shd)
     {
+        // Adjacency as bit sets (bit from·n + to): one 64-bit word up to 8 variables, and counts by popcount.
         var n = variables.Length;
-        Span<bool> isTrue = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
-        Span<bool> isClaimed = n <= 16 ? stackalloc bool[n * n] : new bool[n * n];
+        var words = (n * n + 63) >> 6;
+        Span<ulong> isTrue = words <= 8 ? stackalloc ulong[words] : new ulong[words];
+        Span<ulong> isClaimed = words <= 8 ? stackalloc ulong[words] : new ulong[words];
         f1 = 0;
         shd = 0;
-        if (!Fill(variables, truth, isTrue, out var truthCount) || !Fill(variables, claimed, isClaimed, out var claimedCount))
+        if (!Fill(variables, truth, isTrue) || !Fill(variables, claimed, isClaimed))
         {
             return false;
         }
-        var hits = 0;
+        int hits = 0, truthCount = 0, claimedCount = 0;
+        for (var w = 0; w < words; w++)
+        {
+            hits += System.Numerics.BitOperations.PopCount(isTrue[w] & isClaimed[w]);
+            truthCount += System.Numerics.BitOperations.PopCount(isTrue[w]);
+            claimedCount += System.Numerics.BitOperations.PopCount(isClaimed[w]);
+        }
         for (var i = 0; i < n; i++)
         {
-            for (var j = 0; j < n; j++)
+            for (var j = i + 1; j < n; j++)
             {
-                if (isTrue[i * n + j] && isClaimed[i * n + j])
-                {
-                    hits++;
-                }
-                if (j > i && (isTrue[i * n + j] != isClaimed[i * n + j] || isTrue[j * n + i] != isClaimed[j * n + i]))
+                if (Differs(isTrue, isClaimed, i * n + j) || Differs(isTrue, isClaimed, j * n + i))
                 {
                     shd++;
                 }
@@ -135,10 +139,12 @@ public sealed class StructureScorer : IScorer
         return true;
     }
 
-    private static bool Fill(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> edges, Span<bool> adjacency, out int distinct)
+    private static bool Differs(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int bit) => ((a[bit >> 6] ^ b[bit >> 6]) & (1UL << bit)) != 0;
+
+    /// <summary>Sets the bit of every edge (an edge listed twice sets it once); false when an edge names another variable.</summary>
+    private static bool Fill(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> edges, Span<ulong> adjacency)
     {
         var n = variables.Length;
-        distinct = 0;
         foreach (var edge in edges)
         {
             var from = IndexOf(variables, edge.From);
@@ -147,11 +153,8 @@ public sealed class StructureScorer : IScorer
             {
                 return false;
             }
-            if (!adjacency[from * n + to])
-            {
-                adjacency[from * n + to] = true;
-                distinct++;
-            }
+            var bit = from * n + to;
+            adjacency[bit >> 6] |= 1UL << bit;
         }
         return true;
     }

@@ -162,4 +162,40 @@ public class StructureScorerTests
         Assert.Equal(byInstances, byCopies);
         Assert.Equal(0.0, StructureScorer.F1(["A", "B"], [new("A", "B")], [new(Copy("A"), Copy("Z"))]));
     }
+
+    [Fact]
+    public void F1AndShd_RandomGraphsUpToTwelveVariables_AgreeWithCountingEdgeSetsAndPairs()
+    {
+        // Graphs past 8 variables take more than one 64-bit word of adjacency; claimed lists repeat edges and hold self-loops.
+        var random = new CausalEval.Core.Randomness.SeededRandom(3);
+        for (var trial = 0; trial < 400; trial++)
+        {
+            var n = 1 + trial % 12;
+            var variables = Enumerable.Range(0, n).Select(i => $"V{i}").ToArray();
+            DirectedLink[] Graph(int edges) => [.. Enumerable.Range(0, edges)
+                .Select(_ => new DirectedLink(variables[random.NextInt(n)], new string(variables[random.NextInt(n)].AsSpan())))];
+            var truth = Graph(random.NextInt(2 * n));
+            var claimed = Graph(random.NextInt(2 * n));
+
+            var truthSet = truth.ToHashSet();
+            var claimedSet = claimed.ToHashSet();
+            var hits = truthSet.Intersect(claimedSet).Count();
+            var expectedF1 = truthSet.Count + claimedSet.Count == 0 ? 1 : 2.0 * hits / (truthSet.Count + claimedSet.Count);
+            var expectedShd = 0;
+            for (var i = 0; i < n; i++)
+            {
+                for (var j = i + 1; j < n; j++)
+                {
+                    DirectedLink forward = new(variables[i], variables[j]), backward = new(variables[j], variables[i]);
+                    if (truthSet.Contains(forward) != claimedSet.Contains(forward) || truthSet.Contains(backward) != claimedSet.Contains(backward))
+                    {
+                        expectedShd++;
+                    }
+                }
+            }
+
+            Assert.Equal(expectedF1, StructureScorer.F1(variables, truth, claimed), 12);
+            Assert.Equal(expectedShd, StructureScorer.StructuralHammingDistance(variables, truth, claimed));
+        }
+    }
 }
