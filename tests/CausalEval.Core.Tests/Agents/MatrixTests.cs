@@ -60,50 +60,51 @@ public class MatrixTests
         }
     }
 
-    /// <summary>Gauss–Jordan with partial pivoting that scales and reduces every column of both matrices.</summary>
-    private static bool TextbookInvert(double[] a, int n, double[] inverse)
+    /// <summary>
+    /// Gauss–Jordan with partial pivoting (the first of equal largest pivots) on [A | I] as one n × 2n array, every column
+    /// scaled and reduced.
+    /// </summary>
+    private static bool TextbookInvert(double[] matrix, int n, double[] inverse)
     {
+        var augmented = new double[n, 2 * n];
         for (var i = 0; i < n; i++)
         {
-            inverse[i * n + i] = 1;
+            for (var j = 0; j < n; j++)
+            {
+                augmented[i, j] = matrix[i * n + j];
+            }
+            augmented[i, n + i] = 1;
         }
         for (var col = 0; col < n; col++)
         {
-            var pivot = col;
-            for (var r = col + 1; r < n; r++)
-            {
-                if (Math.Abs(a[r * n + col]) > Math.Abs(a[pivot * n + col]))
-                {
-                    pivot = r;
-                }
-            }
-            if (Math.Abs(a[pivot * n + col]) < 1e-12)
+            var best = Enumerable.Range(col, n - col).MaxBy(r => Math.Abs(augmented[r, col]));
+            if (Math.Abs(augmented[best, col]) < 1e-12)
             {
                 return false;
             }
-            for (var c = 0; c < n; c++)
+            for (var j = 0; j < 2 * n; j++)
             {
-                (a[col * n + c], a[pivot * n + c]) = (a[pivot * n + c], a[col * n + c]);
-                (inverse[col * n + c], inverse[pivot * n + c]) = (inverse[pivot * n + c], inverse[col * n + c]);
+                (augmented[col, j], augmented[best, j]) = (augmented[best, j], augmented[col, j]);
             }
-            var scale = 1 / a[col * n + col];
-            for (var c = 0; c < n; c++)
+            var scale = 1 / augmented[col, col];
+            for (var j = 0; j < 2 * n; j++)
             {
-                a[col * n + c] *= scale;
-                inverse[col * n + c] *= scale;
+                augmented[col, j] *= scale;
             }
-            for (var r = 0; r < n; r++)
+            foreach (var r in Enumerable.Range(0, n).Where(r => r != col && augmented[r, col] != 0))
             {
-                var factor = a[r * n + col];
-                if (r == col || factor == 0)
+                var factor = augmented[r, col];
+                for (var j = 0; j < 2 * n; j++)
                 {
-                    continue;
+                    augmented[r, j] -= factor * augmented[col, j];
                 }
-                for (var c = 0; c < n; c++)
-                {
-                    a[r * n + c] -= factor * a[col * n + c];
-                    inverse[r * n + c] -= factor * inverse[col * n + c];
-                }
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                inverse[i * n + j] = augmented[i, n + j];
             }
         }
         return true;
