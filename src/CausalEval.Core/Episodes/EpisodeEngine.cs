@@ -12,59 +12,86 @@ namespace CausalEval.Core.Episodes;
 /// </summary>
 public static class EpisodeEngine
 {
-    public static async ValueTask<EpisodeTranscript> RunAsync(
+    public static ValueTask<EpisodeTranscript> RunAsync(
         Episode episode, IAgent agent, ulong environmentSeed, CancellationToken cancellationToken = default)
     {
-        var brief = episode.Brief;
-        var random = new SeededRandom(environmentSeed);
-        var history = new StepHistory(episode.ExploreSteps + 1 + (episode.Options.AskStructure ? 1 : 0));
-        var visibleHistory = history;
-        var goal = episode.Options.GoalFirst ? episode.Target : null;
-        for (var step = 0; step < episode.ExploreSteps; step++)
+        var run = new EpisodeRun(episode, environmentSeed);
+        // Agents that answer synchronously (the built-in ones) are played here without an async state machine. From the
+        // first answer that is not ready, or the first failure, PlayRestAsync carries on from the same step, so the
+        // steps, their order and how a failure or cancellation ends the returned task are the same either way.
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var view = new EpisodeView(brief, Phase.Explore, step, goal, visibleHistory);
-            var activity = Running.RunTelemetry.StartStep(view);
-            var decision = await DecideAsync(agent, view, activity, cancellationToken).ConfigureAwait(false);
-            history.Add(Explore(episode, step, decision, random));
-            Running.RunTelemetry.EndStep(activity, history[^1]);
+            while (run.NextView(cancellationToken) is { } view)
+            {
+                var activity = Running.RunTelemetry.StartStep(view);
+                var pending = DecideAsync(agent, view, activity, cancellationToken);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    return PlayRestAsync(run, agent, pending, activity, cancellationToken);
+                }
+                run.Record(pending.Result, activity);
+            }
         }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var exploitView = new EpisodeView(brief, Phase.Exploit, history.Count, episode.Target, visibleHistory);
-        var exploitActivity = Running.RunTelemetry.StartStep(exploitView);
-        var exploit = await DecideAsync(agent, exploitView, exploitActivity, cancellationToken).ConfigureAwait(false);
-        history.Add(Exploit(episode, history.Count, exploit));
-        Running.RunTelemetry.EndStep(exploitActivity, history[^1]);
-
-        if (episode.Options.AskStructure)
+        catch (Exception ex)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var structureView = new EpisodeView(brief, Phase.Structure, history.Count, episode.Target, visibleHistory);
-            var structureActivity = Running.RunTelemetry.StartStep(structureView);
-            var structure = await DecideAsync(agent, structureView, structureActivity, cancellationToken).ConfigureAwait(false);
-            history.Add(Structure(episode, history.Count, structure));
-            Running.RunTelemetry.EndStep(structureActivity, history[^1]);
+            return PlayRestAsync(run, agent, ValueTask.FromException<AgentDecision>(ex), null, cancellationToken);
         }
-        return new EpisodeTranscript(history.ToImmutable());
+        return new(run.Transcript());
+    }
+
+    /// <summary>Awaits the pending decision (rethrowing its failure), then plays the episode's remaining steps.</summary>
+    private static async ValueTask<EpisodeTranscript> PlayRestAsync(EpisodeRun run, IAgent agent, ValueTask<AgentDecision> pending,
+        System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
+    {
+        run.Record(await pending.ConfigureAwait(false), activity);
+        while (run.NextView(cancellationToken) is { } view)
+        {
+            var next = Running.RunTelemetry.StartStep(view);
+            run.Record(await DecideAsync(agent, view, next, cancellationToken).ConfigureAwait(false), next);
+        }
+        return run.Transcript();
     }
 
     /// <summary>
-    /// The steps so far, in an array of the episode's length: agents see the live list read-only, and the full array
-    /// becomes the transcript without a copy (nothing writes to it after the last step).
+    /// One episode in play: the protocol's next step and the steps so far, in an array of the episode's length. Agents see
+    /// this live list read-only, and the full array becomes the transcript without a copy (nothing writes to it after the
+    /// last step).
     /// </summary>
-    private sealed class StepHistory(int length) : IReadOnlyList<StepRecord>
+    private sealed class EpisodeRun(Episode episode, ulong environmentSeed) : IReadOnlyList<StepRecord>
     {
-        private readonly StepRecord[] _steps = new StepRecord[length];
+        private readonly SeededRandom _random = new(environmentSeed);
+        private readonly int _exploreSteps = episode.ExploreSteps;
+        private readonly StepRecord[] _steps = new StepRecord[episode.ExploreSteps + 1 + (episode.Options.AskStructure ? 1 : 0)];
 
         public int Count { get; private set; }
 
         public StepRecord this[int index] => (uint)index < (uint)Count ? _steps[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
-        public void Add(StepRecord step) => _steps[Count++] = step;
+        /// <summary>What the agent sees at the next step (explore steps, the exploit, then the structure question if asked); null when the episode is over.</summary>
+        public EpisodeView? NextView(CancellationToken cancellationToken)
+        {
+            if (Count == _steps.Length)
+            {
+                return null;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            var phase = Count < _exploreSteps ? Phase.Explore : Count == _exploreSteps ? Phase.Exploit : Phase.Structure;
+            var target = phase != Phase.Explore || episode.Options.GoalFirst ? episode.Target : null;
+            return new EpisodeView(episode.Brief, phase, Count, target, this);
+        }
 
-        public ImmutableArray<StepRecord> ToImmutable()
-            => Count == _steps.Length ? ImmutableCollectionsMarshal.AsImmutableArray(_steps) : [.. _steps.AsSpan(0, Count)];
+        /// <summary>Checks and carries out the agent's decision at the current step, and ends the step's span.</summary>
+        public void Record(AgentDecision decision, System.Diagnostics.Activity? activity)
+        {
+            var step = Count < _exploreSteps ? Explore(episode, Count, decision, _random)
+                : Count == _exploreSteps ? Exploit(episode, Count, decision)
+                : Structure(episode, Count, decision);
+            _steps[Count++] = step;
+            Running.RunTelemetry.EndStep(activity, step);
+        }
+
+        public EpisodeTranscript Transcript()
+            => new(Count == _steps.Length ? ImmutableCollectionsMarshal.AsImmutableArray(_steps) : [.. _steps.AsSpan(0, Count)]);
 
         public IEnumerator<StepRecord> GetEnumerator() => ((IEnumerable<StepRecord>)new ArraySegment<StepRecord>(_steps, 0, Count)).GetEnumerator();
 
@@ -72,13 +99,13 @@ public static class EpisodeEngine
     }
 
     /// <summary>The agent's decision; a step span (when traced) ends with the error if the agent fails.</summary>
-    private static async ValueTask<AgentDecision> DecideAsync(IAgent agent, EpisodeView view, System.Diagnostics.Activity? activity,
+    private static ValueTask<AgentDecision> DecideAsync(IAgent agent, EpisodeView view, System.Diagnostics.Activity? activity,
+        CancellationToken cancellationToken)
+        => activity is null ? agent.DecideAsync(view, cancellationToken) : TracedDecideAsync(agent, view, activity, cancellationToken);
+
+    private static async ValueTask<AgentDecision> TracedDecideAsync(IAgent agent, EpisodeView view, System.Diagnostics.Activity activity,
         CancellationToken cancellationToken)
     {
-        if (activity is null)
-        {
-            return await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);
-        }
         try
         {
             return await agent.DecideAsync(view, cancellationToken).ConfigureAwait(false);

@@ -287,6 +287,51 @@ public class EpisodeEngineTests
         Assert.Equal("D", view.Target);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public async Task AnAgentWhoseAnswersAreNotReady_FromAnyStepOn_GetsTheSameViewsAndTranscript(int fromStep)
+    {
+        var episode = Make(options: new EpisodeOptions { AskStructure = true }, noiseSd: 0.5);
+        AgentDecision[] script = [Do("A", 5), Do("Z", 5), Do("C", -5), Unreadable(), Do("E", 5), Do("C", 5), Edges("A->B")];
+        var (ready, readyAgent) = await Play(episode, 11, script);
+
+        var scripted = new ScriptedAgent(script);
+        var later = await EpisodeEngine.RunAsync(episode, new YieldingAgent(scripted, fromStep), 11);
+
+        Assert.Equal(7, later.Steps.Length);
+        Assert.Equal(ready.Steps.Select(Describe), later.Steps.Select(Describe));
+        Assert.Equal(readyAgent.HistoriesSeen.Select(h => h.Length), scripted.HistoriesSeen.Select(h => h.Length));
+        Assert.Equal(readyAgent.Views.Select(v => (v.Phase, v.StepIndex, v.Target)), scripted.Views.Select(v => (v.Phase, v.StepIndex, v.Target)));
+    }
+
+    private static string Describe(StepRecord step) => $"{step.Index} {step.Phase} {step.Status} {step.Error} {Shown(step)}";
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnAgentThatThrows_FaultsTheReturnedTask_InsteadOfThrowingAtTheCall(bool notReady)
+    {
+        // Two decisions for an episode of five explore steps: the agent throws at step 2.
+        var agent = new ScriptedAgent(Do("A", 5), Do("B", 5));
+        var pending = EpisodeEngine.RunAsync(Make(), notReady ? new YieldingAgent(agent, 0) : agent, 1);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await pending);
+        Assert.Contains("Explore step 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACancelledToken_EndsTheReturnedTaskAsCancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+
+        var pending = EpisodeEngine.RunAsync(Make(), new ScriptedAgent(Do("A", 5)), 1, cts.Token);
+
+        Assert.True(pending.IsCanceled);
+    }
+
     [Fact]
     public async Task Cancellation_StopsTheEpisode()
     {
