@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Oracle;
 using CausalEval.Core.Worlds;
@@ -14,13 +15,15 @@ internal sealed class AssociativeAgent(World world) : IAgent
 {
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
-        var names = view.Brief.Variables;
-        double Slope(int cause, int effect) => ObservationalMoments.RegressionSlope(world, world.IndexOf(names[cause]), world.IndexOf(names[effect]));
         return view.Phase switch
         {
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
-            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Slope))),
-            _ => new(AgentDecision.Answer(CorrelationalAgent.CorrelatedPairs(names, Slope))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, (world, view.Brief.Variables), Slope))),
+            _ => new(AgentDecision.Answer(CorrelationalAgent.CorrelatedPairs(view.Brief.Variables, (world, view.Brief.Variables), Slope))),
         };
     }
+
+    /// <summary>The true observational slope between two of the brief's variables (by their index in <c>names</c>).</summary>
+    private static readonly Func<(World World, ImmutableArray<string> Names), int, int, double> Slope = static (s, cause, effect)
+        => ObservationalMoments.RegressionSlope(s.World, s.World.IndexOf(s.Names[cause]), s.World.IndexOf(s.Names[effect]));
 }

@@ -51,8 +51,11 @@ public static class BuiltinAgents
         return new Intervention(variables[step % variables.Length], values[step / variables.Length % values.Length]);
     }
 
-    /// <summary>Best exploit action under estimated effects on the target (first wins ties).</summary>
-    internal static Intervention BestAction(EpisodeView view, Func<int, int, double> effect)
+    /// <summary>
+    /// Best exploit action under estimated effects on the target (first wins ties): <paramref name="effect"/> of
+    /// (<paramref name="state"/>, cause, effect) — a static lambda and its state, so no closure is made per decision.
+    /// </summary>
+    internal static Intervention BestAction<TState>(EpisodeView view, TState state, Func<TState, int, int, double> effect)
     {
         var brief = view.Brief;
         var target = brief.IndexOf(view.Target!);
@@ -64,7 +67,7 @@ public static class BuiltinAgents
             {
                 continue;
             }
-            var e = effect(brief.IndexOf(variable), target);
+            var e = effect(state, brief.IndexOf(variable), target);
             foreach (var value in brief.AllowedValues)
             {
                 if (value * e > bestValue)
@@ -90,7 +93,7 @@ internal sealed class ExpertAgent : IAgent
         return view.Phase switch
         {
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
-            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Table(view).InterventionalEffect))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Table(view), static (t, cause, effect) => t.InterventionalEffect(cause, effect)))),
             _ => new(AgentDecision.Answer(Table(view).RecoverEdges(view.Brief.Variables))),
         };
     }
@@ -120,20 +123,23 @@ internal sealed class CorrelationalAgent : IAgent
         return view.Phase switch
         {
             Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
-            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view).RegressionSlope))),
+            Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view), Slope))),
             // Correlation has no direction: it claims an edge from every variable whose slope onto another is large.
-            _ => new(AgentDecision.Answer(CorrelatedPairs(view.Brief.Variables, EvidenceTable.From(view).RegressionSlope))),
+            _ => new(AgentDecision.Answer(CorrelatedPairs(view.Brief.Variables, EvidenceTable.From(view), Slope))),
         };
     }
 
-    internal static ImmutableArray<DirectedLink> CorrelatedPairs(ImmutableArray<string> names, Func<int, int, double> slope)
+    private static readonly Func<EvidenceTable, int, int, double> Slope = static (t, cause, effect) => t.RegressionSlope(cause, effect);
+
+    /// <summary>Every pair of variables whose <paramref name="slope"/> of (<paramref name="state"/>, one, other) is at least ½ in size, as an edge from the first.</summary>
+    internal static ImmutableArray<DirectedLink> CorrelatedPairs<TState>(ImmutableArray<string> names, TState state, Func<TState, int, int, double> slope)
     {
         var edges = ImmutableArray.CreateBuilder<DirectedLink>();
         for (var i = 0; i < names.Length; i++)
         {
             for (var j = i + 1; j < names.Length; j++)
             {
-                if (Math.Abs(slope(i, j)) >= 0.5)
+                if (Math.Abs(slope(state, i, j)) >= 0.5)
                 {
                     edges.Add(new DirectedLink(names[i], names[j]));
                 }

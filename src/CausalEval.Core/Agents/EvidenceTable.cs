@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.Worlds;
@@ -11,55 +12,64 @@ namespace CausalEval.Core.Agents;
 /// </summary>
 internal sealed class EvidenceTable
 {
-    private readonly List<(int Intervened, double Value, ImmutableArray<double> Values)> _rows;
+    private readonly EpisodeView _view;
+    private readonly int _historyCount;
     private readonly int _variables;
 
-    // Per cause: sum of x_effect / v over its interventions, and how many there were (one pass over the rows).
-    private readonly double[] _effectSums;
-    private readonly int[] _interventions;
+    // Per cause: sum of x_effect / v over its interventions (n × n, row-major), then how many there were (n more),
+    // gathered in one pass over the samples in their order.
+    private readonly double[] _sums;
 
-    private EvidenceTable(List<(int, double, ImmutableArray<double>)> rows, int variables)
-    {
-        _rows = rows;
-        _variables = variables;
-        _effectSums = new double[variables * variables];
-        _interventions = new int[variables];
-        foreach (var (cause, value, values) in rows)
-        {
-            if (cause < 0 || value == 0)
-            {
-                continue;
-            }
-            _interventions[cause]++;
-            for (var effect = 0; effect < variables; effect++)
-            {
-                _effectSums[cause * variables + effect] += values[effect] / value;
-            }
-        }
-    }
+    // Every sample's values, made when a regression first asks for them (the expert's estimates rarely do).
+    private ImmutableArray<double>[]? _rows;
 
-    public static EvidenceTable From(EpisodeView view)
+    private EvidenceTable(EpisodeView view)
     {
+        _view = view;
+        _historyCount = view.History.Count;
         var brief = view.Brief;
-        var rows = new List<(int, double, ImmutableArray<double>)>(view.History.Count + (brief.Evidence?.Samples.Length ?? 0));
+        var n = _variables = brief.Variables.Length;
+        _sums = new double[n * n + n];
         if (brief.Evidence is { } evidence)
         {
             foreach (var sample in evidence.Samples)
             {
-                rows.Add(sample.Intervention is { } i ? (brief.IndexOf(i.Variable), i.Value, sample.Values) : (-1, 0, sample.Values));
+                if (sample.Intervention is { } i)
+                {
+                    Add(brief.IndexOf(i.Variable), i.Value, sample.Values);
+                }
             }
         }
         // By index: a foreach over the read-only list would allocate an enumerator at every decision.
         var history = view.History;
-        for (var s = 0; s < history.Count; s++)
+        for (var s = 0; s < _historyCount; s++)
         {
-            var step = history[s];
-            if (step.Phase == Phase.Explore && step.Status == StepStatus.Valid && step.Action is { } action)
+            if (Experiment(history[s]) is { } action)
             {
-                rows.Add((brief.IndexOf(action.Variable), action.Value, step.Observation));
+                Add(brief.IndexOf(action.Variable), action.Value, history[s].Observation);
             }
         }
-        return new EvidenceTable(rows, brief.Variables.Length);
+    }
+
+    /// <summary>The samples an agent has seen at <paramref name="view"/>: the passive evidence, then its valid experiments.</summary>
+    public static EvidenceTable From(EpisodeView view) => new(view);
+
+    /// <summary>The intervention of a step whose sample the agent saw (a valid explore step); null for any other step.</summary>
+    private static Intervention? Experiment(StepRecord step)
+        => step.Phase == Phase.Explore && step.Status == StepStatus.Valid ? step.Action : null;
+
+    private void Add(int cause, double value, ImmutableArray<double> values)
+    {
+        if (cause < 0 || value == 0)
+        {
+            return;
+        }
+        var n = _variables;
+        _sums[n * n + cause]++;
+        for (var effect = 0; effect < n; effect++)
+        {
+            _sums[cause * n + effect] += values[effect] / value;
+        }
     }
 
     /// <summary>
@@ -68,33 +78,60 @@ internal sealed class EvidenceTable
     /// </summary>
     public double InterventionalEffect(int cause, int effect)
     {
-        var count = _interventions[cause];
-        return count > 0 ? _effectSums[cause * _variables + effect] / count : RegressionSlope(cause, effect);
+        var n = _variables;
+        var count = _sums[n * n + cause];
+        return count > 0 ? _sums[cause * n + effect] / count : RegressionSlope(cause, effect);
     }
 
     /// <summary>Least-squares slope of <paramref name="effect"/> on <paramref name="cause"/> over every row, interventions or not.</summary>
     public double RegressionSlope(int cause, int effect)
     {
-        if (_rows.Count < 2)
+        var rows = _rows ??= Rows();
+        if (rows.Length < 2)
         {
             return 0;
         }
         double meanX = 0, meanY = 0;
-        foreach (var row in _rows)
+        foreach (var row in rows)
         {
-            meanX += row.Values[cause];
-            meanY += row.Values[effect];
+            meanX += row[cause];
+            meanY += row[effect];
         }
-        meanX /= _rows.Count;
-        meanY /= _rows.Count;
+        meanX /= rows.Length;
+        meanY /= rows.Length;
         double sxy = 0, sxx = 0;
-        foreach (var row in _rows)
+        foreach (var row in rows)
         {
-            var dx = row.Values[cause] - meanX;
-            sxy += dx * (row.Values[effect] - meanY);
+            var dx = row[cause] - meanX;
+            sxy += dx * (row[effect] - meanY);
             sxx += dx * dx;
         }
         return sxx > 1e-12 ? sxy / sxx : 0;
+    }
+
+    private ImmutableArray<double>[] Rows()
+    {
+        var samples = _view.Brief.Evidence?.Samples ?? [];
+        var history = _view.History;
+        var count = samples.Length;
+        for (var s = 0; s < _historyCount; s++)
+        {
+            count += Experiment(history[s]) is null ? 0 : 1;
+        }
+        var rows = new ImmutableArray<double>[count];
+        count = 0;
+        foreach (var sample in samples)
+        {
+            rows[count++] = sample.Values;
+        }
+        for (var s = 0; s < _historyCount; s++)
+        {
+            if (Experiment(history[s]) is not null)
+            {
+                rows[count++] = history[s].Observation;
+            }
+        }
+        return rows;
     }
 
     /// <summary>
@@ -162,59 +199,72 @@ internal static class Matrix
     /// </summary>
     public static bool TryInvert(Span<double> matrix, int n, Span<double> inverse)
     {
-        var a = matrix;
+        // Checked once here, so the loops below index through references without a bounds check per element (they are
+        // most of the work, and n is 5 or so).
+        if (n < 0 || matrix.Length < n * n || inverse.Length < n * n)
+        {
+            throw new ArgumentException("the spans are shorter than n × n");
+        }
+        ref var a = ref MemoryMarshal.GetReference(matrix);
+        ref var inv = ref MemoryMarshal.GetReference(inverse);
         inverse[..(n * n)].Clear();
         for (var i = 0; i < n; i++)
         {
-            inverse[i * n + i] = 1;
+            Unsafe.Add(ref inv, i * n + i) = 1;
         }
         for (var col = 0; col < n; col++)
         {
             var pivot = col;
             for (var r = col + 1; r < n; r++)
             {
-                if (Math.Abs(a[r * n + col]) > Math.Abs(a[pivot * n + col]))
+                if (Math.Abs(Unsafe.Add(ref a, r * n + col)) > Math.Abs(Unsafe.Add(ref a, pivot * n + col)))
                 {
                     pivot = r;
                 }
             }
-            if (Math.Abs(a[pivot * n + col]) < 1e-12)
+            if (Math.Abs(Unsafe.Add(ref a, pivot * n + col)) < 1e-12)
             {
                 return false;
             }
+            ref var aCol = ref Unsafe.Add(ref a, col * n);
+            ref var invCol = ref Unsafe.Add(ref inv, col * n);
             if (pivot != col)
             {
+                ref var aPivot = ref Unsafe.Add(ref a, pivot * n);
+                ref var invPivot = ref Unsafe.Add(ref inv, pivot * n);
                 for (var c = 0; c < n; c++)
                 {
-                    (a[col * n + c], a[pivot * n + c]) = (a[pivot * n + c], a[col * n + c]);
-                    (inverse[col * n + c], inverse[pivot * n + c]) = (inverse[pivot * n + c], inverse[col * n + c]);
+                    (Unsafe.Add(ref aCol, c), Unsafe.Add(ref aPivot, c)) = (Unsafe.Add(ref aPivot, c), Unsafe.Add(ref aCol, c));
+                    (Unsafe.Add(ref invCol, c), Unsafe.Add(ref invPivot, c)) = (Unsafe.Add(ref invPivot, c), Unsafe.Add(ref invCol, c));
                 }
             }
             // Columns up to col of the matrix are never read again (pivots and factors come from later columns), so only
             // the later ones are scaled and reduced; the inverse is updated in full. Same values as updating every column.
-            var scale = 1 / a[col * n + col];
+            var scale = 1 / Unsafe.Add(ref aCol, col);
             for (var c = col + 1; c < n; c++)
             {
-                a[col * n + c] *= scale;
+                Unsafe.Add(ref aCol, c) *= scale;
             }
             for (var c = 0; c < n; c++)
             {
-                inverse[col * n + c] *= scale;
+                Unsafe.Add(ref invCol, c) *= scale;
             }
             for (var r = 0; r < n; r++)
             {
-                if (r == col || a[r * n + col] == 0)
+                ref var aRow = ref Unsafe.Add(ref a, r * n);
+                var factor = Unsafe.Add(ref aRow, col);
+                if (r == col || factor == 0)
                 {
                     continue;
                 }
-                var factor = a[r * n + col];
                 for (var c = col + 1; c < n; c++)
                 {
-                    a[r * n + c] -= factor * a[col * n + c];
+                    Unsafe.Add(ref aRow, c) -= factor * Unsafe.Add(ref aCol, c);
                 }
+                ref var invRow = ref Unsafe.Add(ref inv, r * n);
                 for (var c = 0; c < n; c++)
                 {
-                    inverse[r * n + c] -= factor * inverse[col * n + c];
+                    Unsafe.Add(ref invRow, c) -= factor * Unsafe.Add(ref invCol, c);
                 }
             }
         }

@@ -28,6 +28,13 @@ public class MatrixTests
     }
 
     [Fact]
+    public void TryInvert_SpansShorterThanNByN_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => Matrix.TryInvert(new double[3], 2, new double[4]));
+        Assert.Throws<ArgumentException>(() => Matrix.TryInvert(new double[4], 2, new double[3]));
+    }
+
+    [Fact]
     public void TryInvert_ASingularMatrix_IsFalse()
     {
         double[] matrix = [1, 2, 2, 4];
