@@ -145,7 +145,7 @@ internal static class RunBench
     }
 
     /// <summary>Waits until no method has been compiled for a second (at most a minute); returns how long it waited.</summary>
-    private static async Task<TimeSpan> JitQuietAsync(CancellationToken cancellationToken)
+    internal static async Task<TimeSpan> JitQuietAsync(CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
         var quiet = Stopwatch.StartNew();

@@ -44,9 +44,10 @@ internal static class BenchCommand
             {
                 throw new InputException("--episodes", count.ToString(CultureInfo.InvariantCulture), "must be at least 1");
             }
-            var (perSecond, perCpuSecond, bytesPerEpisode) = EpisodesPerSecond(pool, factory, count);
+            var rate = await EpisodesPerSecondAsync(pool, factory, count, console.Error, cancellationToken).ConfigureAwait(false);
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{modelId} on {definition.Id}: {perSecond:N0} episodes/s on one thread, {perCpuSecond:N0} per CPU-second ({count:N0} episodes, {bytesPerEpisode:N0} bytes allocated per episode)"));
+                $"{modelId} on {definition.Id}: {rate.PerSecond:N0} episodes/s on one thread, {rate.PerCpuSecond:N0} per CPU-second ({count:N0} episodes, {rate.BytesPerEpisode:N0} bytes allocated per episode)"));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"JIT during the measured episodes: {rate.JitMethods:N0} methods compiled"));
             if (parse.GetValue(trials) is > 0 and var total)
             {
                 await StreamedRun(console, catalog, definition, pool, modelId, total, cancellationToken).ConfigureAwait(false);
@@ -60,10 +61,27 @@ internal static class BenchCommand
     /// Plays and scores episodes back to back on the calling thread (agents here complete synchronously).
     /// Reports wall-clock and CPU-time rates: on a busy machine the second is the one that says what the code costs.
     /// </summary>
-    internal static (double PerSecond, double PerCpuSecond, double BytesPerEpisode) EpisodesPerSecond(Episode[] pool, AgentFactory factory, int count)
+    internal static async Task<(double PerSecond, double PerCpuSecond, double BytesPerEpisode, long JitMethods)> EpisodesPerSecondAsync(
+        Episode[] pool, AgentFactory factory, int count, TextWriter log, CancellationToken cancellationToken)
     {
-        // Warm-up lets tiered compilation settle before timing.
-        Play(pool, factory, Math.Min(count, 50_000));
+        // The warm-up lets tiered compilation settle before timing. Tier-1 compilation (twice per hot method under dynamic
+        // PGO) runs on a background thread that falls behind on a busy machine, and its CPU time would count in the measured
+        // episodes, some of which would run unoptimised code: after each warm-up the bench waits for the JIT to go quiet,
+        // and plays the warm-up again (at most three times) while that one still compiled methods.
+        for (var pass = 1; pass <= 3; pass++)
+        {
+            var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+            Play(pool, factory, Math.Min(count, 50_000));
+            var waited = await RunBench.JitQuietAsync(cancellationToken).ConfigureAwait(false);
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up {pass}: {compiled:N0} methods compiled, then {waited.TotalSeconds:0.0} s waited for the JIT to go quiet"));
+            if (compiled < 10)
+            {
+                break;
+            }
+        }
+        var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
@@ -74,7 +92,8 @@ internal static class BenchCommand
         self.Refresh();
         var cpu = self.TotalProcessorTime - cpuBefore;
         GC.KeepAlive(checksum);
-        return (count / watch.Elapsed.TotalSeconds, count / cpu.TotalSeconds, (double)allocated / count);
+        return (count / watch.Elapsed.TotalSeconds, count / cpu.TotalSeconds, (double)allocated / count,
+            System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore);
     }
 
     private static double Play(Episode[] pool, AgentFactory factory, int count)
