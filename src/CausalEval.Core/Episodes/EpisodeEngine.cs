@@ -142,14 +142,17 @@ public static class EpisodeEngine
             return new StepRecord(index, Phase.Structure, decision, StepStatus.ParseFailure,
                 decision.ParseError ?? "the answer lists no edges", default);
         }
+        var world = episode.World;
         foreach (var edge in edges)
         {
-            if (!episode.World.IsObservable(edge.From) || !episode.World.IsObservable(edge.To))
+            var (from, to) = (world.IndexOf(edge.From), world.IndexOf(edge.To));
+            if (from < 0 || to < 0 || world.IsHiddenByIndex[from] || world.IsHiddenByIndex[to])
             {
                 return new StepRecord(index, Phase.Structure, decision, StepStatus.Invalid,
                     $"edge {edge} names an unknown variable", default);
             }
-            if (edge.From == edge.To)
+            // Equal names are one variable: the same index (without comparing the names' characters).
+            if (from == to)
             {
                 return new StepRecord(index, Phase.Structure, decision, StepStatus.Invalid, $"edge {edge} is a self-loop", default);
             }
@@ -172,14 +175,14 @@ public static class EpisodeEngine
             error = $"'{action.Variable}' is not a variable you can intervene on";
             return null;
         }
-        if (allowed is { } set && !set.Contains(action.Variable))
+        if (allowed is { } set && !set.AsSpan().Contains(action.Variable))
         {
             error = action.Variable == episode.Target
                 ? $"'{action.Variable}' is the target; choose another variable"
                 : $"'{action.Variable}' is not one of the variables you may set now";
             return null;
         }
-        if (!episode.Options.AllowedValues.Contains(action.Value))
+        if (!episode.Options.AllowedValues.AsSpan().Contains(action.Value))
         {
             error = $"value {action.Value} is not allowed (allowed: {string.Join(", ", episode.Options.AllowedValues)})";
             return null;
