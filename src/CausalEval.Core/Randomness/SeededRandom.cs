@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CausalEval.Core.Randomness;
 
 /// <summary>
@@ -20,16 +22,20 @@ public sealed class SeededRandom
         _s3 = SplitMix64.Next(ref sm);
     }
 
-    public ulong NextUInt64()
+    public ulong NextUInt64() => Step(ref _s0, ref _s1, ref _s2, ref _s3);
+
+    /// <summary>One xoshiro256** output from the state (s0, s1, s2, s3), which it advances.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Step(ref ulong s0, ref ulong s1, ref ulong s2, ref ulong s3)
     {
-        var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
+        var result = ulong.RotateLeft(s1 * 5, 7) * 9;
+        var t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = ulong.RotateLeft(s3, 45);
         return result;
     }
 
@@ -51,6 +57,32 @@ public sealed class SeededRandom
             }
         }
         return (int)product;
+    }
+
+    /// <summary>
+    /// <paramref name="destination"/>.Length draws of <see cref="NextInt"/>(<paramref name="exclusiveMax"/>), in order: the
+    /// same values, and the generator left in the same state, as that many calls. For bulk draws (a bootstrap resample's
+    /// cluster indices): the state stays in registers and the code is optimised from the first call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void NextInts(int exclusiveMax, Span<int> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exclusiveMax);
+        var bound = (ulong)exclusiveMax;
+        // NextInt's rejection test, decided up front: its threshold is below the bound, so low < threshold is the whole test.
+        var threshold = (0 - bound) % bound;
+        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        for (var i = 0; i < destination.Length; i++)
+        {
+            ulong product, low;
+            do
+            {
+                product = Math.BigMul(Step(ref s0, ref s1, ref s2, ref s3), bound, out low);
+            }
+            while (low < threshold);
+            destination[i] = (int)product;
+        }
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
     }
 
     /// <summary>Standard normal draw (Marsaglia polar method; the second value of each pair is kept).</summary>

@@ -86,6 +86,34 @@ public class SeededRandomTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1_000)]
+    [InlineData(3 << 29)] // rejects about a third of the raw draws
+    [InlineData(int.MaxValue)]
+    public void NextInts_AreTheDrawsOfNextIntInOrder_AndLeaveTheSameState(int max)
+    {
+        var one = new SeededRandom(99);
+        var bulk = new SeededRandom(99);
+        var expected = Enumerable.Range(0, 5_000).Select(_ => one.NextInt(max)).ToArray();
+        var drawn = new int[expected.Length];
+
+        bulk.NextInts(max, drawn.AsSpan(0, 1_234));
+        bulk.NextInts(max, drawn.AsSpan(1_234));
+
+        Assert.Equal(expected, drawn);
+        Assert.Equal(one.NextUInt64(), bulk.NextUInt64());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void NextInts_RejectsANonPositiveBound(int max)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeededRandom(1).NextInts(max, new int[3]));
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(-3)]
     public void NextInt_RejectsANonPositiveBound(int max)

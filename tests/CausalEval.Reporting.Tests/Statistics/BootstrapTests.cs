@@ -118,6 +118,41 @@ public class BootstrapTests(ITestOutputHelper output)
         Assert.Equal(PlainReference(values, Bootstrap.DefaultResamples, seed: 3), Bootstrap.MeanInterval(values, seed: 3));
     }
 
+    [Theory]
+    [InlineData(1, 1, false)]
+    [InlineData(37, 5, false)]
+    [InlineData(200, 2000, false)]
+    [InlineData(1000, 7, false)]
+    [InlineData(37, 6, true)]
+    [InlineData(200, 2000, true)]
+    public void Resamples_drawn_side_by_side_are_the_same_bits_as_one_at_a_time(int clusters, int resamples, bool sized)
+    {
+        var random = new SeededRandom(21);
+        double[] sums = Enumerable.Range(0, clusters).Select(_ => random.NextDouble() * 3 - 1).ToArray();
+        int[]? sizes = sized ? Enumerable.Range(0, clusters).Select(_ => 1 + random.NextInt(4)).ToArray() : null;
+
+        double[] means = Bootstrap.ResampledMeans(sums, sizes, seed: 8, resamples);
+
+        Assert.Equal(resamples, means.Length);
+        for (int b = 0; b < resamples; b++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(PlainResampledMean(sums, sizes, seed: 8, b)), BitConverter.DoubleToInt64Bits(means[b]));
+        }
+    }
+
+    [Fact]
+    public void Unequal_cluster_sizes_match_the_documented_algorithm_written_out_plainly()
+    {
+        var random = new SeededRandom(22);
+        double[] sums = Enumerable.Range(0, 150).Select(_ => random.NextDouble() * 4).ToArray();
+        int[] sizes = Enumerable.Range(0, 150).Select(_ => 1 + random.NextInt(4)).ToArray();
+        var means = Enumerable.Range(0, Bootstrap.DefaultResamples).Select(b => PlainResampledMean(sums, sizes, seed: 4, b)).Order().ToArray();
+        double tail = (1 - 0.95) / 2;
+        var expected = new ConfidenceInterval(sums.Sum() / sizes.Sum(), Percentile.OfSorted(means, tail), Percentile.OfSorted(means, 1 - tail));
+
+        Assert.Equal(expected, Bootstrap.FromClusterTotals(sums, sizes, seed: 4));
+    }
+
     [Fact]
     public void Row_order_does_not_change_the_interval()
     {
@@ -260,6 +295,22 @@ public class BootstrapTests(ITestOutputHelper output)
         double u1 = 1 - random.NextDouble(); // (0, 1], so the log is finite
         double u2 = random.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+
+    /// <summary>Resample b written out plainly: stream b, one draw and one addition per cluster in draw order.</summary>
+    private static double PlainResampledMean(double[] sums, int[]? sizes, ulong seed, int b)
+    {
+        var random = new SeededRandom(SplitMix64.Derive(seed, (ulong)b));
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < sums.Length; i++)
+        {
+            int drawn = random.NextInt(sums.Length);
+            sum += sums[drawn];
+            count += sizes?[drawn] ?? 1;
+        }
+
+        return sizes is null ? sum / sums.Length : sum / count;
     }
 
     /// <summary>The documented algorithm written out plainly: sorted values, stream b for resample b.</summary>
