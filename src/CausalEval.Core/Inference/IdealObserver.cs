@@ -166,8 +166,15 @@ public static class IdealObserver
         {
             return a;
         }
-        return a > b ? a + Math.Log(1 + Math.Exp(b - a)) : b + Math.Log(1 + Math.Exp(a - b));
+        return a > b ? Larger(a, b - a) : Larger(b, a - b);
+
+        // A term below e^−40 of the larger one is under 2^−57 of it: 1 + e^d rounds to 1, whose log is 0, so the sum is
+        // larger + 0 without the exp, which libm takes a slow path for once it underflows (most of an update's dropped DAGs).
+        static double Larger(double larger, double d) => d < -LogAddNegligible ? larger + 0.0 : larger + Math.Log(1 + Math.Exp(d));
     }
+
+    /// <summary>How far below the larger term (in log units) <see cref="LogAdd"/> leaves a smaller one out: e^−40 &lt; 2^−57.</summary>
+    internal const double LogAddNegligible = 40;
 
     /// <summary>Everything the hidden-root likelihood needs that does not depend on the DAG.</summary>
     private sealed class RootSetup

@@ -189,6 +189,33 @@ public class IdealObserverTests
     }
 
     [Fact]
+    public void LogAdd_IsTheFormulaBitForBit_AlsoWhereItLeavesTheExpOut()
+    {
+        static double Formula(double a, double b)
+            => double.IsNegativeInfinity(a) ? b : double.IsNegativeInfinity(b) ? a
+                : a > b ? a + Math.Log(1 + Math.Exp(b - a)) : b + Math.Log(1 + Math.Exp(a - b));
+        var random = new SeededRandom(41);
+        var pairs = new List<(double, double)>
+        {
+            (0.0, -0.0), (-0.0, -0.0), (-0.0, -40.0), (-0.0, -41.0), (-5.0, -5.0), (1e300, -1e300), (-1e300, -1e300 - 1e285),
+            (double.NegativeInfinity, -3.0), (-3.0, double.NegativeInfinity), (double.NegativeInfinity, double.NegativeInfinity),
+            (2.0, 2.0 - IdealObserver.LogAddNegligible), (2.0, Math.BitDecrement(2.0 - IdealObserver.LogAddNegligible)),
+        };
+        for (var i = 0; i < 20_000; i++)
+        {
+            var a = (random.NextDouble() - 0.5) * 2_000;
+            // differences around the cut-off (36 to 44), well below it, and small
+            var d = (i % 3) switch { 0 => 36 + 8 * random.NextDouble(), 1 => 40 + 800 * random.NextDouble(), _ => 36 * random.NextDouble() };
+            pairs.Add((a, a - d));
+            pairs.Add((a - d, a));
+        }
+        foreach (var (a, b) in pairs)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(Formula(a, b)), BitConverter.DoubleToInt64Bits(IdealObserver.LogAdd(a, b)));
+        }
+    }
+
+    [Fact]
     public void Hypotheses_FiveVariables_CountSignedDagsAndRootVectors()
     {
         Assert.Equal(3_068_281, Model(5, hidden: false).Hypotheses);
