@@ -26,6 +26,9 @@ public sealed record ReportOptions(IReadOnlyList<string> RunDirectories, string?
     /// <summary>The truth view (default <see cref="EpisodeTruth.Json"/>); a seam for tests of its cancellation.</summary>
     internal Func<IReadOnlyList<EpisodeTruth.ManifestTaskRef>, IReadOnlyList<byte[]>, string?, List<string>, CancellationToken, byte[]?> Truth { get; init; }
         = (tasks, transcripts, datasets, notes, cancellation) => EpisodeTruth.Json(tasks, transcripts, datasets, notes, cancellation);
+
+    /// <summary>What the truth view needs first and no trial decides, done while the trials are read (default <see cref="EpisodeTruth.Prepare"/>); a seam for tests.</summary>
+    internal Action<IReadOnlyList<EpisodeTruth.ManifestTaskRef>, string?, CancellationToken> PrepareTruth { get; init; } = EpisodeTruth.Prepare;
 }
 
 /// <summary>What a report wrote.</summary>
@@ -59,16 +62,33 @@ public static class ReportGenerator
             throw new Core.InputException("--datasets", datasets, "no such folder");
         }
         var runs = RunSet.Load(options.RunDirectories);
-        var (data, transcripts) = ReportReader.Read(runs);
-        Lap("read");
-        // The truth view (the DAG family's enumeration, then posteriors) needs only the sampled transcripts: it runs beside
-        // the statistics and plots, and its phase is the time left to wait for it after them. When they fail, it is
-        // cancelled and waited for before the failure propagates: no work left running, no unobserved exception.
-        var truthNotes = new List<string>();
+        List<EpisodeTruth.ManifestTaskRef> truthTasks = [.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))];
         using var cancelTruth = new CancellationTokenSource();
-        var truthTask = Task.Run(() => options.Truth(
-            [.. runs.Tasks.Select(t => new EpisodeTruth.ManifestTaskRef(t.Id, t.Version, t.Split, t.DatasetSha256))],
-            transcripts.Result().Trials, options.DatasetsDirectory, truthNotes, cancelTruth.Token), cancelTruth.Token);
+        // The DAG families' enumeration and priors depend on no trial: they are computed while the trials are read (one
+        // core's work), on the core the reading leaves idle. A failure there is met again, and reported, by the truth view.
+        var prepared = Task.Run(() => options.PrepareTruth(truthTasks, options.DatasetsDirectory, cancelTruth.Token), cancelTruth.Token);
+        ReportData data;
+        TranscriptSampler transcripts;
+        try
+        {
+            (data, transcripts) = ReportReader.Read(runs);
+        }
+        catch
+        {
+            cancelTruth.Cancel();
+            WaitQuietly(prepared);
+            throw;
+        }
+        Lap("read");
+        // The truth view (posteriors) needs only the sampled transcripts: it runs beside the statistics and plots, and its
+        // phase is the time left to wait for it after them. When they fail, it is cancelled and waited for before the
+        // failure propagates: no work left running, no unobserved exception.
+        var truthNotes = new List<string>();
+        var truthTask = Task.Run(() =>
+        {
+            WaitQuietly(prepared);
+            return options.Truth(truthTasks, transcripts.Result().Trials, options.DatasetsDirectory, truthNotes, cancelTruth.Token);
+        }, cancelTruth.Token);
         ReportModel model;
         string title, output;
         var pending = new List<(string Name, byte[] Bytes)>();
@@ -98,14 +118,7 @@ public static class ReportGenerator
         catch
         {
             cancelTruth.Cancel();
-            try
-            {
-                truthTask.Wait();
-            }
-            catch (AggregateException)
-            {
-                // Cancelled, or failed on its own: the report's failure is the one being thrown.
-            }
+            WaitQuietly(truthTask);
             throw;
         }
         foreach (var plot in plots)
@@ -123,6 +136,19 @@ public static class ReportGenerator
         var (header, right, cells) = LeaderboardFiles.Columns(model);
         Format.MarkdownTable(overall, header, right, model.Overall.Select(cells));
         return new ReportResult(output, files, data.Warnings, data.Trials, overall.ToString(), watch.Elapsed) { Phases = phases };
+    }
+
+    /// <summary>Waits for work that was cancelled, or whose failure is not the one to report (the report's own is, or the truth view meets it again).</summary>
+    private static void WaitQuietly(Task task)
+    {
+        try
+        {
+            task.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Cancelled, or failed on its own.
+        }
     }
 
     /// <summary>

@@ -39,4 +39,27 @@ public sealed class ReportGeneratorTests : IDisposable
         Assert.True(cancelled); // set before Generate returned: the truth view was cancelled and waited for
         Assert.False(Directory.Exists(output)); // nothing written
     }
+
+    [Fact]
+    public void Reading_that_fails_cancels_the_truth_views_preparation_and_waits_for_it()
+    {
+        var run = SyntheticRun.Write(_temp.Sub("run"), Fixtures.Snapshot(), runId: "read-fail", seed: 7);
+        var trials = Path.Combine(run, "trials.jsonl");
+        File.WriteAllLines(trials, ["{\"not\": \"a trial\"", .. File.ReadAllLines(trials)]);
+        var output = _temp.Sub("report");
+        int started = 0, finished = 0;
+        void Prepare(IReadOnlyList<EpisodeTruth.ManifestTaskRef> tasks, string? datasets, CancellationToken cancellation)
+        {
+            Interlocked.Increment(ref started);
+            // Bounded, so that a cancellation that never comes fails the test instead of hanging it.
+            Assert.True(cancellation.WaitHandle.WaitOne(TimeSpan.FromMinutes(2)));
+            Interlocked.Increment(ref finished);
+        }
+
+        Assert.Throws<Core.InputException>(() => ReportGenerator.Generate(new ReportOptions([run], output) { PrepareTruth = Prepare }));
+
+        // Cancelled before it started, or cancelled and waited for: nothing is left running when Generate returns.
+        Assert.Equal(Volatile.Read(ref started), Volatile.Read(ref finished));
+        Assert.False(Directory.Exists(output));
+    }
 }

@@ -127,6 +127,42 @@ internal static class EpisodeTruth
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// What the posteriors of these tasks' episodes need first and no trial decides: each causal-DAG family's enumeration
+    /// (3,068,281 DAGs on 5 variables, about a second) and its prior with its top hypotheses, for the tasks whose split in
+    /// the datasets is the one played (as <see cref="Json"/> finds them). The same values whoever computes them first; a
+    /// task that cannot be read is left to <see cref="Json"/>, which says why.
+    /// </summary>
+    public static void Prepare(IReadOnlyList<ManifestTaskRef> tasks, string? datasetsDirectory, CancellationToken cancellation)
+    {
+        TaskCatalog catalog;
+        try
+        {
+            catalog = TaskCatalog.Locate(datasetsDirectory);
+        }
+        catch (InputException)
+        {
+            return;
+        }
+        var known = catalog.TaskIds().ToHashSet(StringComparer.Ordinal);
+        foreach (var task in tasks.Where(t => known.Contains(t.Id)))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var definition = catalog.Load(task.Id);
+            if (!TaskDefinition.IsDagFamily(definition.Family) || !IsPlayed(catalog, task, definition))
+            {
+                continue;
+            }
+            var generator = definition.Generator;
+            var model = new ObserverModel([.. Enumerable.Range(0, generator.Variables).Select(SignedDagOptions.NameOf)], HiddenConfounder: false,
+                generator.EdgeProbability, generator.NoiseSd);
+            if (model.Validate() is null)
+            {
+                IdealObserver.Infer(model, []).Top(TopHypotheses);
+            }
+        }
+    }
+
     /// <summary>A task as a run recorded it: enough to find its split and check it is the one played.</summary>
     public sealed record ManifestTaskRef(string Id, int Version, string Split, string DatasetSha256);
 
@@ -200,8 +236,7 @@ internal static class EpisodeTruth
             {
                 continue;
             }
-            var path = catalog.SplitPath(task.Id, task.Split);
-            if (definition.Version != task.Version || !File.Exists(path) || !string.Equals(TaskCatalog.Sha256(path), task.DatasetSha256, StringComparison.OrdinalIgnoreCase))
+            if (!IsPlayed(catalog, task, definition))
             {
                 notes.Add($"The truth view of {task.Id} is missing: the datasets folder's {task.Split} split is not the one the runs played (version or sha256 differs).");
                 continue;
@@ -214,6 +249,14 @@ internal static class EpisodeTruth
             }
         }
         return found;
+    }
+
+    /// <summary>Whether the datasets hold the split the runs played of this task: the same version and sha256.</summary>
+    private static bool IsPlayed(TaskCatalog catalog, ManifestTaskRef task, TaskDefinition definition)
+    {
+        var path = catalog.SplitPath(task.Id, task.Split);
+        return definition.Version == task.Version && File.Exists(path)
+            && string.Equals(TaskCatalog.Sha256(path), task.DatasetSha256, StringComparison.OrdinalIgnoreCase);
     }
 
     private static void WriteEpisode(Utf8JsonWriter writer, Episode episode)

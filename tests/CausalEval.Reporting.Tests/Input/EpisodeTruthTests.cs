@@ -92,6 +92,30 @@ public sealed class EpisodeTruthTests : IDisposable
         Assert.Equal(0, computed);
     }
 
+    [Fact]
+    public void Preparing_passes_over_what_the_truth_view_would_not_use_and_the_view_is_the_same_bytes_after_it()
+    {
+        var (refs, transcripts) = Played("explore-exploit", 2);
+        var before = EpisodeTruth.Json(refs, transcripts, RealRuns.Datasets(), [])!;
+        var catalog = TaskCatalog.Locate(RealRuns.Datasets());
+        EpisodeTruth.ManifestTaskRef[] others =
+        [
+            new("no-such-task", 1, "test", "00"),
+            refs[0] with { DatasetSha256 = "00" }, // another split than the one played
+            refs[0] with { Version = refs[0].Version + 1 },
+            new("odd-one-out", catalog.Load("odd-one-out").Version, "test", TaskCatalog.Sha256(catalog.SplitPath("odd-one-out", "test"))),
+        ];
+
+        EpisodeTruth.Prepare(others, RealRuns.Datasets(), CancellationToken.None);
+        EpisodeTruth.Prepare(refs, _temp.Sub("no-datasets"), CancellationToken.None); // no such folder: nothing to prepare
+        EpisodeTruth.Prepare(refs, RealRuns.Datasets(), CancellationToken.None);
+
+        Assert.Equal(before, EpisodeTruth.Json(refs, transcripts, RealRuns.Datasets(), []));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => EpisodeTruth.Prepare(refs, RealRuns.Datasets(), cancelled.Token));
+    }
+
     private (EpisodeTruth.ManifestTaskRef[] Refs, List<byte[]> Transcripts) Played(string task, int episodes)
     {
         var run = RealRuns.Play(_temp.Sub("run"), [task], episodes);
