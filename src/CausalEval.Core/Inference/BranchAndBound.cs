@@ -247,6 +247,10 @@ internal static class BranchAndBound
             return new Result(dags, weights, left, top) { Codes = codes, MaxKept = maxKept };
         }
 
+        // Visit and Leaves are the walk's hot loops, optimised from the first call: in a process that keeps compiling new
+        // methods (a report reads, computes statistics and draws plots meanwhile) their tier-up waited behind that
+        // compilation, and a report spent about 0.5 s of CPU in their unoptimised code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Visit(int level, int from, int to, double partial)
         {
             var codes = index.Codes[level];
@@ -272,6 +276,7 @@ internal static class BranchAndBound
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Leaves(int from, int to, double partial)
         {
             var last = _levels; // the node whose code varies here (none when the trie covers every node)
