@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using CausalEval.Core.Agents;
 using CausalEval.Core.Episodes;
 using CausalEval.Core.OddOneOut;
@@ -83,16 +84,77 @@ public class TurnTemplateTests
         }
     }
 
-    /// <summary>Every call's conversation, as role and text lines.</summary>
-    private static async Task<List<string>> PlayAsync(LlmAgentSetup setup, TaskDefinition task, TaskEpisode episode, string variant, string scheme)
+    public static TheoryData<string> DagTaskIds =>
+    [
+        "explore-exploit", "explore-exploit-heldout-subset", "explore-exploit-heldout-link", "passive-exploit-interventional",
+        "passive-exploit-observational",
+    ];
+
+    [Theory]
+    [MemberData(nameof(DagTaskIds))]
+    public async Task The_trials_of_an_episode_render_its_head_once_and_send_what_whole_rendering_sends(string taskId)
     {
-        var client = new ScriptedChatClient((call, _) => Answers[call % Answers.Length]);
-        var agent = LlmAgent.Factory(client, setup, ModelSettings.Default)(new TrialContext("trial", episode, 1, 42, variant, scheme, task));
+        var task = Repo.Tasks.Load(taskId);
+        var episode = Repo.Tasks.LoadEpisodes(task, TaskDefinition.TestSplit, 1).Single();
+        var shared = LlmAgentSetup.Create(new PromptLibrary(Repo.Prompts.Root, new HandlebarsPromptTemplateFactory(stepsChecked: 0)));
+        foreach (var variant in PromptLibrary.StandardVariants)
+        {
+            // Two epochs of the episode with other answers and noise, then another naming scheme: each as whole rendering sends it.
+            (int Epoch, string Scheme)[] trials = [(1, NamingSchemes.Letters), (2, NamingSchemes.Letters), (3, NamingSchemes.Semantic)];
+            var heads = new List<PromptMessage>();
+            foreach (var (epoch, scheme) in trials)
+            {
+                var (split, steps) = await PlayTrialAsync(shared, task, episode, variant, scheme, epoch);
+                var (whole, _) = await PlayTrialAsync(WholeOnly, task, episode, variant, scheme, epoch);
+
+                Assert.Equal(whole, split);
+                heads.Add(steps.Steps[0].Decision.Messages[0]);
+            }
+            Assert.Same(heads[0], heads[1]); // the second epoch's head is the first one's, not rendered again
+            Assert.NotSame(heads[0], heads[2]); // rendered for the other names (the same text when it shows no names)
+        }
+    }
+
+    [Fact]
+    public void The_head_cache_renders_a_key_once_keeps_no_failure_and_starts_again_when_full()
+    {
+        var cache = new HeadCache();
+        var entry = Repo.Prompts.Get(TaskDefinition.ExploreExploitFamily, PromptLibrary.DefaultVariant);
+        var (task, episode) = Repo.TestEpisode("explore-exploit");
+        var renders = 0;
+        ImmutableArray<PromptMessage> Render() => [new PromptMessage("system", $"head {++renders}")];
+
+        var first = cache.GetOrAdd(new HeadCache.Key(entry, episode, task, NamingSchemes.Letters), Render);
+        var again = cache.GetOrAdd(new HeadCache.Key(entry, episode, task, NamingSchemes.Letters), Render);
+        var otherNames = cache.GetOrAdd(new HeadCache.Key(entry, episode, task, NamingSchemes.Semantic), Render);
+        Assert.Throws<FormatException>(() => cache.GetOrAdd(new HeadCache.Key(entry, episode, null, NamingSchemes.Letters), () => throw new FormatException("bad")));
+
+        Assert.Equal("head 1", Assert.Single(first).Content);
+        Assert.Equal(first, again);
+        Assert.Equal("head 2", Assert.Single(otherNames).Content);
+        Assert.Equal(2, cache.Count);
+        for (var i = 0; i < HeadCache.Capacity; i++)
+        {
+            cache.GetOrAdd(new HeadCache.Key(entry, episode, task, $"scheme {i}"), Render);
+        }
+        Assert.InRange(cache.Count, 1, HeadCache.Capacity);
+    }
+
+    /// <summary>Every call's conversation, as role and text lines.</summary>
+    private static async Task<List<string>> PlayAsync(LlmAgentSetup setup, TaskDefinition task, TaskEpisode episode, string variant, string scheme) =>
+        (await PlayTrialAsync(setup, task, episode, variant, scheme, 1)).Calls;
+
+    /// <summary>Every call's conversation, as role and text lines, and the transcript; the epoch shifts the answers and the noise.</summary>
+    private static async Task<(List<string> Calls, EpisodeTranscript Transcript)> PlayTrialAsync(LlmAgentSetup setup, TaskDefinition task, TaskEpisode episode,
+        string variant, string scheme, int epoch)
+    {
+        var client = new ScriptedChatClient((call, _) => Answers[(call + epoch - 1) % Answers.Length]);
+        var agent = LlmAgent.Factory(client, setup, ModelSettings.Default)(new TrialContext("trial", episode, epoch, 42, variant, scheme, task));
         var transcript = episode is OddOneOutEpisode puzzle
             ? await OddOneOutEngine.RunAsync(puzzle, agent)
-            : await EpisodeEngine.RunAsync((Episode)episode, agent, 7);
+            : await EpisodeEngine.RunAsync((Episode)episode, agent, 6UL + (ulong)epoch);
         Assert.All(transcript.Steps, s => Assert.False(s.Decision.Messages.IsDefaultOrEmpty));
-        return [.. client.Requests.Select(r => string.Join("\n", r.Select(m => $"[{m.Role}] {m.Text}")))];
+        return ([.. client.Requests.Select(r => string.Join("\n", r.Select(m => $"[{m.Role}] {m.Text}")))], transcript);
     }
 
     public static TheoryData<string, string> Unsplittable => new()

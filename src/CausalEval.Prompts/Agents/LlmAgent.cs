@@ -36,6 +36,9 @@ public sealed record LlmAgentSetup
     /// <summary>The causal-DAG few-shot examples' template arguments, by task, naming scheme and examples chosen (read-only once built).</summary>
     internal System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<Dictionary<string, object?>>> ExampleArguments { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The split templates' rendered heads, shared by the trials of an episode (<see cref="HeadCache"/>).</summary>
+    internal HeadCache Heads { get; } = new();
+
     /// <summary>The templates of <paramref name="prompts"/>, the examples of each task's train split, the system clock.</summary>
     public static LlmAgentSetup Create(PromptLibrary prompts) => new(prompts, new ExpertExamples(), TimeProvider.System);
 }
@@ -285,7 +288,7 @@ public sealed class LlmAgent : IAgent
             var fresh = ImmutableArray.CreateBuilder<PromptMessage>();
             if (turn == 0)
             {
-                fresh.AddRange(ChatMarkup.ParsePiece(split.RenderHead(arguments), path));
+                fresh.AddRange(Head(split, arguments, path));
             }
             else
             {
@@ -315,6 +318,22 @@ public sealed class LlmAgent : IAgent
         }
     }
 
+    /// <summary>
+    /// The head's messages. A causal-DAG head reads only arguments fixed for the episode (the split is made only when it
+    /// names neither the turns nor the phase): the episode's own, its few-shot examples and the names, all set by the
+    /// template, the episode, its task and the naming scheme. So the trials of an episode (its epochs, and the models of a
+    /// run that share the template) render it once.
+    /// </summary>
+    private ImmutableArray<PromptMessage> Head(TurnTemplate split, KernelArguments arguments, string path)
+    {
+        if (_context.Episode is not Episode episode)
+        {
+            return ChatMarkup.ParsePiece(split.RenderHead(arguments), path);
+        }
+        var key = new HeadCache.Key(_template!, episode, _context.Task, _context.Naming ?? NamingSchemes.Default);
+        return _setup.Heads.GetOrAdd(key, () => ChatMarkup.ParsePiece(split.RenderHead(arguments), path));
+    }
+
     private void Append(IEnumerable<PromptMessage> messages)
     {
         foreach (var message in messages)
@@ -325,4 +344,52 @@ public sealed class LlmAgent : IAgent
     }
 
     private static string PhaseName(Phase phase) => phase.ToString().ToLowerInvariant();
+}
+
+/// <summary>
+/// Rendered heads of split templates (<see cref="TurnTemplate"/>) by template, episode, task and naming scheme, compared by
+/// reference (the run's own objects). Trials of an episode are played one after another in plan order, so only recent
+/// episodes are kept: past <see cref="Capacity"/> heads the cache starts again (a head dropped is rendered again).
+/// </summary>
+internal sealed class HeadCache
+{
+    public const int Capacity = 1024;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Key, ImmutableArray<PromptMessage>> _heads = new();
+
+    /// <summary>Heads kept now.</summary>
+    public int Count => _heads.Count;
+
+    /// <summary>The head kept for <paramref name="key"/>, else <paramref name="render"/>'s (kept unless it throws).</summary>
+    public ImmutableArray<PromptMessage> GetOrAdd(Key key, Func<ImmutableArray<PromptMessage>> render)
+    {
+        if (_heads.TryGetValue(key, out var head))
+        {
+            return head;
+        }
+        head = render();
+        if (_heads.Count >= Capacity)
+        {
+            _heads.Clear();
+        }
+        return _heads.GetOrAdd(key, head);
+    }
+
+    /// <summary>What a causal-DAG head depends on; the objects compare by reference.</summary>
+    public readonly struct Key(PromptTemplateEntry template, Episode episode, TaskDefinition? task, string naming) : IEquatable<Key>
+    {
+        private readonly PromptTemplateEntry _template = template;
+        private readonly Episode _episode = episode;
+        private readonly TaskDefinition? _task = task;
+        private readonly string _naming = naming;
+
+        public bool Equals(Key other) => ReferenceEquals(_template, other._template) && ReferenceEquals(_episode, other._episode)
+            && ReferenceEquals(_task, other._task) && string.Equals(_naming, other._naming, StringComparison.Ordinal);
+
+        public override bool Equals(object? obj) => obj is Key other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(
+            System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_template), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_episode),
+            _task is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_task), StringComparer.Ordinal.GetHashCode(_naming));
+    }
 }
