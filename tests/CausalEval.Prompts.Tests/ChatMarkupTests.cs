@@ -27,13 +27,29 @@ public partial class ChatMarkupTests
         var random = new Random(20261201);
         for (var i = 0; i < 5000; i++)
         {
-            var text = new StringBuilder();
-            for (var n = random.Next(0, 16); n > 0; n--)
-            {
-                text.Append(pieces[random.Next(pieces.Length)]);
-            }
-            var content = text.ToString();
+            var content = RandomText(random, pieces);
             Assert.Equal(StepByStep(content), ChatMarkup.Clean(content));
+        }
+    }
+
+    [Fact]
+    public void A_parsed_messages_text_is_the_definitions_for_every_kind_of_entity()
+    {
+        // The escapes the template engine writes (decoded in place), and every other kind (decoded by WebUtility).
+        string[] pieces =
+        [
+            " ", "\n", "\r\n", "\r", "\t", "a", "word", "é", "&amp;", "&lt;b&gt;", "&quot;", "&#x3D;", "&#X3d;", "&#x27;", "&#39;", "&#x60;",
+            "&#10;", "&#13;", "&#xD;", "&#0;", "&#233;", "&#xe9;", "&#128512;", "&#xD83D;", "&#xFFFF;", "&#1234567;", "&apos;", "&copy;",
+            "&nbsp;", "&", "&amp", ";", "&#;", "&#x;", "&#-5;", "&# 5;", "&#x3G;", "&AMP;",
+        ];
+        var random = new Random(20261202);
+        for (var i = 0; i < 5000; i++)
+        {
+            var content = RandomText(random, pieces);
+            var parsed = ChatMarkup.Parse($"<message role=\"user\">{content}</message>\n<message role=\"assistant\">{content}</message>", "test");
+
+            Assert.Equal(2, parsed.Length);
+            Assert.All(parsed, m => Assert.Equal(StepByStep(content), m.Content));
         }
     }
 
@@ -42,6 +58,17 @@ public partial class ChatMarkupTests
     {
         var clean = "Experiment 1: do(A = 5)\n\nA = 5.00, B = -4.98";
         Assert.Same(clean, ChatMarkup.Clean(clean));
+    }
+
+    /// <summary>Up to 15 of <paramref name="pieces"/> drawn at random, joined.</summary>
+    private static string RandomText(Random random, string[] pieces)
+    {
+        var text = new StringBuilder();
+        for (var n = random.Next(0, 16); n > 0; n--)
+        {
+            text.Append(pieces[random.Next(pieces.Length)]);
+        }
+        return text.ToString();
     }
 
     // The definition, one step at a time (what Clean did before it became one pass).
