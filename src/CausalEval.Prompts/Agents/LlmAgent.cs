@@ -276,10 +276,11 @@ public sealed class LlmAgent : IAgent
         var turns = (IReadOnlyList<Dictionary<string, object?>?>)arguments["turns"]!;
         try
         {
+            var render = split.Turns(arguments, turns);
             for (var earlier = 0; recheck && earlier < turn - 1; earlier++)
             {
                 var (start, end) = (_turnStarts[earlier], _turnStarts[earlier + 1]);
-                var again = ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, earlier), path);
+                var again = ChatMarkup.ParsePiece(render.Render(earlier), path);
                 if (again.Length != end - start || Enumerable.Range(0, again.Length).Any(i => again[i] != _conversation[start + i]))
                 {
                     return null;
@@ -292,7 +293,7 @@ public sealed class LlmAgent : IAgent
             }
             else
             {
-                var answered = ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, turn - 1), path);
+                var answered = ChatMarkup.ParsePiece(render.Render(turn - 1), path);
                 var start = _turnStarts[turn - 1];
                 var sent = _conversation.Count - start;
                 if (answered.Length < sent)
@@ -309,7 +310,7 @@ public sealed class LlmAgent : IAgent
                 fresh.AddRange(answered[sent..]);
             }
             var turnStart = _conversation.Count + fresh.Count;
-            fresh.AddRange(ChatMarkup.ParsePiece(split.RenderTurn(arguments, turns, turn), path));
+            fresh.AddRange(ChatMarkup.ParsePiece(render.Render(turn), path));
             return (fresh.ToImmutable(), turnStart);
         }
         catch (FormatException)

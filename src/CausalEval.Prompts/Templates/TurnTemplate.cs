@@ -60,12 +60,41 @@ internal sealed partial class TurnTemplate
     public string RenderHead(IDictionary<string, object?> arguments) => _head(arguments);
 
     /// <summary>Turn <paramref name="index"/> alone, as the whole template renders it among <paramref name="turns"/>.</summary>
-    public string RenderTurn(IDictionary<string, object?> arguments, IReadOnlyList<Dictionary<string, object?>?> turns, int index)
+    public string RenderTurn(IDictionary<string, object?> arguments, IReadOnlyList<Dictionary<string, object?>?> turns, int index) =>
+        Turns(arguments, turns).Render(index);
+
+    /// <summary>Renders turns of one step's arguments one at a time, from one copy of the arguments.</summary>
+    public TurnRenderer Turns(IDictionary<string, object?> arguments, IReadOnlyList<Dictionary<string, object?>?> turns) => new(_turns, arguments, turns);
+
+    /// <summary>Single turns of one step's arguments (<see cref="RenderTurn"/>); one at a time.</summary>
+    internal sealed class TurnRenderer
     {
-        var only = new Dictionary<string, object?>?[turns.Count];
-        only[index] = turns[index] ?? throw new ArgumentException($"turn {index} has no arguments", nameof(turns));
-        var context = new Dictionary<string, object?>(arguments, StringComparer.Ordinal) { ["turns"] = only };
-        return _turns(context);
+        private readonly Func<object, string> _template;
+        private readonly IReadOnlyList<Dictionary<string, object?>?> _turns;
+        private readonly Dictionary<string, object?>?[] _only;
+        private readonly Dictionary<string, object?> _context;
+
+        public TurnRenderer(Func<object, string> template, IDictionary<string, object?> arguments, IReadOnlyList<Dictionary<string, object?>?> turns)
+        {
+            _template = template;
+            _turns = turns;
+            _only = new Dictionary<string, object?>?[turns.Count];
+            _context = new Dictionary<string, object?>(arguments, StringComparer.Ordinal) { ["turns"] = _only };
+        }
+
+        /// <summary>Turn <paramref name="index"/> alone, with every other turn left null.</summary>
+        public string Render(int index)
+        {
+            _only[index] = _turns[index] ?? throw new ArgumentException($"turn {index} has no arguments", nameof(index));
+            try
+            {
+                return _template(_context);
+            }
+            finally
+            {
+                _only[index] = null;
+            }
+        }
     }
 
     /// <summary>The split of <paramref name="template"/>, compiled by <paramref name="compile"/>; null when it cannot be split safely.</summary>
