@@ -115,6 +115,47 @@ public class TurnTemplateTests
         }
     }
 
+    [Theory]
+    [InlineData("explore-exploit")]
+    [InlineData("explore-exploit-heldout-subset")]
+    public async Task Feedback_kept_across_a_trials_steps_renders_as_feedback_built_anew(string taskId)
+    {
+        var (task, episode) = Repo.TestEpisode(taskId);
+        var entry = Repo.Prompts.Get(task.Family, PromptLibrary.DefaultVariant);
+        var agent = new ComparingAgent(entry, Play.Names(task, episode, NamingSchemes.Letters));
+
+        await EpisodeEngine.RunAsync(episode, agent, 7);
+
+        Assert.True(agent.Compared > 3, $"compared {agent.Compared} steps");
+    }
+
+    /// <summary>At every step renders the whole conversation from arguments built with the trial's feedback memo and without, and compares.</summary>
+    private sealed class ComparingAgent(PromptTemplateEntry entry, NameMap names) : IAgent
+    {
+        private static readonly Microsoft.SemanticKernel.Kernel Kernel = new();
+        private readonly PromptArguments.FeedbackMemo _memo = new();
+        private readonly List<string> _answers = [];
+
+        public int Compared { get; private set; }
+
+        public async ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
+        {
+            var kept = PromptArguments.Build(entry.Family, view, names, [], _answers, feedback: _memo);
+            var anew = PromptArguments.Build(entry.Family, view, names, [], _answers);
+            Assert.Equal(await entry.Template.RenderAsync(Kernel, anew, cancellationToken), await entry.Template.RenderAsync(Kernel, kept, cancellationToken));
+            Compared++;
+            var brief = view.Brief;
+            var step = view.History.Count;
+            // Valid and invalid actions in turn, so the feedback shows results and errors.
+            var action = new Core.Worlds.Intervention(step % 3 == 1 ? "Q" : brief.ExploreVariables[step % brief.ExploreVariables.Length],
+                brief.AllowedValues[step % brief.AllowedValues.Length]);
+            _answers.Add($"answer {step}");
+            return view.Phase == Phase.Structure
+                ? new AgentDecision { RawAnswer = _answers[^1], Edges = [] }
+                : new AgentDecision { RawAnswer = _answers[^1], Action = action };
+        }
+    }
+
     [Fact]
     public void The_head_cache_renders_a_key_once_keeps_no_failure_and_starts_again_when_full()
     {

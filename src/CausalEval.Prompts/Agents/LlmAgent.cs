@@ -72,6 +72,8 @@ public sealed class LlmAgent : IAgent
     private IReadOnlyList<Dictionary<string, object?>> _examples = [];
     // The episode's own template arguments, built at the first step (they do not change within a trial).
     private IReadOnlyDictionary<string, object?>? _episodeArguments;
+    // The turns' feedback arguments, built once per turn (each step renders the turn just answered again).
+    private readonly PromptArguments.FeedbackMemo _feedback = new();
 
     // Odd-one-out: the trial view each question showed, so earlier turns re-render as they were sent.
     private readonly List<Core.OddOneOut.OddOneOutView> _shown = [];
@@ -237,7 +239,7 @@ public sealed class LlmAgent : IAgent
     private KernelArguments Arguments(EpisodeView view, int fromTurn) => view.OddOneOut is not null
         ? OddOneOutArguments.Build(view, _shown, _names!, _examples, _answers, fromTurn)
         : PromptArguments.Build(_template!.Family, view, _names!, _examples, _answers, fromTurn,
-            _episodeArguments ??= PromptArguments.EpisodeArguments(view, _names!));
+            _episodeArguments ??= PromptArguments.EpisodeArguments(view, _names!), _feedback);
 
     /// <summary>The whole conversation rendered; returns the messages it adds, which must extend what was sent before.</summary>
     private async Task<ImmutableArray<PromptMessage>> RenderWholeAsync(PromptTemplateEntry template, KernelArguments arguments, Phase phase,

@@ -32,8 +32,9 @@ internal static class PromptArguments
     /// <param name="answers">The raw answers given so far, one per step of <paramref name="view"/>'s history.</param>
     /// <param name="fromTurn">Turns before this one are left null (a split template renders only the newest turns).</param>
     /// <param name="episode">The episode's own arguments (<see cref="EpisodeArguments"/>) when the caller keeps them across steps; null: built here.</param>
+    /// <param name="feedback">The turns' feedback arguments when the caller keeps them across the steps of a trial; null: built here.</param>
     public static KernelArguments Build(string family, EpisodeView view, NameMap names, IReadOnlyList<Dictionary<string, object?>> examples, IReadOnlyList<string> answers,
-        int fromTurn = 0, IReadOnlyDictionary<string, object?>? episode = null)
+        int fromTurn = 0, IReadOnlyDictionary<string, object?>? episode = null, FeedbackMemo? feedback = null)
     {
         var brief = view.Brief;
         var arguments = new KernelArguments();
@@ -66,7 +67,7 @@ internal static class PromptArguments
                 ["is_last_experiment"] = phase == Phase.Explore && explored + 1 == brief.ExploreSteps,
                 ["target"] = phase == Phase.Explore ? (brief.GoalFirst && target is not null ? names.Show(target) : null) : target is null ? null : names.Show(target),
                 ["exploit_variables"] = target is null ? new List<string>() : brief.ExploitVariables(target).Select(names.Show).ToList(),
-                ["feedback"] = i == 0 ? null : Feedback(view.History[i - 1], brief, names),
+                ["feedback"] = i == 0 ? null : feedback is null ? Feedback(view.History[i - 1], brief, names) : feedback.Get(i, view.History[i - 1], brief, names),
                 ["has_answer"] = i < view.History.Count,
                 ["answer"] = i < view.History.Count ? (i < answers.Count ? answers[i] : view.History[i].Decision.RawAnswer ?? "") : null,
             });
@@ -193,6 +194,31 @@ internal static class PromptArguments
             ["unaffected"] = unaffected,
             ["has_unaffected"] = unaffected.Count > 0,
         };
+    }
+
+    /// <summary>
+    /// Each turn's feedback arguments, kept across the steps of one trial (one brief, one naming): a turn's feedback shows
+    /// a step already played, which never changes, and each step renders again the turn just answered.
+    /// </summary>
+    internal sealed class FeedbackMemo
+    {
+        private readonly List<(StepRecord Step, Dictionary<string, object?>? Feedback)> _built = [];
+
+        /// <summary>Turn <paramref name="turn"/>'s feedback on <paramref name="step"/>: the one built before for the same step, else a new one.</summary>
+        public Dictionary<string, object?>? Get(int turn, StepRecord step, EpisodeBrief brief, NameMap names)
+        {
+            if (turn < _built.Count && ReferenceEquals(_built[turn].Step, step))
+            {
+                return _built[turn].Feedback;
+            }
+            var feedback = Feedback(step, brief, names);
+            while (_built.Count <= turn)
+            {
+                _built.Add(default);
+            }
+            _built[turn] = (step, feedback);
+            return feedback;
+        }
     }
 
     private static Dictionary<string, object?>? Feedback(StepRecord step, EpisodeBrief brief, NameMap names) => new(9)
