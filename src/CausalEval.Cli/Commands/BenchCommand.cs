@@ -47,6 +47,8 @@ internal static class BenchCommand
             var rate = await EpisodesPerSecondAsync(pool, factory, count, console.Error, cancellationToken).ConfigureAwait(false);
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{modelId} on {definition.Id}: {rate.PerSecond:N0} episodes/s on one thread, {rate.PerCpuSecond:N0} per CPU-second ({count:N0} episodes, {rate.BytesPerEpisode:N0} bytes allocated per episode)"));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{rate.RoundsPerCpuSecond.Length} rounds: median {rate.MedianRound:N0} per CPU-second (slowest {rate.RoundsPerCpuSecond[0]:N0}, fastest {rate.RoundsPerCpuSecond[^1]:N0})"));
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"JIT during the measured episodes: {rate.JitMethods:N0} methods compiled"));
             if (parse.GetValue(trials) is > 0 and var total)
             {
@@ -61,7 +63,7 @@ internal static class BenchCommand
     /// Plays and scores episodes back to back on the calling thread (agents here complete synchronously).
     /// Reports wall-clock and CPU-time rates: on a busy machine the second is the one that says what the code costs.
     /// </summary>
-    internal static async Task<(double PerSecond, double PerCpuSecond, double BytesPerEpisode, long JitMethods)> EpisodesPerSecondAsync(
+    internal static async Task<EpisodeRate> EpisodesPerSecondAsync(
         Episode[] pool, AgentFactory factory, int count, TextWriter log, CancellationToken cancellationToken)
     {
         // The warm-up lets tiered compilation settle before timing. Tier-1 compilation (twice per hot method under dynamic
@@ -81,19 +83,40 @@ internal static class BenchCommand
                 break;
             }
         }
+        // Measured in rounds, each timed alone, so a slow stretch of the machine shows as a slow round beside the others.
+        // CPU time from getrusage (microseconds; /proc's clock ticks are 10 ms).
+        var rounds = Math.Min(BenchRounds, count);
+        var perRound = new double[rounds];
         var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-        using var self = Process.GetCurrentProcess();
-        var cpuBefore = self.TotalProcessorTime;
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
-        var checksum = Play(pool, factory, count);
+        double checksum = 0;
+        for (var (round, played) = (0, 0); round < rounds; round++)
+        {
+            var size = (count - played) / (rounds - round);
+            var roundCpu = Environment.CpuUsage.TotalTime;
+            checksum += Play(pool, factory, size);
+            perRound[round] = size / (Environment.CpuUsage.TotalTime - roundCpu).TotalSeconds;
+            played += size;
+        }
         watch.Stop();
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        self.Refresh();
-        var cpu = self.TotalProcessorTime - cpuBefore;
         GC.KeepAlive(checksum);
-        return (count / watch.Elapsed.TotalSeconds, count / cpu.TotalSeconds, (double)allocated / count,
-            System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore);
+        Array.Sort(perRound);
+        return new EpisodeRate(count / watch.Elapsed.TotalSeconds, count / cpu.TotalSeconds, (double)allocated / count,
+            System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore, [.. perRound]);
+    }
+
+    /// <summary>How many rounds the measured episodes are played in.</summary>
+    internal const int BenchRounds = 5;
+
+    /// <summary>The episode bench's figures; <see cref="RoundsPerCpuSecond"/> ascending.</summary>
+    internal sealed record EpisodeRate(double PerSecond, double PerCpuSecond, double BytesPerEpisode, long JitMethods,
+        System.Collections.Immutable.ImmutableArray<double> RoundsPerCpuSecond)
+    {
+        public double MedianRound => RoundsPerCpuSecond[RoundsPerCpuSecond.Length / 2];
     }
 
     private static double Play(Episode[] pool, AgentFactory factory, int count)
