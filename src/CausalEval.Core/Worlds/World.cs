@@ -18,6 +18,12 @@ public sealed class World
     private readonly int[][] _parents;
     private readonly Dictionary<string, int> _index;
 
+    // Sample's plan, flat: the k-th variable in topological order is _sampleOrder[k]; its parents (ascending, as in
+    // _parents) and their weights are entries _parentStart[k] .. _parentStart[k + 1] of _sampleParents and _sampleWeights.
+    private readonly int[] _parentStart;
+    private readonly int[] _sampleParents;
+    private readonly double[] _sampleWeights;
+
     private World(ImmutableArray<string> variables, ImmutableArray<Edge> edges, double noiseSd, ImmutableArray<string> hidden)
     {
         Variables = variables;
@@ -50,6 +56,20 @@ public sealed class World
         }
         _topologicalOrder = TopologicalOrder(n, _parents) ?? throw new InvalidOperationException("validated world has a cycle");
         _totalEffects = ComputeTotalEffects(n, _weights, _topologicalOrder, _parents);
+        _parentStart = new int[n + 1];
+        _sampleParents = new int[_parents.Sum(p => p.Length)];
+        _sampleWeights = new double[_sampleParents.Length];
+        for (var k = 0; k < n; k++)
+        {
+            var j = _topologicalOrder[k];
+            var at = _parentStart[k];
+            foreach (var p in _parents[j])
+            {
+                (_sampleParents[at], _sampleWeights[at]) = (p, _weights[p * n + j]);
+                at++;
+            }
+            _parentStart[k + 1] = at;
+        }
         var isHidden = new bool[n];
         foreach (var h in hidden)
         {
@@ -235,17 +255,23 @@ public sealed class World
         {
             noise[i] = random.NextGaussian() * NoiseSd;
         }
-        foreach (var j in _topologicalOrder)
+        // The same sums, in the same order, as Σ over _parents[j] of _weights[p·n + j]·x_p, from the flat plan.
+        var order = _topologicalOrder;
+        var start = _parentStart;
+        var parents = _sampleParents;
+        var weights = _sampleWeights;
+        for (var k = 0; k < order.Length; k++)
         {
+            var j = order[k];
             if (j == intervened)
             {
                 output[j] = value;
                 continue;
             }
             var x = noise[j];
-            foreach (var p in _parents[j])
+            for (var e = start[k]; e < start[k + 1]; e++)
             {
-                x += _weights[p * n + j] * output[p];
+                x += weights[e] * output[parents[e]];
             }
             output[j] = x;
         }
