@@ -90,8 +90,9 @@ public static class EpisodeEngine
             Running.RunTelemetry.EndStep(activity, step);
         }
 
+        /// <summary>The played episode (called once <see cref="NextView"/> has said it is over: every step is filled).</summary>
         public EpisodeTranscript Transcript()
-            => new(Count == _steps.Length ? ImmutableCollectionsMarshal.AsImmutableArray(_steps) : [.. _steps.AsSpan(0, Count)]);
+            => Count == _steps.Length ? new(ImmutableCollectionsMarshal.AsImmutableArray(_steps)) : throw new InvalidOperationException("the episode is not over");
 
         public IEnumerator<StepRecord> GetEnumerator() => ((IEnumerable<StepRecord>)new ArraySegment<StepRecord>(_steps, 0, Count)).GetEnumerator();
 
