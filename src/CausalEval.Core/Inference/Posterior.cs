@@ -560,16 +560,19 @@ public sealed class Posterior
         bool Before(int a, int b) => _probabilities[a] > _probabilities[b] || (_probabilities[a] == _probabilities[b] && _dags[a] < _dags[b]);
     }
 
-    internal ImmutableArray<Edge> EdgesOf(int dag)
+    internal ImmutableArray<Edge> EdgesOf(int dag) => EdgesOf(Family, Model.Variables, dag);
+
+    /// <summary>A DAG's signed edges named by <paramref name="variables"/>, in adjacency order.</summary>
+    internal static ImmutableArray<Edge> EdgesOf(DagFamily family, ImmutableArray<string> variables, int dag)
     {
-        var n = Family.Variables;
-        var adjacency = Family.Adjacency(dag);
+        var n = family.Variables;
+        var adjacency = family.Adjacency(dag);
         var edges = ImmutableArray.CreateBuilder<Edge>();
         for (var i = 0; i < n * n; i++)
         {
             if (adjacency[i] != 0)
             {
-                edges.Add(new Edge(Model.Variables[i / n], Model.Variables[i % n], adjacency[i]));
+                edges.Add(new Edge(variables[i / n], variables[i % n], adjacency[i]));
             }
         }
         return edges.ToImmutable();

@@ -158,7 +158,7 @@ internal static class EpisodeTruth
                 generator.EdgeProbability, generator.NoiseSd);
             if (model.Validate() is null)
             {
-                IdealObserver.Infer(model, []).Top(TopHypotheses);
+                IdealObserver.PriorTop(model, TopHypotheses);
             }
         }
     }
@@ -425,8 +425,9 @@ internal static class EpisodeTruth
             {
                 if (node.IsAsked && !(model.HiddenConfounder && node.Samples.Count > 0 && !ObserverCache.IsPrecomputed(model, node.Samples)))
                 {
-                    node.Top = ObserverCache.IsPrecomputed(model, node.Samples)
-                        ? ObserverCache.Top(model, node.Samples, shown.Length, TopHypotheses)
+                    node.Top = ObserverCache.IsPrecomputed(model, node.Samples) ? ObserverCache.Top(model, node.Samples, shown.Length, TopHypotheses)
+                        // The prior's top hypotheses without its arrays (a posterior one sample long is a pass of its own, not an update of the prior).
+                        : node.Samples.Count == 0 ? IdealObserver.PriorTop(model, TopHypotheses)
                         : Own().Top(TopHypotheses);
                 }
             }

@@ -115,6 +115,29 @@ public class IdealObserverTests
         Assert.True(stepwise.NeglectedMass < IdealObserver.NeglectTolerance);
     }
 
+    [Theory]
+    [InlineData(4, 0.55, 5)]
+    [InlineData(5, 0.6, 3)]
+    [InlineData(5, 0.6, 1)]
+    [InlineData(3, 1.0, 5)] // every DAG without all three edges has no prior mass: the prior's own path
+    public void PriorTop_BeforeAndAfterThePriorIsInferred_EqualsTheInferredPriorsTopBitForBit(int n, double p, int count)
+    {
+        // Names of their own and edge probabilities no other test uses, so the first call finds no prior cached.
+        var model = new ObserverModel([.. Enumerable.Range(0, n).Select(i => $"v{i}")], HiddenConfounder: false, p, 0.1);
+
+        var streamed = IdealObserver.PriorTop(model, count);
+        var inferred = IdealObserver.Infer(model, []).Top(count);
+        var cached = IdealObserver.PriorTop(model, count);
+
+        Assert.Equal(count, streamed.Length);
+        static string Edges(WeightedHypothesis h) => string.Join(" ", h.Edges.Select(e => $"{e.From}>{e.To}{e.Weight:+0;-0}"));
+        foreach (var top in new[] { streamed, cached })
+        {
+            Assert.Equal(inferred.Select(h => h.Probability), top.Select(h => h.Probability)); // exact doubles
+            Assert.Equal(inferred.Select(Edges), top.Select(Edges));
+        }
+    }
+
     [Fact]
     public void Infer_ThreadCount_DoesNotChangeTheResult()
     {
