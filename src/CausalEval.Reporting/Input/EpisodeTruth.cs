@@ -435,9 +435,16 @@ internal static class EpisodeTruth
             {
                 return; // evidence the family cannot hold (an unknown variable in an edited line): no posterior below either
             }
-            foreach (var child in node.Children)
+            for (var c = 0; c < node.Children.Count; c++)
             {
-                Visit(child, Own);
+                // The last child takes this node's posterior when it asks for it: from then on nothing here reads it, so the
+                // path down holds the posteriors of nodes with children still to visit, not every one above.
+                Visit(node.Children[c], c < node.Children.Count - 1 ? Own : () =>
+                {
+                    var own = Own();
+                    posterior = null;
+                    return own;
+                });
             }
         }
     }
