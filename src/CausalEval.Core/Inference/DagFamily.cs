@@ -32,8 +32,7 @@ internal sealed class DagFamily
         _effects = new Lazy<sbyte[]>(ComputeEffects);
         _outcomes = new Lazy<(ushort[], int[])>(() => NumberOutcomes(Variables, Count, Effects, EffectBase));
         Codes = codes;
-        Orders = orders;
-        EdgeCounts = edgeCounts;
+        // The orders and edge counts live on in the prior's index only (nothing else reads them): 6 MB less on 5 variables.
         Count = orders.Length;
         PriorIndices = new ushort[Count];
         for (var d = 0; d < Count; d++)
@@ -65,11 +64,11 @@ internal sealed class DagFamily
     /// <summary>[dag·n + j]: the signed parent code of node j.</summary>
     public byte[] Codes { get; }
 
-    /// <summary>[dag]: variable orders consistent with the DAG (1 … n!).</summary>
-    public byte[] Orders { get; }
+    /// <summary>Variable orders consistent with the DAG (1 … n!), from its prior index.</summary>
+    public int OrdersOf(int dag) => PriorIndices[dag] / (Variables * (Variables - 1) / 2 + 1);
 
-    /// <summary>[dag]: number of edges.</summary>
-    public byte[] EdgeCounts { get; }
+    /// <summary>The DAG's number of edges, from its prior index.</summary>
+    public int EdgesOf(int dag) => PriorIndices[dag] % (Variables * (Variables - 1) / 2 + 1);
 
     /// <summary>[dag·n² + i·n + t]: TE[i→t]; |TE| ≤ 2^(n−2) (the number of paths between two nodes). Computed on first use.</summary>
     public sbyte[] Effects => _effects.Value;

@@ -71,8 +71,8 @@ public class DagFamilyTests
                 }
             }
             var consistent = orders.Count(o => edges.All(e => Array.IndexOf(o, e.From[0] - 'A') < Array.IndexOf(o, e.To[0] - 'A')));
-            Assert.Equal(consistent, family.Orders[d]);
-            Assert.Equal(edges.Count, family.EdgeCounts[d]);
+            Assert.Equal(consistent, family.OrdersOf(d));
+            Assert.Equal(edges.Count, family.EdgesOf(d));
         }
     }
 
