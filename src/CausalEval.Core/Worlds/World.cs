@@ -251,9 +251,10 @@ public sealed class World
             throw new ArgumentException("output is shorter than the variable count", nameof(output));
         }
         Span<double> noise = stackalloc double[n];
+        random.NextGaussians(noise);
         for (var i = 0; i < n; i++)
         {
-            noise[i] = random.NextGaussian() * NoiseSd;
+            noise[i] *= NoiseSd;
         }
         // The same sums, in the same order, as Σ over _parents[j] of _weights[p·n + j]·x_p, from the flat plan.
         var order = _topologicalOrder;

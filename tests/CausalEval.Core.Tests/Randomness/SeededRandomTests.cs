@@ -87,6 +87,42 @@ public class SeededRandomTests
 
     [Theory]
     [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(12_345)]
+    public void NextGaussians_AreTheDrawsOfNextGaussianInOrder_AndLeaveTheSameStateAndSpare(ulong seed)
+    {
+        // Bulk draws of every length from 0 to 7, in a random order, some after a single draw left a spare value:
+        // the values (bit for bit) and everything drawn afterwards must be those of one NextGaussian call at a time.
+        var one = new SeededRandom(seed);
+        var bulk = new SeededRandom(seed);
+        var lengths = new SeededRandom(seed + 1);
+        var expected = new List<double>();
+        var drawn = new List<double>();
+        for (var round = 0; round < 2_000; round++)
+        {
+            if (lengths.NextInt(3) == 0)
+            {
+                expected.Add(one.NextGaussian());
+                drawn.Add(bulk.NextGaussian());
+            }
+            var length = lengths.NextInt(8);
+            for (var k = 0; k < length; k++)
+            {
+                expected.Add(one.NextGaussian());
+            }
+            var span = new double[length];
+            bulk.NextGaussians(span);
+            drawn.AddRange(span);
+        }
+
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), drawn.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(one.NextGaussian(), bulk.NextGaussian());
+        Assert.Equal(one.NextGaussian(), bulk.NextGaussian());
+        Assert.Equal(one.NextUInt64(), bulk.NextUInt64());
+    }
+
+    [Theory]
+    [InlineData(1)]
     [InlineData(7)]
     [InlineData(1_000)]
     [InlineData(3 << 29)] // rejects about a third of the raw draws
