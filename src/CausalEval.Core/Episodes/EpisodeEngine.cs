@@ -176,7 +176,7 @@ public static class EpisodeEngine
             error = $"'{action.Variable}' is not a variable you can intervene on";
             return null;
         }
-        if (allowed is { } set && !set.AsSpan().Contains(action.Variable))
+        if (allowed is { } set && VariableNames.IndexOf(set.AsSpan(), action.Variable) < 0)
         {
             error = action.Variable == episode.Target
                 ? $"'{action.Variable}' is the target; choose another variable"

@@ -242,15 +242,6 @@ public sealed record EpisodeBrief(
     /// <summary>Variables the exploit step may set for <paramref name="target"/>.</summary>
     public IEnumerable<string> ExploitVariables(string target) => ExploreVariables.Where(v => v != target);
 
-    public int IndexOf(string variable)
-    {
-        for (var i = 0; i < Variables.Length; i++)
-        {
-            if (string.Equals(Variables[i], variable, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
+    /// <summary>Position of <paramref name="variable"/> in <see cref="Variables"/> (ordinal), or −1.</summary>
+    public int IndexOf(string variable) => VariableNames.IndexOf(Variables.AsSpan(), variable);
 }

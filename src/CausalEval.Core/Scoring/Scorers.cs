@@ -41,7 +41,7 @@ public sealed class ExploreCoverageScorer : IScorer
         foreach (var step in input.Transcript.Steps)
         {
             if (step is { Phase: Phase.Explore, Status: StepStatus.Valid, Action: { } action }
-                && cued.IndexOf(action.Variable) is >= 0 and var i && !touched[i])
+                && VariableNames.IndexOf(cued.AsSpan(), action.Variable) is >= 0 and var i && !touched[i])
             {
                 touched[i] = true;
                 distinct++;
@@ -67,7 +67,7 @@ public sealed class SubsetAdherenceScorer : IScorer
             if (step is { Phase: Phase.Explore, Action: { } action })
             {
                 total++;
-                if (subset.Contains(action.Variable))
+                if (VariableNames.IndexOf(subset.AsSpan(), action.Variable) >= 0)
                 {
                     inside++;
                 }
@@ -147,8 +147,8 @@ public sealed class StructureScorer : IScorer
         var n = variables.Length;
         foreach (var edge in edges)
         {
-            var from = IndexOf(variables, edge.From);
-            var to = IndexOf(variables, edge.To);
+            var from = VariableNames.IndexOf(variables, edge.From);
+            var to = VariableNames.IndexOf(variables, edge.To);
             if (from < 0 || to < 0)
             {
                 return false;
@@ -157,27 +157,6 @@ public sealed class StructureScorer : IScorer
             adjacency[bit >> 6] |= 1UL << bit;
         }
         return true;
-    }
-
-    private static int IndexOf(ReadOnlySpan<string> variables, string name)
-    {
-        // Edges usually hold the very strings of the variable list (the episode's and the built-in agents' do): look for
-        // the same instance first, and compare characters only when it is not there.
-        for (var i = 0; i < variables.Length; i++)
-        {
-            if (ReferenceEquals(variables[i], name))
-            {
-                return i;
-            }
-        }
-        for (var i = 0; i < variables.Length; i++)
-        {
-            if (string.Equals(variables[i], name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-        return -1;
     }
 }
 
