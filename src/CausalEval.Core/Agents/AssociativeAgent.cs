@@ -17,7 +17,7 @@ internal sealed class AssociativeAgent(World world) : IAgent
     {
         return view.Phase switch
         {
-            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, (world, view.Brief.Variables), Slope))),
             _ => new(AgentDecision.Answer(CorrelationalAgent.CorrelatedPairs(view.Brief.Variables, (world, view.Brief.Variables), Slope))),
         };

@@ -43,13 +43,26 @@ public static class BuiltinAgents
         => c => c.Episode is OddOneOut.OddOneOutEpisode puzzle ? OddOneOut.OddOneOutAgents.Create(name, puzzle, c) : dag(c);
 
     /// <summary>The expert's exploration: each explore variable in turn, cycling through the allowed values.</summary>
-    internal static Intervention SystematicExperiment(EpisodeView view)
+    internal static Intervention SystematicExperiment(EpisodeBrief brief, int step)
     {
-        var variables = view.Brief.ExploreVariables;
-        var values = view.Brief.AllowedValues;
-        var step = view.StepIndex;
+        var variables = brief.ExploreVariables;
+        var values = brief.AllowedValues;
         return new Intervention(variables[step % variables.Length], values[step / variables.Length % values.Length]);
     }
+
+    /// <summary>
+    /// The decision of <see cref="SystematicExperiment"/> at the view's step. Each brief's explore decisions are made
+    /// once and shared by every trial of its episode (decisions are immutable): they were a fifth of a built-in agent's
+    /// allocation per episode.
+    /// </summary>
+    internal static AgentDecision SystematicDecision(EpisodeView view)
+    {
+        var plan = SystematicPlans.GetValue(view.Brief, static brief =>
+            [.. Enumerable.Range(0, brief.ExploreSteps).Select(step => AgentDecision.Act(SystematicExperiment(brief, step)))]);
+        return (uint)view.StepIndex < (uint)plan.Length ? plan[view.StepIndex] : AgentDecision.Act(SystematicExperiment(view.Brief, view.StepIndex));
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EpisodeBrief, AgentDecision[]> SystematicPlans = [];
 
     /// <summary>
     /// Best exploit action under estimated effects on the target (first wins ties): <paramref name="effect"/> of
@@ -63,11 +76,13 @@ public static class BuiltinAgents
         var bestValue = double.NegativeInfinity;
         foreach (var variable in brief.ExploreVariables)
         {
-            if (variable == view.Target)
+            // By index: names are distinct, and comparing strings of one length reads their characters.
+            var cause = brief.IndexOf(variable);
+            if (cause == target)
             {
                 continue;
             }
-            var e = effect(state, brief.IndexOf(variable), target);
+            var e = effect(state, cause, target);
             foreach (var value in brief.AllowedValues)
             {
                 if (value * e > bestValue)
@@ -92,7 +107,7 @@ internal sealed class ExpertAgent : IAgent
     {
         return view.Phase switch
         {
-            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Table(view), static (t, cause, effect) => t.InterventionalEffect(cause, effect)))),
             _ => new(AgentDecision.Answer(Table(view).RecoverEdges(view.Brief.Variables))),
         };
@@ -122,7 +137,7 @@ internal sealed class CorrelationalAgent : IAgent
     {
         return view.Phase switch
         {
-            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, EvidenceTable.From(view), Slope))),
             // Correlation has no direction: it claims an edge from every variable whose slope onto another is large.
             _ => new(AgentDecision.Answer(CorrelatedPairs(view.Brief.Variables, EvidenceTable.From(view), Slope))),
@@ -191,7 +206,7 @@ internal sealed class OptimalAgent(Solution solution, ImmutableArray<DirectedLin
     {
         return view.Phase switch
         {
-            Phase.Explore => new(AgentDecision.Act(BuiltinAgents.SystematicExperiment(view))),
+            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
             Phase.Exploit => new(AgentDecision.Act(solution.Optimal[0].Action)),
             _ => new(AgentDecision.Answer(edges)),
         };

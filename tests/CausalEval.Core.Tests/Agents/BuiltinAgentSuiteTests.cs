@@ -184,6 +184,31 @@ public class BuiltinAgentSuiteTests
     }
 
     [Fact]
+    public async Task Expert_ExploresEachBriefByItsOwnVariables_AlsoAfterAnotherBriefOfTheSameEpisode()
+    {
+        // The explore decisions are made once per brief and shared: a brief made from another with other variables
+        // (a `with` copy equal in every other field) must get its own, and the first keeps its own.
+        var episode = Repo.TestSplit("explore-exploit").First();
+        var brief = episode.Brief;
+        var reversed = brief with { ExploreVariables = [.. brief.ExploreVariables.Reverse()] };
+        async Task<string[]> ExploredAsync(EpisodeBrief b)
+        {
+            var agent = BuiltinAgents.All["expert"].Create(new TrialContext("t", episode, 1, 1, null));
+            var chosen = new List<string>();
+            for (var step = 0; step < b.ExploreSteps; step++)
+            {
+                var decision = await agent.DecideAsync(new EpisodeView(b, Phase.Explore, step, null, []), default);
+                chosen.Add(decision.Action!.Value.Variable);
+            }
+            return [.. chosen];
+        }
+
+        Assert.Equal(brief.ExploreVariables, await ExploredAsync(brief));
+        Assert.Equal(reversed.ExploreVariables, await ExploredAsync(reversed));
+        Assert.Equal(brief.ExploreVariables, await ExploredAsync(brief));
+    }
+
+    [Fact]
     public async Task Random_IsReproducibleForTheSameTrialSeed()
     {
         var episode = Repo.TestSplit("explore-exploit")[0];
