@@ -13,11 +13,13 @@ namespace CausalEval.Core.Agents;
 /// </summary>
 internal sealed class AssociativeAgent(World world) : IAgent
 {
+    private SystematicExploration _exploration;
+
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         return view.Phase switch
         {
-            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
+            Phase.Explore => new(_exploration.Decide(view)),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, (world, view.Brief.Variables), Slope))),
             _ => new(AgentDecision.Answer(CorrelationalAgent.CorrelatedPairs(view.Brief.Variables, (world, view.Brief.Variables), Slope))),
         };

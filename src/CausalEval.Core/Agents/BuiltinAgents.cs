@@ -53,14 +53,16 @@ public static class BuiltinAgents
     /// <summary>
     /// The decision of <see cref="SystematicExperiment"/> at the view's step. Each brief's explore decisions are made
     /// once and shared by every trial of its episode (decisions are immutable): they were a fifth of a built-in agent's
-    /// allocation per episode.
+    /// allocation per episode. Agents that live for one trial keep the brief's list in a <see cref="SystematicExploration"/>.
     /// </summary>
-    internal static AgentDecision SystematicDecision(EpisodeView view)
-    {
-        var plan = SystematicPlans.GetValue(view.Brief, static brief =>
-            [.. Enumerable.Range(0, brief.ExploreSteps).Select(step => AgentDecision.Act(SystematicExperiment(brief, step)))]);
-        return (uint)view.StepIndex < (uint)plan.Length ? plan[view.StepIndex] : AgentDecision.Act(SystematicExperiment(view.Brief, view.StepIndex));
-    }
+    internal static AgentDecision SystematicDecision(EpisodeView view) => Decision(SystematicPlan(view.Brief), view);
+
+    /// <summary>The brief's explore decisions, step by step (made on first use).</summary>
+    internal static AgentDecision[] SystematicPlan(EpisodeBrief brief) => SystematicPlans.GetValue(brief, static brief =>
+        [.. Enumerable.Range(0, brief.ExploreSteps).Select(step => AgentDecision.Act(SystematicExperiment(brief, step)))]);
+
+    internal static AgentDecision Decision(AgentDecision[] plan, EpisodeView view)
+        => (uint)view.StepIndex < (uint)plan.Length ? plan[view.StepIndex] : AgentDecision.Act(SystematicExperiment(view.Brief, view.StepIndex));
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EpisodeBrief, AgentDecision[]> SystematicPlans = [];
 
@@ -97,8 +99,26 @@ public static class BuiltinAgents
 
 }
 
+/// <summary>An agent's hold on its brief's shared explore decisions: looked up once per brief, not at every step.</summary>
+internal struct SystematicExploration
+{
+    private EpisodeBrief? _brief;
+    private AgentDecision[]? _plan;
+
+    public AgentDecision Decide(EpisodeView view)
+    {
+        if (_plan is null || !ReferenceEquals(_brief, view.Brief))
+        {
+            (_brief, _plan) = (view.Brief, BuiltinAgents.SystematicPlan(view.Brief));
+        }
+        return BuiltinAgents.Decision(_plan, view);
+    }
+}
+
 internal sealed class ExpertAgent : IAgent
 {
+    private SystematicExploration _exploration;
+
     // The exploit and structure steps see the same evidence; estimate once.
     private EvidenceTable? _table;
     private int _tableHistory = -1;
@@ -107,7 +127,7 @@ internal sealed class ExpertAgent : IAgent
     {
         return view.Phase switch
         {
-            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
+            Phase.Explore => new(_exploration.Decide(view)),
             Phase.Exploit => new(AgentDecision.Act(BuiltinAgents.BestAction(view, Table(view), static (t, cause, effect) => t.InterventionalEffect(cause, effect)))),
             _ => new(AgentDecision.Answer(Table(view).RecoverEdges(view.Brief.Variables))),
         };
@@ -202,11 +222,13 @@ internal sealed class RandomAgent(ulong seed) : IAgent
 /// <summary>Plays a known world perfectly: systematic exploration, an optimal exploit, the true graph.</summary>
 internal sealed class OptimalAgent(Solution solution, ImmutableArray<DirectedLink> edges) : IAgent
 {
+    private SystematicExploration _exploration;
+
     public ValueTask<AgentDecision> DecideAsync(EpisodeView view, CancellationToken cancellationToken)
     {
         return view.Phase switch
         {
-            Phase.Explore => new(BuiltinAgents.SystematicDecision(view)),
+            Phase.Explore => new(_exploration.Decide(view)),
             Phase.Exploit => new(AgentDecision.Act(solution.Optimal[0].Action)),
             _ => new(AgentDecision.Answer(edges)),
         };
