@@ -144,12 +144,28 @@ internal sealed class EvidenceTable
         // allocates multidimensional arrays through a slow helper), and the arithmetic is the same.
         Span<double> identityPlusT = stackalloc double[n * n];
         Span<double> inverse = stackalloc double[n * n];
+        // InterventionalEffect(i, j) off the diagonal, a row at a time from the sums (the same divisions).
+        var sums = _sums.AsSpan();
         for (var i = 0; i < n; i++)
         {
-            for (var j = 0; j < n; j++)
+            var row = identityPlusT.Slice(i * n, n);
+            var interventions = sums[n * n + i];
+            if (interventions > 0)
             {
-                identityPlusT[i * n + j] = i == j ? 1 : InterventionalEffect(i, j);
+                var rowSums = sums.Slice(i * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] = rowSums[j] / interventions;
+                }
             }
+            else
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] = RegressionSlope(i, j);
+                }
+            }
+            row[i] = 1;
         }
         if (!Matrix.TryInvert(identityPlusT, n, inverse))
         {

@@ -252,10 +252,6 @@ public sealed class World
         }
         Span<double> noise = stackalloc double[n];
         random.NextGaussians(noise);
-        for (var i = 0; i < n; i++)
-        {
-            noise[i] *= NoiseSd;
-        }
         // The same sums, in the same order, as Σ over _parents[j] of _weights[p·n + j]·x_p, from the flat plan.
         var order = _topologicalOrder;
         var start = _parentStart;
@@ -269,7 +265,7 @@ public sealed class World
                 output[j] = value;
                 continue;
             }
-            var x = noise[j];
+            var x = noise[j] * NoiseSd;
             for (var e = start[k]; e < start[k + 1]; e++)
             {
                 x += weights[e] * output[parents[e]];
