@@ -54,8 +54,14 @@ public sealed class Episode : TaskEpisode
         ObservableEdges = [.. world.Edges
             .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
             .Select(e => new DirectedLink(world.Variables[world.IndexOf(e.From)], world.Variables[world.IndexOf(e.To)]))];
+        var adjacency = new ulong[AdjacencyBits.Words(world.Observable.Length)];
+        AdjacencyBits.TryFill(world.Observable.AsSpan(), ObservableEdges.AsSpan(), adjacency);
+        ObservableAdjacency = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(adjacency);
         Brief = EpisodeBrief.From(this);
     }
+
+    /// <summary><see cref="ObservableEdges"/> as <see cref="AdjacencyBits"/> over the observable variables (the structure score's truth, made once).</summary>
+    internal ImmutableArray<ulong> ObservableAdjacency { get; }
 
     /// <summary>The true direct edges between observable variables (what the structure question asks for).</summary>
     public ImmutableArray<DirectedLink> ObservableEdges { get; }

@@ -88,7 +88,7 @@ public sealed class StructureScorer : IScorer
         }
         var episode = input.Episode;
         var claimed = input.Transcript.Structure is { Status: StepStatus.Valid, Decision.Edges: { } edges } ? edges : [];
-        return Compare(episode.World.Observable.AsSpan(), episode.ObservableEdges.AsSpan(), claimed.AsSpan(), out var f1, out var shd)
+        return Compare(episode.World.Observable.AsSpan(), episode.ObservableAdjacency.AsSpan(), claimed.AsSpan(), out var f1, out var shd)
             ? scores with { StructureF1 = f1, Shd = shd }
             : scores with { StructureF1 = 0, Shd = null };
     }
@@ -101,20 +101,32 @@ public sealed class StructureScorer : IScorer
     public static int StructuralHammingDistance(IReadOnlyList<string> variables, IReadOnlyList<DirectedLink> truth, IReadOnlyList<DirectedLink> claimed)
         => Compare([.. variables], [.. truth], [.. claimed], out _, out var shd) ? shd : throw new ArgumentException("an edge names an unknown variable", nameof(claimed));
 
-    /// <summary>Both scores from adjacency matrices over <paramref name="variables"/>; false when an edge names another variable.</summary>
-    /// <remarks>Spans, not the public methods' lists: every trial is scored here, and a list interface over an
-    /// <see cref="System.Collections.Immutable.ImmutableArray{T}"/> boxes it and calls through the interface per name.</remarks>
+    /// <summary>Both scores over <paramref name="variables"/>; false when an edge names another variable.</summary>
     private static bool Compare(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> truth, ReadOnlySpan<DirectedLink> claimed,
         out double f1, out int shd)
     {
-        // Adjacency as bit sets (bit from·n + to): one 64-bit word up to 8 variables, and counts by popcount.
-        var n = variables.Length;
-        var words = (n * n + 63) >> 6;
+        var words = AdjacencyBits.Words(variables.Length);
         Span<ulong> isTrue = words <= 8 ? stackalloc ulong[words] : new ulong[words];
+        if (!AdjacencyBits.TryFill(variables, truth, isTrue))
+        {
+            (f1, shd) = (0, 0);
+            return false;
+        }
+        return Compare(variables, isTrue, claimed, out f1, out shd);
+    }
+
+    /// <summary>Both scores against the true graph's <see cref="AdjacencyBits"/> (an episode's are made with it).</summary>
+    /// <remarks>Spans, not the public methods' lists: every trial is scored here, and a list interface over an
+    /// <see cref="System.Collections.Immutable.ImmutableArray{T}"/> boxes it and calls through the interface per name.</remarks>
+    private static bool Compare(ReadOnlySpan<string> variables, ReadOnlySpan<ulong> isTrue, ReadOnlySpan<DirectedLink> claimed,
+        out double f1, out int shd)
+    {
+        var n = variables.Length;
+        var words = isTrue.Length;
         Span<ulong> isClaimed = words <= 8 ? stackalloc ulong[words] : new ulong[words];
         f1 = 0;
         shd = 0;
-        if (!Fill(variables, truth, isTrue) || !Fill(variables, claimed, isClaimed))
+        if (!AdjacencyBits.TryFill(variables, claimed, isClaimed))
         {
             return false;
         }
@@ -140,24 +152,6 @@ public sealed class StructureScorer : IScorer
     }
 
     private static bool Differs(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int bit) => ((a[bit >> 6] ^ b[bit >> 6]) & (1UL << bit)) != 0;
-
-    /// <summary>Sets the bit of every edge (an edge listed twice sets it once); false when an edge names another variable.</summary>
-    private static bool Fill(ReadOnlySpan<string> variables, ReadOnlySpan<DirectedLink> edges, Span<ulong> adjacency)
-    {
-        var n = variables.Length;
-        foreach (var edge in edges)
-        {
-            var from = VariableNames.IndexOf(variables, edge.From);
-            var to = VariableNames.IndexOf(variables, edge.To);
-            if (from < 0 || to < 0)
-            {
-                return false;
-            }
-            var bit = from * n + to;
-            adjacency[bit >> 6] |= 1UL << bit;
-        }
-        return true;
-    }
 }
 
 /// <summary>Invalid actions and parse failures, counted apart from wrong answers.</summary>
