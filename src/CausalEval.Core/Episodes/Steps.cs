@@ -182,9 +182,22 @@ public sealed record StepRecord(
 /// <summary>The whole transcript of a played episode.</summary>
 public sealed record EpisodeTranscript(ImmutableArray<StepRecord> Steps)
 {
-    public StepRecord? Exploit => Steps.FirstOrDefault(s => s.Phase == Phase.Exploit);
+    public StepRecord? Exploit => First(Phase.Exploit);
 
-    public StepRecord? Structure => Steps.FirstOrDefault(s => s.Phase == Phase.Structure);
+    public StepRecord? Structure => First(Phase.Structure);
+
+    /// <summary>The first step of <paramref name="phase"/>, if any (a loop: every trial's scorers ask).</summary>
+    private StepRecord? First(Phase phase)
+    {
+        foreach (var step in Steps)
+        {
+            if (step.Phase == phase)
+            {
+                return step;
+            }
+        }
+        return null;
+    }
 
     public Usage Usage
     {
