@@ -43,6 +43,25 @@ public class MatrixTests
     }
 
     [Fact]
+    public void Divide_EveryLength_SameBitsAsOneDivisionAtATime()
+    {
+        var random = new CausalEval.Core.Randomness.SeededRandom(8);
+        for (var length = 0; length <= 11; length++)
+        {
+            var source = Enumerable.Range(0, length).Select(_ => random.NextGaussian() * 10).ToArray();
+            var divisor = 1 + random.NextInt(7) + random.NextDouble();
+            var quotients = new double[length + 1];
+            quotients[length] = 42;
+
+            Matrix.Divide(source, divisor, quotients);
+
+            Assert.Equal(source.Select(x => BitConverter.DoubleToInt64Bits(x / divisor)), quotients.Take(length).Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(42, quotients[length]);
+        }
+        Assert.Throws<ArgumentException>(() => Matrix.Divide(new double[3], 2, new double[2]));
+    }
+
+    [Fact]
     public void TryInvert_RandomMatrices_SameBitsAsGaussJordanUpdatingEveryColumn()
     {
         // The inversion skips the matrix's columns it never reads again, and does rows four columns at a time; the answer
