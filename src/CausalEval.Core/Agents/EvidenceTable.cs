@@ -275,7 +275,7 @@ internal static class Matrix
     // then the same subtraction (or the same division) as one at a time (.NET never fuses them into one rounding), so
     // the bits are the same.
 
-    /// <summary>Each of <paramref name="source"/> divided by <paramref name="divisor"/> into <paramref name="destination"/> (as long).</summary>
+    /// <summary>Each of <paramref name="source"/> divided by <paramref name="divisor"/>, into the same positions of <paramref name="destination"/>.</summary>
     public static void Divide(ReadOnlySpan<double> source, double divisor, Span<double> destination)
     {
         if (destination.Length < source.Length)

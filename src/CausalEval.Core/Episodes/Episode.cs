@@ -55,7 +55,7 @@ public sealed class Episode : TaskEpisode
             .Where(e => world.IsObservable(e.From) && world.IsObservable(e.To))
             .Select(e => new DirectedLink(world.Variables[world.IndexOf(e.From)], world.Variables[world.IndexOf(e.To)]))];
         var adjacency = new ulong[AdjacencyBits.Words(world.Observable.Length)];
-        AdjacencyBits.TryFill(world.Observable.AsSpan(), ObservableEdges.AsSpan(), adjacency);
+        AdjacencyBits.TryFill(world.Observable.AsSpan(), ObservableEdges.AsSpan(), adjacency); // true: the edges join observable variables
         ObservableAdjacency = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(adjacency);
         Brief = EpisodeBrief.From(this);
     }

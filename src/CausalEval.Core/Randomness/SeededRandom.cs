@@ -92,32 +92,18 @@ public sealed class SeededRandom
         (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
     }
 
-    /// <summary>Standard normal draw (Marsaglia polar method; the second value of each pair is kept).</summary>
+    /// <summary>Standard normal draw (Marsaglia polar method; the second value of each pair is kept): one of <see cref="NextGaussians"/>.</summary>
     public double NextGaussian()
     {
-        if (_hasSpareGaussian)
-        {
-            _hasSpareGaussian = false;
-            return _spareGaussian;
-        }
-        double u, v, s;
-        do
-        {
-            u = 2.0 * NextDouble() - 1.0;
-            v = 2.0 * NextDouble() - 1.0;
-            s = u * u + v * v;
-        }
-        while (s >= 1.0 || s == 0.0);
-        var factor = Math.Sqrt(-2.0 * Math.Log(s) / s);
-        _spareGaussian = v * factor;
-        _hasSpareGaussian = true;
-        return u * factor;
+        Span<double> one = stackalloc double[1];
+        NextGaussians(one);
+        return one[0];
     }
 
     /// <summary>
-    /// <paramref name="destination"/>.Length draws of <see cref="NextGaussian"/>, in order: the same values, and the
-    /// generator (its spare value too) left in the same state, as that many calls. A world's sample draws its noise
-    /// here: the state stays in registers, and a pair's two values are written without a round trip through the spare.
+    /// <paramref name="destination"/>.Length standard normal draws in order, the same as that many <see cref="NextGaussian"/>
+    /// calls (the polar method's second value of a pair is kept for the next draw). A world's sample draws its noise here:
+    /// the state stays in registers, and a pair's two values are written without a round trip through the spare.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void NextGaussians(Span<double> destination)

@@ -18,7 +18,7 @@ public sealed class World
     private readonly int[][] _parents;
     private readonly Dictionary<string, int> _index;
 
-    // Sample's plan, flat: the k-th variable in topological order is _sampleOrder[k]; its parents (ascending, as in
+    // Sample's plan, flat: the k-th variable in topological order is _topologicalOrder[k]; its parents (ascending, as in
     // _parents) and their weights are entries _parentStart[k] .. _parentStart[k + 1] of _sampleParents and _sampleWeights.
     private readonly int[] _parentStart;
     private readonly int[] _sampleParents;
